@@ -1,0 +1,173 @@
+//! The flat, insertion-ordered map behind an entry's labels and fields.
+//!
+//! Entries carry few keys (a handful of labels, a dozen fields), so a vector scanned linearly
+//! beats a hash map: no hashing, one cache line or two, and order of insertion kept for stable
+//! output. Slots past `len` keep their string buffers, so a pooled entry refilled with the same
+//! keys allocates nothing.
+
+/// Storage a map slot keeps across reuse.
+pub(crate) trait SlotValue: Default {
+    /// Heap bytes this value retains.
+    fn retained_bytes(&self) -> usize;
+}
+
+impl SlotValue for String {
+    fn retained_bytes(&self) -> usize {
+        self.capacity()
+    }
+}
+
+impl SlotValue for super::value::ValueSlot {
+    fn retained_bytes(&self) -> usize {
+        self.text_capacity()
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct FlatMap<V> {
+    slots: Vec<(String, V)>,
+    len: usize,
+}
+
+impl<V: SlotValue + Clone> Clone for FlatMap<V> {
+    fn clone(&self) -> Self {
+        FlatMap {
+            slots: self.live().to_vec(),
+            len: self.len,
+        }
+    }
+}
+
+impl<V: SlotValue> FlatMap<V> {
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    pub(crate) fn live(&self) -> &[(String, V)] {
+        &self.slots[..self.len]
+    }
+
+    #[inline]
+    fn position(&self, key: &str) -> Option<usize> {
+        self.live().iter().position(|(k, _)| k == key)
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, key: &str) -> Option<&V> {
+        self.live().iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// The value slot for `key`, claiming a new slot (and copying the key into its retained
+    /// buffer) when the key is absent. `None` when the map already holds `limit` keys.
+    #[inline]
+    pub(crate) fn slot_mut(&mut self, key: &str, limit: usize) -> Option<&mut V> {
+        if let Some(i) = self.position(key) {
+            return Some(&mut self.slots[i].1);
+        }
+        if self.len >= limit {
+            return None;
+        }
+        if self.len == self.slots.len() {
+            self.slots
+                .push((String::with_capacity(key.len()), V::default()));
+        }
+        let slot = &mut self.slots[self.len];
+        slot.0.clear();
+        slot.0.push_str(key);
+        self.len += 1;
+        Some(&mut slot.1)
+    }
+
+    /// Removes `key`, keeping the order of the others. Returns whether it was present.
+    pub(crate) fn remove(&mut self, key: &str) -> bool {
+        match self.position(key) {
+            Some(i) => {
+                // Rotate the removed slot to the end of the live range so its buffers are kept.
+                self.slots[i..self.len].rotate_left(1);
+                self.len -= 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Forgets every key but keeps the buffers, unless they retain more than `max_bytes`.
+    pub(crate) fn clear(&mut self, max_bytes: usize) {
+        self.len = 0;
+        if self.retained_bytes() > max_bytes {
+            self.slots = Vec::new();
+        }
+    }
+
+    pub(crate) fn retained_bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<(String, V)>()
+            + self
+                .slots
+                .iter()
+                .map(|(k, v)| k.capacity() + v.retained_bytes())
+                .sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(m: &mut FlatMap<String>, k: &str, v: &str) -> bool {
+        match m.slot_mut(k, 8) {
+            Some(s) => {
+                s.clear();
+                s.push_str(v);
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn keeps_insertion_order_across_remove_and_reuse() {
+        let mut m = FlatMap::<String>::default();
+        for (k, v) in [("a", "1"), ("b", "2"), ("c", "3")] {
+            assert!(set(&mut m, k, v));
+        }
+        assert!(set(&mut m, "b", "22"));
+        assert_eq!(m.len(), 3);
+        assert!(m.remove("a"));
+        assert!(!m.remove("a"));
+        let keys: Vec<_> = m
+            .live()
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(keys, [("b", "22"), ("c", "3")]);
+        assert!(set(&mut m, "d", "4"));
+        assert_eq!(m.get("d").map(String::as_str), Some("4"));
+        assert_eq!(m.get("a"), None);
+    }
+
+    #[test]
+    fn limit_refuses_new_keys_but_not_updates() {
+        let mut m = FlatMap::<String>::default();
+        for i in 0..8 {
+            assert!(set(&mut m, &i.to_string(), "x"));
+        }
+        assert!(!set(&mut m, "new", "x"));
+        assert!(set(&mut m, "3", "y"));
+        assert_eq!(m.get("3").map(String::as_str), Some("y"));
+    }
+
+    #[test]
+    fn clear_keeps_buffers_unless_over_budget() {
+        let mut m = FlatMap::<String>::default();
+        set(&mut m, "key", &"v".repeat(100));
+        let before = m.retained_bytes();
+        m.clear(usize::MAX);
+        assert_eq!(m.len(), 0);
+        assert_eq!(m.retained_bytes(), before);
+        set(&mut m, "key", &"v".repeat(100));
+        m.clear(10);
+        assert_eq!(m.retained_bytes(), 0);
+    }
+}

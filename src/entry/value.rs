@@ -1,0 +1,171 @@
+//! Typed field values.
+
+/// The type of a field value. The numbers are part of the C ABI and the packed record format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(u8)]
+pub enum ValueKind {
+    /// UTF-8 text.
+    #[default]
+    Str = 0,
+    /// Signed 64-bit integer.
+    I64 = 1,
+    /// Unsigned 64-bit integer.
+    U64 = 2,
+    /// IEEE 754 double.
+    F64 = 3,
+    /// Boolean.
+    Bool = 4,
+}
+
+impl ValueKind {
+    /// The kind with this numeric value, if there is one.
+    pub fn from_u8(v: u8) -> Option<ValueKind> {
+        match v {
+            0 => Some(ValueKind::Str),
+            1 => Some(ValueKind::I64),
+            2 => Some(ValueKind::U64),
+            3 => Some(ValueKind::F64),
+            4 => Some(ValueKind::Bool),
+            _ => None,
+        }
+    }
+}
+
+/// A borrowed field value, as read from an entry.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValueRef<'a> {
+    /// Text.
+    Str(&'a str),
+    /// Signed integer.
+    I64(i64),
+    /// Unsigned integer.
+    U64(u64),
+    /// Double.
+    F64(f64),
+    /// Boolean.
+    Bool(bool),
+}
+
+impl ValueRef<'_> {
+    /// The kind of this value.
+    pub fn kind(&self) -> ValueKind {
+        match self {
+            ValueRef::Str(_) => ValueKind::Str,
+            ValueRef::I64(_) => ValueKind::I64,
+            ValueRef::U64(_) => ValueKind::U64,
+            ValueRef::F64(_) => ValueKind::F64,
+            ValueRef::Bool(_) => ValueKind::Bool,
+        }
+    }
+
+    /// An owned copy of this value.
+    pub fn to_owned_value(&self) -> Value {
+        match *self {
+            ValueRef::Str(s) => Value::Str(s.to_owned()),
+            ValueRef::I64(v) => Value::I64(v),
+            ValueRef::U64(v) => Value::U64(v),
+            ValueRef::F64(v) => Value::F64(v),
+            ValueRef::Bool(v) => Value::Bool(v),
+        }
+    }
+}
+
+/// An owned field value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// Text.
+    Str(String),
+    /// Signed integer.
+    I64(i64),
+    /// Unsigned integer.
+    U64(u64),
+    /// Double.
+    F64(f64),
+    /// Boolean.
+    Bool(bool),
+}
+
+impl Value {
+    /// A borrowed view of this value.
+    pub fn as_ref(&self) -> ValueRef<'_> {
+        match self {
+            Value::Str(s) => ValueRef::Str(s),
+            Value::I64(v) => ValueRef::I64(*v),
+            Value::U64(v) => ValueRef::U64(*v),
+            Value::F64(v) => ValueRef::F64(*v),
+            Value::Bool(v) => ValueRef::Bool(*v),
+        }
+    }
+}
+
+impl<'a> From<&'a str> for ValueRef<'a> {
+    fn from(v: &'a str) -> Self {
+        ValueRef::Str(v)
+    }
+}
+impl From<i64> for ValueRef<'_> {
+    fn from(v: i64) -> Self {
+        ValueRef::I64(v)
+    }
+}
+impl From<u64> for ValueRef<'_> {
+    fn from(v: u64) -> Self {
+        ValueRef::U64(v)
+    }
+}
+impl From<f64> for ValueRef<'_> {
+    fn from(v: f64) -> Self {
+        ValueRef::F64(v)
+    }
+}
+impl From<bool> for ValueRef<'_> {
+    fn from(v: bool) -> Self {
+        ValueRef::Bool(v)
+    }
+}
+
+/// Storage for one field value that keeps its text buffer across reuse, so a pooled entry
+/// that is filled again with the same shape allocates nothing.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ValueSlot {
+    kind: ValueKind,
+    bits: u64,
+    text: String,
+}
+
+impl ValueSlot {
+    pub(crate) fn set(&mut self, v: ValueRef<'_>) {
+        self.kind = v.kind();
+        match v {
+            ValueRef::Str(s) => {
+                self.text.clear();
+                self.text.push_str(s);
+            }
+            ValueRef::I64(n) => self.bits = n as u64,
+            ValueRef::U64(n) => self.bits = n,
+            ValueRef::F64(n) => self.bits = n.to_bits(),
+            ValueRef::Bool(b) => self.bits = u64::from(b),
+        }
+    }
+
+    pub(crate) fn get(&self) -> ValueRef<'_> {
+        match self.kind {
+            ValueKind::Str => ValueRef::Str(&self.text),
+            ValueKind::I64 => ValueRef::I64(self.bits as i64),
+            ValueKind::U64 => ValueRef::U64(self.bits),
+            ValueKind::F64 => ValueRef::F64(f64::from_bits(self.bits)),
+            ValueKind::Bool => ValueRef::Bool(self.bits != 0),
+        }
+    }
+
+    pub(crate) fn text_capacity(&self) -> usize {
+        self.text.capacity()
+    }
+
+    /// Mutable access to the text buffer, for decoders that fill it in place.
+    pub(crate) fn text_mut_as_str(&mut self) -> &mut String {
+        self.kind = ValueKind::Str;
+        self.text.clear();
+        &mut self.text
+    }
+}
