@@ -1,0 +1,146 @@
+//! The batcher thread: takes entries off the intake queue, closes batches by count, bytes or
+//! time, and offers each batch to every sink.
+
+use super::sink_worker::{FlushReply, SinkFeed};
+use super::Batch;
+use crate::config::BatchConfig;
+use crate::entry::EntryData;
+use crate::pool::Pool;
+use crate::stats::IntakeCounters;
+use crossbeam_channel::{select, Receiver, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A request to the batcher.
+pub(crate) enum Control {
+    /// Close the open batch with everything queued now, and have every sink reply once it
+    /// has handled all of it.
+    Flush(Sender<FlushReply>),
+    /// Take everything queued (intake is already closed), dispatch it and stop, which lets the
+    /// sink threads drain and close.
+    Shutdown,
+}
+
+pub(crate) struct Batcher {
+    pub(crate) rx: Receiver<Box<EntryData>>,
+    pub(crate) ctl: Receiver<Control>,
+    pub(crate) sinks: Vec<SinkFeed>,
+    pub(crate) pool: Arc<Pool>,
+    pub(crate) cfg: BatchConfig,
+    pub(crate) counters: Arc<IntakeCounters>,
+}
+
+struct Open {
+    entries: Vec<Box<EntryData>>,
+    bytes: usize,
+    deadline: Option<Instant>,
+}
+
+impl Batcher {
+    pub(crate) fn run(mut self) {
+        let max_delay = Duration::from_millis(self.cfg.max_delay_ms);
+        let mut seq = 0u64;
+        let mut open = Open {
+            entries: Vec::with_capacity(self.cfg.max_entries),
+            bytes: 0,
+            deadline: None,
+        };
+        loop {
+            // Take whatever is queued without blocking; close batches as they fill.
+            while let Ok(e) = self.rx.try_recv() {
+                if self.add(&mut open, e, max_delay) {
+                    self.dispatch(&mut open, &mut seq);
+                    // Under sustained load the queue never empties: look at requests between
+                    // batches so a flush is not starved.
+                    if let Ok(c) = self.ctl.try_recv() {
+                        if !self.handle(c, &mut open, &mut seq) {
+                            return;
+                        }
+                    }
+                }
+            }
+            let control = match open.deadline {
+                Some(d) => select! {
+                    recv(self.rx) -> e => { if let Ok(e) = e { self.take(&mut open, &mut seq, e, max_delay) } None }
+                    recv(self.ctl) -> c => c.ok(),
+                    default(d.saturating_duration_since(Instant::now())) => {
+                        self.dispatch(&mut open, &mut seq);
+                        None
+                    }
+                },
+                None => select! {
+                    recv(self.rx) -> e => { if let Ok(e) = e { self.take(&mut open, &mut seq, e, max_delay) } None }
+                    recv(self.ctl) -> c => Some(c.unwrap_or(Control::Shutdown)),
+                },
+            };
+            if let Some(c) = control {
+                if !self.handle(c, &mut open, &mut seq) {
+                    return;
+                }
+            }
+        }
+    }
+
+    fn take(&mut self, open: &mut Open, seq: &mut u64, e: Box<EntryData>, max_delay: Duration) {
+        if self.add(open, e, max_delay) {
+            self.dispatch(open, seq);
+        }
+    }
+
+    /// Adds an entry to the open batch; returns whether the batch is now full.
+    #[inline]
+    fn add(&self, open: &mut Open, e: Box<EntryData>, max_delay: Duration) -> bool {
+        if open.entries.is_empty() {
+            open.deadline = Some(Instant::now() + max_delay);
+        }
+        open.bytes += e.size_hint();
+        open.entries.push(e);
+        open.entries.len() >= self.cfg.max_entries || open.bytes >= self.cfg.max_bytes
+    }
+
+    fn dispatch(&mut self, open: &mut Open, seq: &mut u64) {
+        open.deadline = None;
+        open.bytes = 0;
+        if open.entries.is_empty() {
+            return;
+        }
+        let entries =
+            std::mem::replace(&mut open.entries, Vec::with_capacity(self.cfg.max_entries));
+        *seq += 1;
+        self.counters.accepted.add(entries.len() as u64);
+        self.counters.batches.add(1);
+        let batch = Arc::new(Batch::new(*seq, entries, Arc::clone(&self.pool)));
+        for s in &mut self.sinks {
+            s.offer(&batch);
+        }
+    }
+
+    /// Handles a request; returns whether to keep running.
+    fn handle(&mut self, c: Control, open: &mut Open, seq: &mut u64) -> bool {
+        let max_delay = Duration::from_millis(self.cfg.max_delay_ms);
+        match c {
+            Control::Flush(reply) => {
+                // Everything submitted before the flush call is in the queue now (or already
+                // taken, or evicted and counted); entries queued later may ride along.
+                for _ in 0..self.rx.len() {
+                    match self.rx.try_recv() {
+                        Ok(e) => self.take(open, seq, e, max_delay),
+                        Err(_) => break,
+                    }
+                }
+                self.dispatch(open, seq);
+                for s in &self.sinks {
+                    s.request_flush(reply.clone());
+                }
+                true
+            }
+            Control::Shutdown => {
+                while let Ok(e) = self.rx.try_recv() {
+                    self.take(open, seq, e, max_delay);
+                }
+                self.dispatch(open, seq);
+                false
+            }
+        }
+    }
+}

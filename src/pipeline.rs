@@ -1,0 +1,197 @@
+//! The pipeline: a pool, a dispatcher and its sinks, built from one configuration.
+
+use crate::config::{Config, ConfigError, SinkKind};
+use crate::dispatcher::{Batch, Dispatcher};
+use crate::entry::{Entry, EntryData, Level};
+use crate::error::Error;
+use crate::pool::{Pool, PoolLimits};
+use crate::sink::{self, CallbackSink, Sink, SinkError};
+use crate::stats::Stats;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long dropping an open pipeline waits for it to close.
+pub const DROP_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A log pipeline: acquire entries, fill them, submit them; batches go to every sink.
+///
+/// All methods take `&self`: share a pipeline between threads with an `Arc` (or a reference).
+/// Dropping an open pipeline closes it, waiting up to [`DROP_CLOSE_TIMEOUT`].
+pub struct Pipeline {
+    id: u64,
+    pool: Arc<Pool>,
+    dispatcher: Dispatcher,
+    config: Config,
+}
+
+/// Builds a pipeline, binding sinks that the configuration declares with type `callback`.
+pub struct PipelineBuilder {
+    config: Config,
+    bound: HashMap<String, Box<dyn Sink>>,
+}
+
+impl PipelineBuilder {
+    /// Binds a function to the `callback` sink of this name: it is called with each batch.
+    pub fn callback(
+        self,
+        name: &str,
+        f: impl FnMut(&Batch) -> Result<(), SinkError> + Send + 'static,
+    ) -> Self {
+        self.sink(name, Box::new(CallbackSink::new(f)))
+    }
+
+    /// Binds any sink to the `callback` sink of this name.
+    pub fn sink(mut self, name: &str, sink: Box<dyn Sink>) -> Self {
+        self.bound.insert(name.to_owned(), sink);
+        self
+    }
+
+    /// Opens the sinks and starts the threads.
+    pub fn build(mut self) -> Result<Pipeline, Error> {
+        let mut sinks = Vec::with_capacity(self.config.sinks.len());
+        for sc in &self.config.sinks {
+            let s = match sc.kind {
+                SinkKind::Callback => {
+                    self.bound
+                        .remove(&sc.name)
+                        .ok_or_else(|| Error::SinkSetup {
+                            sink: sc.name.clone(),
+                            message: "no function is bound to this callback sink".into(),
+                        })?
+                }
+                _ => sink::build(sc).map_err(|e| Error::SinkSetup {
+                    sink: sc.name.clone(),
+                    message: e.to_string(),
+                })?,
+            };
+            sinks.push(s);
+        }
+        if let Some(name) = self.bound.keys().next() {
+            return Err(Error::Config(ConfigError {
+                key: "sinks".into(),
+                message: format!("no callback sink named {name:?} to bind a function to"),
+            }));
+        }
+        let pool = Arc::new(Pool::new(PoolLimits {
+            max_idle: self.config.pool.max_idle,
+            max_retained_bytes: self.config.pool.max_retained_bytes,
+        }));
+        let dispatcher = Dispatcher::start(&self.config, sinks, Arc::clone(&pool))?;
+        Ok(Pipeline {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            pool,
+            dispatcher,
+            config: self.config,
+        })
+    }
+}
+
+impl Pipeline {
+    /// Builds and starts a pipeline with no callback sinks.
+    pub fn new(config: Config) -> Result<Pipeline, Error> {
+        Pipeline::builder(config).build()
+    }
+
+    /// Parses a JSON configuration (empty for the default) and starts a pipeline.
+    pub fn from_json(doc: &str) -> Result<Pipeline, Error> {
+        Pipeline::new(Config::from_json(doc)?)
+    }
+
+    /// A builder, for binding callback sinks.
+    pub fn builder(config: Config) -> PipelineBuilder {
+        PipelineBuilder {
+            config,
+            bound: HashMap::new(),
+        }
+    }
+
+    /// A process-unique id of this pipeline.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The configuration the pipeline runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The pipeline's entry pool.
+    pub fn pool(&self) -> &Arc<Pool> {
+        &self.pool
+    }
+
+    /// An empty pooled entry, at level info, that any number of threads may fill at once.
+    #[inline]
+    pub fn acquire(&self) -> Entry {
+        Entry::new(self.pool.take(), Arc::clone(&self.pool))
+    }
+
+    /// Submits an entry: it is stamped (if its timestamp is 0) and queued. Entries below the
+    /// minimum level are dropped and counted, and `Ok` is returned. On `Err` the entry was not
+    /// queued; every such refusal is counted.
+    #[inline]
+    pub fn submit(&self, entry: Entry) -> Result<(), Error> {
+        self.dispatcher.submit(entry.into_data())
+    }
+
+    /// Submits entry data taken from this pipeline's pool (see [`Pipeline::submit`]).
+    #[inline]
+    pub fn submit_data(&self, data: Box<EntryData>) -> Result<(), Error> {
+        self.dispatcher.submit(data)
+    }
+
+    /// Whether an entry at `level` would pass the minimum level now.
+    #[inline]
+    pub fn enabled(&self, level: Level) -> bool {
+        level >= self.dispatcher.min_level()
+    }
+
+    /// The minimum level.
+    pub fn min_level(&self) -> Level {
+        self.dispatcher.min_level()
+    }
+
+    /// Changes the minimum level; takes effect for submits that start after the call.
+    pub fn set_min_level(&self, level: Level) {
+        self.dispatcher.set_min_level(level)
+    }
+
+    /// Waits until everything submitted before this call has been delivered, dropped or
+    /// failed by every sink, and every sink has flushed (a file sink fsyncs). Returns
+    /// [`Error::Timeout`] if that takes longer than `timeout`, [`Error::Closed`] after close.
+    pub fn flush(&self, timeout: Duration) -> Result<(), Error> {
+        self.dispatcher.flush(timeout)
+    }
+
+    /// Stops intake (later submits get [`Error::Closed`]), delivers everything queued, closes
+    /// the sinks and joins the threads. Idempotent; [`Error::Timeout`] if it takes longer than
+    /// `timeout`, and a later call waits again.
+    pub fn close(&self, timeout: Duration) -> Result<(), Error> {
+        self.dispatcher.close(timeout)
+    }
+
+    /// Whether close has been called.
+    pub fn is_closed(&self) -> bool {
+        self.dispatcher.is_closed()
+    }
+
+    /// The counters now.
+    pub fn stats(&self) -> Stats {
+        self.dispatcher.stats(&self.pool)
+    }
+
+    /// The last error the named sink reported, if any.
+    pub fn sink_last_error(&self, name: &str) -> Option<String> {
+        self.dispatcher.sink_last_error(name)
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        let _ = self.dispatcher.close(DROP_CLOSE_TIMEOUT);
+    }
+}

@@ -1,0 +1,137 @@
+//! Counters of a pipeline, its sinks and its pool.
+//!
+//! Counters are monotonic and updated with relaxed atomics; a snapshot taken while entries move
+//! may see one counter before another, but once the pipeline is flushed or closed the
+//! invariants hold exactly:
+//! - `submitted = accepted + dropped_level + dropped_queue_full + dropped_queue_evicted +
+//!   dropped_queue_timeout + queued`
+//! - per sink, `received = delivered + dropped + failed + in_flight`
+
+use crate::pool::PoolStats;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// A snapshot of a pipeline's counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Entries handed to submit on an open pipeline.
+    pub submitted: u64,
+    /// Entries that passed the intake queue into batches.
+    pub accepted: u64,
+    /// Entries dropped at submit because their level was below the minimum.
+    pub dropped_level: u64,
+    /// Entries refused because the queue was full (`drop_newest`).
+    pub dropped_queue_full: u64,
+    /// Queued entries dropped to make room for newer ones (`drop_oldest`).
+    pub dropped_queue_evicted: u64,
+    /// Entries dropped after waiting `block_timeout_ms` for room (`block`).
+    pub dropped_queue_timeout: u64,
+    /// Entries in the intake queue now.
+    pub queued: u64,
+    /// Batches made.
+    pub batches: u64,
+    /// The entry pool's counters.
+    pub pool: PoolStats,
+    /// One snapshot per sink, in configuration order.
+    pub sinks: Vec<SinkStats>,
+}
+
+impl Stats {
+    /// Every entry dropped before reaching a batch, whatever the reason.
+    pub fn dropped(&self) -> u64 {
+        self.dropped_level
+            + self.dropped_queue_full
+            + self.dropped_queue_evicted
+            + self.dropped_queue_timeout
+    }
+}
+
+/// A snapshot of one sink's counters. Entry counts, except `batches` and `bytes`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SinkStats {
+    /// The sink's name.
+    pub name: String,
+    /// Entries in batches offered to the sink.
+    pub received: u64,
+    /// Entries the sink wrote successfully.
+    pub delivered: u64,
+    /// Entries in batches dropped by the sink's queue policy.
+    pub dropped: u64,
+    /// Entries in batches the sink failed to write (an error or a panic).
+    pub failed: u64,
+    /// Batches the sink wrote successfully.
+    pub batches: u64,
+    /// Bytes the sink wrote.
+    pub bytes: u64,
+    /// Panics caught in the sink (each also counts its batch as failed).
+    pub panics: u64,
+    /// Batches in the sink's queue now.
+    pub queued_batches: u64,
+}
+
+impl SinkStats {
+    /// Entries received but not yet delivered, dropped or failed.
+    pub fn in_flight(&self) -> u64 {
+        self.received
+            .saturating_sub(self.delivered + self.dropped + self.failed)
+    }
+}
+
+/// A relaxed monotonic counter.
+#[derive(Debug, Default)]
+pub(crate) struct Counter(AtomicU64);
+
+impl Counter {
+    #[inline]
+    pub(crate) fn add(&self, n: u64) {
+        self.0.fetch_add(n, Relaxed);
+    }
+    #[inline]
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(Relaxed)
+    }
+}
+
+/// The live counters of the intake side.
+#[derive(Debug, Default)]
+pub(crate) struct IntakeCounters {
+    pub(crate) submitted: Counter,
+    pub(crate) accepted: Counter,
+    pub(crate) dropped_level: Counter,
+    pub(crate) dropped_queue_full: Counter,
+    pub(crate) dropped_queue_evicted: Counter,
+    pub(crate) dropped_queue_timeout: Counter,
+    pub(crate) batches: Counter,
+}
+
+/// The live counters of one sink.
+#[derive(Debug, Default)]
+pub(crate) struct SinkCounters {
+    pub(crate) received: Counter,
+    pub(crate) delivered: Counter,
+    pub(crate) dropped: Counter,
+    pub(crate) failed: Counter,
+    pub(crate) batches: Counter,
+    pub(crate) bytes: Counter,
+    pub(crate) panics: Counter,
+}
+
+impl SinkCounters {
+    pub(crate) fn snapshot(&self, name: &str, queued_batches: usize) -> SinkStats {
+        // Read the outcome counters before `received`, so a snapshot never shows more
+        // outcomes than receipts.
+        let delivered = self.delivered.get();
+        let dropped = self.dropped.get();
+        let failed = self.failed.get();
+        SinkStats {
+            name: name.to_owned(),
+            delivered,
+            dropped,
+            failed,
+            batches: self.batches.get(),
+            bytes: self.bytes.get(),
+            panics: self.panics.get(),
+            queued_batches: queued_batches as u64,
+            received: self.received.get(),
+        }
+    }
+}
