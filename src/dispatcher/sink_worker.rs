@@ -225,7 +225,7 @@ fn write(sh: &SinkShared, sink: &mut dyn Sink, b: Arc<Batch>) {
         Err(p) => {
             sh.counters.failed.add(n);
             sh.counters.panics.add(1);
-            *sh.last_error.lock() = Some(format!("panic: {}", panic_message(&p)));
+            *sh.last_error.lock() = Some(format!("panic: {}", panic_message(&*p)));
         }
     }
     sh.account();
@@ -238,7 +238,7 @@ fn call(sh: &SinkShared, f: impl FnOnce() -> Result<(), crate::sink::SinkError>)
         Ok(Err(e)) => e.to_string(),
         Err(p) => {
             sh.counters.panics.add(1);
-            format!("panic: {}", panic_message(&p))
+            format!("panic: {}", panic_message(&*p))
         }
     };
     *sh.last_error.lock() = Some(msg.clone());

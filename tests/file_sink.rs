@@ -1,0 +1,138 @@
+//! The file sink: rotation under load loses no line and touches only the sink's own files.
+
+mod common;
+
+use common::standard_entry;
+use logcap::Pipeline;
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::Duration;
+
+const LONG: Duration = Duration::from_secs(120);
+
+/// Files in `dir` with their contents.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name().into_string().unwrap(), fs::read(e.path()).unwrap())
+        })
+        .collect()
+}
+
+fn foreign_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let foreign = [
+        ("app.log.bak", "backup\n"),
+        ("app.log.1x", "not a rotation\n"),
+        ("app.log.01", "zero-padded: not ours\n"),
+        ("other.log", "another program\n"),
+        ("other.log.1", "another program's rotation\n"),
+        ("app.logx.1", "a lookalike\n"),
+    ];
+    for (name, text) in foreign {
+        fs::write(dir.join(name), text).unwrap();
+    }
+    snapshot(dir)
+}
+
+fn run(dir: &Path, max_bytes: u64, keep: u32, n: u64) -> Pipeline {
+    let path = dir.join("app.log");
+    let p = Pipeline::from_json(&format!(
+        r#"{{"batch":{{"max_entries":100}},
+            "sinks":[{{"type":"file","path":{:?},"max_bytes":{max_bytes},"keep":{keep}}}]}}"#,
+        path.to_str().unwrap()
+    ))
+    .unwrap();
+    std::thread::scope(|s| {
+        for t in 0..2 {
+            let p = &p;
+            s.spawn(move || {
+                for i in 0..n / 2 {
+                    p.submit(standard_entry(p, t * (n / 2) + i)).unwrap();
+                }
+            });
+        }
+    });
+    p.close(LONG).unwrap();
+    p
+}
+
+#[test]
+fn rotation_under_load_loses_no_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = foreign_files(dir.path());
+    let n = 200_000u64;
+    let p = run(dir.path(), 256 * 1024, 10_000, n);
+    assert_eq!(p.stats().sinks[0].delivered, n);
+    let after = snapshot(dir.path());
+    for (name, content) in &before {
+        assert_eq!(after.get(name), Some(content), "{name} was touched");
+    }
+    let mut seen = vec![false; n as usize];
+    let mut files = 0;
+    for (name, content) in &after {
+        if before.contains_key(name) {
+            continue;
+        }
+        assert!(name == "app.log" || name.strip_prefix("app.log.").is_some_and(|k| k.parse::<u32>().is_ok()), "{name}");
+        assert!(content.len() <= 256 * 1024, "{name} is {} bytes", content.len());
+        files += 1;
+        for line in content.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            let v: serde_json::Value = serde_json::from_slice(line).expect("a whole JSON line");
+            let seq = v["fields"]["seq"].as_u64().unwrap() as usize;
+            assert!(!seen[seq], "line {seq} twice");
+            seen[seq] = true;
+        }
+    }
+    assert!(files > 10, "rotated {files} times only");
+    assert!(seen.iter().all(|s| *s), "a line was lost");
+}
+
+#[test]
+fn rotation_keeps_only_n_files_and_deletes_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = foreign_files(dir.path());
+    run(dir.path(), 32 * 1024, 3, 20_000);
+    let after = snapshot(dir.path());
+    let ours: Vec<_> = after.keys().filter(|k| !before.contains_key(*k)).cloned().collect();
+    assert_eq!(ours, ["app.log", "app.log.1", "app.log.2", "app.log.3"]);
+    for (name, content) in &before {
+        assert_eq!(after.get(name), Some(content), "{name} was touched");
+    }
+    // The newest lines are in app.log, the older ones in .1, .2, .3, in order.
+    let last_seq = |name: &str| {
+        let text = String::from_utf8(after[name].clone()).unwrap();
+        let line = text.lines().last().unwrap().to_owned();
+        serde_json::from_str::<serde_json::Value>(&line).unwrap()["ts"].as_str().unwrap().to_owned()
+    };
+    assert!(last_seq("app.log.3") <= last_seq("app.log.2"));
+    assert!(last_seq("app.log.2") <= last_seq("app.log.1"));
+    assert!(last_seq("app.log.1") <= last_seq("app.log"));
+}
+
+#[test]
+fn files_are_created_with_mode_0640_and_appended_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    fs::write(&path, "an earlier line\n").unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+    run(dir.path(), 0, 1, 10);
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("an earlier line\n"), "appends, never truncates");
+    assert_eq!(text.lines().count(), 11);
+    fs::remove_file(&path).unwrap();
+    run(dir.path(), 0, 1, 2);
+    let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode & !0o640, 0, "mode {mode:o}");
+    assert_eq!(mode & 0o640, 0o640 & !umask(), "mode {mode:o}");
+}
+
+fn umask() -> u32 {
+    // Read the process umask from /proc; the test process does not change it.
+    let status = fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("Umask:")).unwrap();
+    u32::from_str_radix(line.split_whitespace().nth(1).unwrap(), 8).unwrap()
+}
