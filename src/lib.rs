@@ -19,8 +19,10 @@
 //! assert_eq!(pipeline.stats().sinks[0].delivered, 1);
 //! ```
 
+pub mod encode;
 pub mod entry;
 pub mod pool;
 
+pub use encode::Format;
 pub use entry::{Entry, EntryData, EntryError, Level, Value, ValueKind, ValueRef};
 pub use pool::{Pool, PoolLimits, PoolStats};
