@@ -1,1 +1,33 @@
-fn main() {}
+//! Generates the C header from src/ffi with cbindgen into OUT_DIR. With LOGCAP_UPDATE_HEADER=1
+//! it also writes include/logcap.h (`make header`); a test fails when the two differ.
+
+use std::env;
+use std::path::PathBuf;
+
+fn main() {
+    let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("logcap.h");
+    println!("cargo:rerun-if-changed=src/ffi");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-env-changed=LOGCAP_UPDATE_HEADER");
+    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
+        .expect("cbindgen.toml is valid");
+    let version = |part: &str| env::var(format!("CARGO_PKG_VERSION_{part}")).unwrap();
+    let macros = format!(
+        "#define LOGCAP_VERSION_MAJOR {}\n#define LOGCAP_VERSION_MINOR {}\n#define LOGCAP_VERSION_PATCH {}\n#define LOGCAP_VERSION_STRING \"{}\"\n",
+        version("MAJOR"),
+        version("MINOR"),
+        version("PATCH"),
+        env::var("CARGO_PKG_VERSION").unwrap()
+    );
+    let bindings = cbindgen::Builder::new()
+        .with_crate(&crate_dir)
+        .with_config(config)
+        .with_after_include(macros)
+        .generate()
+        .expect("cbindgen can read src/ffi");
+    bindings.write_to_file(&out);
+    if env::var("LOGCAP_UPDATE_HEADER").as_deref() == Ok("1") {
+        bindings.write_to_file(crate_dir.join("include/logcap.h"));
+    }
+}

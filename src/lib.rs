@@ -24,8 +24,10 @@ pub mod dispatcher;
 pub mod encode;
 pub mod entry;
 pub mod error;
+pub mod ffi;
 pub mod pipeline;
 pub mod pool;
+pub mod record;
 pub mod sink;
 pub mod stats;
 

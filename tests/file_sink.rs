@@ -18,7 +18,10 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .unwrap()
         .map(|e| {
             let e = e.unwrap();
-            (e.file_name().into_string().unwrap(), fs::read(e.path()).unwrap())
+            (
+                e.file_name().into_string().unwrap(),
+                fs::read(e.path()).unwrap(),
+            )
         })
         .collect()
 }
@@ -77,8 +80,18 @@ fn rotation_under_load_loses_no_line() {
         if before.contains_key(name) {
             continue;
         }
-        assert!(name == "app.log" || name.strip_prefix("app.log.").is_some_and(|k| k.parse::<u32>().is_ok()), "{name}");
-        assert!(content.len() <= 256 * 1024, "{name} is {} bytes", content.len());
+        assert!(
+            name == "app.log"
+                || name
+                    .strip_prefix("app.log.")
+                    .is_some_and(|k| k.parse::<u32>().is_ok()),
+            "{name}"
+        );
+        assert!(
+            content.len() <= 256 * 1024,
+            "{name} is {} bytes",
+            content.len()
+        );
         files += 1;
         for line in content.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
             let v: serde_json::Value = serde_json::from_slice(line).expect("a whole JSON line");
@@ -97,7 +110,11 @@ fn rotation_keeps_only_n_files_and_deletes_nothing_else() {
     let before = foreign_files(dir.path());
     run(dir.path(), 32 * 1024, 3, 20_000);
     let after = snapshot(dir.path());
-    let ours: Vec<_> = after.keys().filter(|k| !before.contains_key(*k)).cloned().collect();
+    let ours: Vec<_> = after
+        .keys()
+        .filter(|k| !before.contains_key(*k))
+        .cloned()
+        .collect();
     assert_eq!(ours, ["app.log", "app.log.1", "app.log.2", "app.log.3"]);
     for (name, content) in &before {
         assert_eq!(after.get(name), Some(content), "{name} was touched");
@@ -106,7 +123,10 @@ fn rotation_keeps_only_n_files_and_deletes_nothing_else() {
     let last_seq = |name: &str| {
         let text = String::from_utf8(after[name].clone()).unwrap();
         let line = text.lines().last().unwrap().to_owned();
-        serde_json::from_str::<serde_json::Value>(&line).unwrap()["ts"].as_str().unwrap().to_owned()
+        serde_json::from_str::<serde_json::Value>(&line).unwrap()["ts"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     };
     assert!(last_seq("app.log.3") <= last_seq("app.log.2"));
     assert!(last_seq("app.log.2") <= last_seq("app.log.1"));
@@ -121,7 +141,10 @@ fn files_are_created_with_mode_0640_and_appended_to() {
     fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
     run(dir.path(), 0, 1, 10);
     let text = fs::read_to_string(&path).unwrap();
-    assert!(text.starts_with("an earlier line\n"), "appends, never truncates");
+    assert!(
+        text.starts_with("an earlier line\n"),
+        "appends, never truncates"
+    );
     assert_eq!(text.lines().count(), 11);
     fs::remove_file(&path).unwrap();
     run(dir.path(), 0, 1, 2);

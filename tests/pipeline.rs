@@ -34,14 +34,22 @@ fn assert_invariants(s: &Stats, submitted: u64) {
     assert_eq!(s.queued, 0);
     assert_eq!(s.submitted, s.accepted + s.dropped(), "{s:#?}");
     for k in &s.sinks {
-        assert_eq!(k.received, s.accepted, "sink {} saw every batch: {s:#?}", k.name);
+        assert_eq!(
+            k.received, s.accepted,
+            "sink {} saw every batch: {s:#?}",
+            k.name
+        );
         assert_eq!(k.in_flight(), 0, "{k:#?}");
         assert_eq!(k.received, k.delivered + k.dropped + k.failed, "{k:#?}");
     }
 }
 
 /// A callback sink that counts what it sees, optionally slow, optionally failing.
-fn counting(seen: Arc<AtomicU64>, every_nth_fails: u64, sleep: Duration) -> impl FnMut(&logcap::Batch) -> Result<(), SinkError> + Send {
+fn counting(
+    seen: Arc<AtomicU64>,
+    every_nth_fails: u64,
+    sleep: Duration,
+) -> impl FnMut(&logcap::Batch) -> Result<(), SinkError> + Send {
     let mut n = 0u64;
     move |b| {
         n += 1;
@@ -73,22 +81,48 @@ fn a_million_entries_add_up_under_each_queue_policy() {
         let oldest_seen = Arc::new(AtomicU64::new(0));
         let p = Pipeline::builder(cfg)
             .callback("failing", counting(failing_seen.clone(), 7, Duration::ZERO))
-            .callback("slow_newest", counting(newest_seen.clone(), 0, Duration::from_micros(300)))
-            .callback("slow_oldest", counting(oldest_seen.clone(), 0, Duration::from_micros(300)))
+            .callback(
+                "slow_newest",
+                counting(newest_seen.clone(), 0, Duration::from_micros(300)),
+            )
+            .callback(
+                "slow_oldest",
+                counting(oldest_seen.clone(), 0, Duration::from_micros(300)),
+            )
             .build()
             .unwrap();
         let refused = submit_from_threads(&p, 2, 500_000);
         p.close(LONG).unwrap();
         let s = p.stats();
         assert_invariants(&s, 1_000_000);
-        assert_eq!(refused, s.dropped_queue_full + s.dropped_queue_timeout, "{policy}");
+        assert_eq!(
+            refused,
+            s.dropped_queue_full + s.dropped_queue_timeout,
+            "{policy}"
+        );
         let by_name = |n: &str| s.sinks.iter().find(|k| k.name == n).unwrap().clone();
-        assert_eq!(by_name("failing").delivered, failing_seen.load(Ordering::Relaxed));
+        assert_eq!(
+            by_name("failing").delivered,
+            failing_seen.load(Ordering::Relaxed)
+        );
         assert!(by_name("failing").failed > 0);
-        assert_eq!(by_name("slow_newest").delivered, newest_seen.load(Ordering::Relaxed));
-        assert_eq!(by_name("slow_oldest").delivered, oldest_seen.load(Ordering::Relaxed));
-        assert!(by_name("slow_newest").dropped > 0, "{policy}: the slow sink's own policy dropped");
-        assert_eq!(by_name("null").dropped + by_name("null").failed, 0, "{policy}");
+        assert_eq!(
+            by_name("slow_newest").delivered,
+            newest_seen.load(Ordering::Relaxed)
+        );
+        assert_eq!(
+            by_name("slow_oldest").delivered,
+            oldest_seen.load(Ordering::Relaxed)
+        );
+        assert!(
+            by_name("slow_newest").dropped > 0,
+            "{policy}: the slow sink's own policy dropped"
+        );
+        assert_eq!(
+            by_name("null").dropped + by_name("null").failed,
+            0,
+            "{policy}"
+        );
         match policy {
             "block" => {
                 assert_eq!(s.dropped(), 0, "block loses nothing: {s:#?}");
@@ -157,17 +191,29 @@ fn a_sink_that_blocks_for_ever_slows_nobody_and_flush_times_out() {
     let t0 = Instant::now();
     assert_eq!(p.flush(deadline), Err(Error::Timeout));
     let took = t0.elapsed();
-    assert!(took >= deadline, "flush returned before its deadline: {took:?}");
-    assert!(took < deadline + Duration::from_secs(5), "flush overran its deadline: {took:?}");
+    assert!(
+        took >= deadline,
+        "flush returned before its deadline: {took:?}"
+    );
+    assert!(
+        took < deadline + Duration::from_secs(5),
+        "flush overran its deadline: {took:?}"
+    );
     // The healthy sinks got everything while the stuck one held its first batch.
     let s = p.stats();
     let healthy = s.sinks.iter().find(|k| k.name == "healthy").unwrap();
     assert_eq!(healthy.delivered, 100_000, "{s:#?}");
     assert_eq!(seen.load(Ordering::Relaxed), 100_000);
-    assert_eq!(s.sinks.iter().find(|k| k.name == "null").unwrap().delivered, 100_000);
+    assert_eq!(
+        s.sinks.iter().find(|k| k.name == "null").unwrap().delivered,
+        100_000
+    );
     let stuck = s.sinks.iter().find(|k| k.name == "stuck").unwrap();
     assert!(stuck.dropped > 0, "{stuck:#?}");
-    assert_eq!(stuck.received, stuck.delivered + stuck.dropped + stuck.failed + stuck.in_flight());
+    assert_eq!(
+        stuck.received,
+        stuck.delivered + stuck.dropped + stuck.failed + stuck.in_flight()
+    );
     drop(release_tx);
     p.close(LONG).unwrap();
     assert_invariants(&p.stats(), 100_000);
@@ -260,7 +306,10 @@ fn the_minimum_level_changes_at_runtime() {
     submit(Level::Trace);
     p.close(LONG).unwrap();
     let s = p.stats();
-    assert_eq!((s.submitted, s.dropped_level, s.sinks[0].delivered), (4, 2, 2));
+    assert_eq!(
+        (s.submitted, s.dropped_level, s.sinks[0].delivered),
+        (4, 2, 2)
+    );
 }
 
 #[test]
@@ -270,7 +319,11 @@ fn callback_binding_errors_are_clear() {
         Err(Error::SinkSetup { sink, .. }) => assert_eq!(sink, "cb"),
         other => panic!("{:?}", other.err()),
     }
-    match Pipeline::builder(cfg).callback("cb", |_| Ok(())).callback("other", |_| Ok(())).build() {
+    match Pipeline::builder(cfg)
+        .callback("cb", |_| Ok(()))
+        .callback("other", |_| Ok(()))
+        .build()
+    {
         Err(Error::Config(e)) => assert!(e.message.contains("\"other\""), "{e}"),
         other => panic!("{:?}", other.err()),
     }

@@ -1,5 +1,9 @@
 //! The immutable batch every sink of a pipeline shares.
 
+// Entries travel pool → queue → batch → pool as boxes, so that each step moves a pointer and
+// never the entry: `Vec<Box<EntryData>>` is deliberate.
+#![allow(clippy::vec_box)]
+
 use crate::encode::{self, Format};
 use crate::entry::EntryData;
 use crate::pool::Pool;

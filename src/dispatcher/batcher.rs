@@ -1,6 +1,10 @@
 //! The batcher thread: takes entries off the intake queue, closes batches by count, bytes or
 //! time, and offers each batch to every sink.
 
+// Entries travel pool → queue → batch → pool as boxes, so that each step moves a pointer and
+// never the entry: `Vec<Box<EntryData>>` is deliberate.
+#![allow(clippy::vec_box)]
+
 use super::sink_worker::{FlushReply, SinkFeed};
 use super::Batch;
 use crate::config::BatchConfig;

@@ -15,6 +15,7 @@ mod sink_worker;
 
 pub use batch::Batch;
 pub use intake::now_ns;
+pub(crate) use sink_worker::panic_message;
 
 use crate::config::Config;
 use crate::entry::{EntryData, Level};

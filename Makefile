@@ -1,0 +1,62 @@
+# logcap: build, test, demo, bench. `make help` lists the targets.
+SHELL := /bin/bash
+CARGO ?= cargo
+CC ?= gcc
+CXX ?= g++
+LIB_DIR := target/release
+STATIC_LIB := $(LIB_DIR)/liblogcap.a
+LINK := $(STATIC_LIB) -lpthread -ldl -lm
+CWARN := -std=c11 -Wall -Wextra -Werror -Iinclude
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+BUILD := build
+VECTORS := tests/vectors/records.json
+
+.PHONY: help lib header demo test test-rust lint test-header test-c bench clean
+
+help:
+	@echo "make demo    build the library and run the quickstart example"
+	@echo "make test    every test: Rust, header, C under sanitizers"
+	@echo "make bench   criterion benchmarks (docs/benchmarks.md)"
+	@echo "make header  regenerate include/logcap.h with cbindgen"
+
+lib:
+	$(CARGO) build --release --lib
+
+header:
+	LOGCAP_UPDATE_HEADER=1 $(CARGO) build --lib
+
+$(BUILD):
+	mkdir -p $(BUILD)
+
+demo: lib | $(BUILD)
+	$(CC) $(CWARN) -O2 bindings/c/examples/quickstart.c $(LINK) -o $(BUILD)/quickstart
+	./$(BUILD)/quickstart
+
+test: lint test-rust test-header test-c
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+test-rust:
+	$(CARGO) test
+
+# The header compiles on its own as C11 and as C++17.
+test-header: | $(BUILD)
+	$(CC) -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c include/logcap.h
+	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c++ include/logcap.h
+
+test-c: lib | $(BUILD)
+	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_api.c $(LINK) -o $(BUILD)/test_api
+	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_misuse.c $(LINK) -o $(BUILD)/test_misuse
+	$(CC) $(CWARN) $(SAN) -g bindings/c/examples/quickstart.c $(LINK) -o $(BUILD)/quickstart_san
+	./$(BUILD)/test_api $(VECTORS)
+	./$(BUILD)/test_misuse
+	./$(BUILD)/quickstart_san > $(BUILD)/quickstart.out
+
+bench:
+	$(CARGO) bench --bench core
+
+clean:
+	$(CARGO) clean
+	rm -rf $(BUILD)

@@ -1,0 +1,374 @@
+/* Every export of the C ABI, used as documented. Built with -Wall -Wextra -Werror and run
+ * under AddressSanitizer and UndefinedBehaviorSanitizer by `make test`. */
+#include <pthread.h>
+#include <stdlib.h>
+#include "check.h"
+
+static const char NULL_CONFIG[] = "{\"sinks\":[{\"type\":\"null\"}]}";
+
+static logcap_pipeline *open_null(void) {
+  logcap_pipeline *p = NULL;
+  OK(logcap_pipeline_new(S(NULL_CONFIG), &p));
+  CHECK(p != NULL);
+  return p;
+}
+
+static void fill_standard(logcap_entry *e) {
+  OK(logcap_entry_set_level(e, LOGCAP_LEVEL_INFO));
+  OK(logcap_entry_set_message(e, S("request completed")));
+  OK(logcap_set_label(e, S("service"), S("checkout")));
+  OK(logcap_set_label(e, S("env"), S("prod")));
+  OK(logcap_set_label(e, S("host"), S("web-1")));
+  OK(logcap_set_label(e, S("region"), S("eu-west-1")));
+  OK(logcap_entry_set_field_str(e, S("method"), S("GET")));
+  OK(logcap_entry_set_field_str(e, S("path"), S("/api/v1/orders/12345")));
+  OK(logcap_entry_set_field_i64(e, S("status"), 200));
+  OK(logcap_entry_set_field_f64(e, S("latency_ms"), 12.5));
+  OK(logcap_entry_set_field_str(e, S("user_id"), S("u-998877")));
+  OK(logcap_entry_set_field_bool(e, S("cache_hit"), true));
+}
+
+static void test_version_and_texts(void) {
+  CHECK(strcmp(logcap_version(), LOGCAP_VERSION_STRING) == 0);
+  CHECK(strcmp(logcap_result_text(LOGCAP_RESULT_OK), "ok") == 0);
+  CHECK(strstr(logcap_result_text(LOGCAP_RESULT_STALE_HANDLE), "stale") != NULL);
+  CHECK(strcmp(logcap_result_text(9999), "unknown result code") == 0);
+  for (uint32_t c = 0; c <= LOGCAP_RESULT_PANIC; c++) {
+    CHECK(strcmp(logcap_result_text(c), "unknown result code") != 0);
+  }
+}
+
+static void test_config_errors_name_the_key(void) {
+  logcap_pipeline *p = NULL;
+  EXPECT_RC(logcap_pipeline_new(S("{\"queue\":{\"capacity\":\"big\"}}"), &p), LOGCAP_RESULT_CONFIG);
+  CHECK(p == NULL); /* outputs only on success */
+  CHECK(strstr(logcap_last_error(), "queue.capacity") != NULL);
+  EXPECT_RC(logcap_pipeline_new(S("{\"sinks\":[{\"type\":\"file\"}]}"), &p), LOGCAP_RESULT_CONFIG);
+  CHECK(strstr(logcap_last_error(), "sinks[0].path") != NULL);
+  EXPECT_RC(logcap_pipeline_new(S("{\"sinks\":[{\"type\":\"file\",\"path\":\"/nonexistent/dir/x.log\"}]}"), &p),
+            LOGCAP_RESULT_SINK_SETUP);
+  EXPECT_RC(logcap_pipeline_new(S("{\"sinks\":[{\"type\":\"callback\",\"name\":\"cb\"}]}"), &p),
+            LOGCAP_RESULT_SINK_SETUP);
+  CHECK(strstr(logcap_last_error(), "cb") != NULL);
+  /* NULL or empty configuration: the default, one JSON-lines sink on stdout. */
+  OK(logcap_pipeline_new(NULL, 0, &p));
+  logcap_stats st;
+  OK(logcap_pipeline_stats(p, &st));
+  CHECK(st.sink_count == 1);
+  uint8_t name[32];
+  size_t n = 0;
+  OK(logcap_pipeline_sink_name(p, 0, name, sizeof name, &n));
+  CHECK(n == 6 && memcmp(name, "stdout", 6) == 0);
+  logcap_pipeline_free(p);
+}
+
+static void test_labels_and_fields(void) {
+  logcap_pipeline *p = open_null();
+  logcap_entry *e = NULL;
+  OK(logcap_acquire(p, &e));
+  fill_standard(e);
+  uint8_t buf[64];
+  size_t n = 0;
+  OK(logcap_entry_get_label(e, S("service"), buf, sizeof buf, &n));
+  CHECK(n == 8 && memcmp(buf, "checkout", 8) == 0);
+  n = 77;
+  EXPECT_RC(logcap_entry_get_label(e, S("service"), buf, 3, &n), LOGCAP_RESULT_BUFFER_TOO_SMALL);
+  CHECK(n == 8); /* the needed length */
+  EXPECT_RC(logcap_entry_get_label(e, S("absent"), buf, sizeof buf, &n), LOGCAP_RESULT_NOT_FOUND);
+  OK(logcap_set_label(e, S("service"), S("billing")));
+  OK(logcap_entry_get_label(e, S("service"), buf, sizeof buf, &n));
+  CHECK(n == 7 && memcmp(buf, "billing", 7) == 0);
+  size_t labels = 0, fields = 0;
+  OK(logcap_entry_counts(e, &labels, &fields));
+  CHECK(labels == 4 && fields == 6);
+  OK(logcap_entry_delete_label(e, S("env")));
+  EXPECT_RC(logcap_entry_delete_label(e, S("env")), LOGCAP_RESULT_NOT_FOUND);
+  EXPECT_RC(logcap_set_label(e, NULL, 0, S("x")), LOGCAP_RESULT_INVALID_ARGUMENT); /* empty key */
+
+  logcap_field_view v;
+  OK(logcap_entry_get_field(e, S("status"), NULL, 0, &v));
+  CHECK(v.kind == LOGCAP_VALUE_KIND_I64 && v.i64 == 200);
+  OK(logcap_entry_get_field(e, S("latency_ms"), NULL, 0, &v));
+  CHECK(v.kind == LOGCAP_VALUE_KIND_F64 && v.f64 == 12.5);
+  OK(logcap_entry_get_field(e, S("cache_hit"), NULL, 0, &v));
+  CHECK(v.kind == LOGCAP_VALUE_KIND_BOOL && v.boolean);
+  OK(logcap_entry_get_field(e, S("method"), buf, sizeof buf, &v));
+  CHECK(v.kind == LOGCAP_VALUE_KIND_STR && v.str.len == 3 && v.str.ptr == buf && memcmp(buf, "GET", 3) == 0);
+  EXPECT_RC(logcap_entry_get_field(e, S("path"), buf, 4, &v), LOGCAP_RESULT_BUFFER_TOO_SMALL);
+  CHECK(v.str.len == 20);
+  OK(logcap_entry_set_field_u64(e, S("bytes"), UINT64_MAX));
+  OK(logcap_entry_get_field(e, S("bytes"), NULL, 0, &v));
+  CHECK(v.kind == LOGCAP_VALUE_KIND_U64 && v.u64 == UINT64_MAX);
+  OK(logcap_entry_set_field_i64(e, S("method"), -5)); /* a field may change type */
+  OK(logcap_entry_get_field(e, S("method"), NULL, 0, &v));
+  CHECK(v.kind == LOGCAP_VALUE_KIND_I64 && v.i64 == -5);
+  OK(logcap_entry_delete_field(e, S("method")));
+  EXPECT_RC(logcap_entry_get_field(e, S("method"), NULL, 0, &v), LOGCAP_RESULT_NOT_FOUND);
+  EXPECT_RC(logcap_entry_delete_field(e, S("method")), LOGCAP_RESULT_NOT_FOUND);
+
+  /* Invalid UTF-8 is replaced, never passed through. */
+  const uint8_t bad[] = {'a', 0xff, 'b'};
+  OK(logcap_entry_set_message(e, bad, sizeof bad));
+  OK(logcap_entry_get_message(e, buf, sizeof buf, &n));
+  CHECK(n == 5 && memcmp(buf, "a\xEF\xBF\xBD" "b", 5) == 0);
+
+  uint32_t level = 99;
+  uint64_t ts = 99;
+  OK(logcap_entry_set_level(e, LOGCAP_LEVEL_ERROR));
+  OK(logcap_entry_set_timestamp(e, 1735689600000000000ull));
+  OK(logcap_entry_get_meta(e, &level, &ts));
+  CHECK(level == LOGCAP_LEVEL_ERROR && ts == 1735689600000000000ull);
+  EXPECT_RC(logcap_entry_set_level(e, 6), LOGCAP_RESULT_INVALID_ARGUMENT);
+  OK(logcap_entry_set_trace_id(e, S("4bf92f3577b34da6a3ce929d0e0e4736")));
+  OK(logcap_entry_set_span_id(e, S("00f067aa0ba902b7")));
+
+  /* Limits. */
+  char key[16];
+  for (int i = 0; i < LOGCAP_MAX_LABELS; i++) {
+    int k = snprintf(key, sizeof key, "k%d", i);
+    logcap_result rc = logcap_set_label(e, (const uint8_t *)key, (size_t)k, S("v"));
+    CHECK(rc == LOGCAP_RESULT_OK || rc == LOGCAP_RESULT_LIMIT);
+  }
+  EXPECT_RC(logcap_set_label(e, S("one-too-many"), S("v")), LOGCAP_RESULT_LIMIT);
+  OK(logcap_release(e));
+  logcap_pipeline_free(p);
+}
+
+static void test_clone_is_deep(void) {
+  logcap_pipeline *p = open_null();
+  logcap_entry *e = NULL, *c = NULL;
+  OK(logcap_acquire(p, &e));
+  fill_standard(e);
+  OK(logcap_entry_clone(e, &c));
+  CHECK(c != NULL && c != e);
+  OK(logcap_set_label(c, S("service"), S("copy")));
+  uint8_t buf[32];
+  size_t n = 0;
+  OK(logcap_entry_get_label(e, S("service"), buf, sizeof buf, &n));
+  CHECK(n == 8 && memcmp(buf, "checkout", 8) == 0);
+  OK(logcap_entry_get_label(c, S("region"), buf, sizeof buf, &n));
+  CHECK(n == 9 && memcmp(buf, "eu-west-1", 9) == 0);
+  OK(logcap_submit(p, c));
+  OK(logcap_release(e));
+  OK(logcap_pipeline_close(p, 10000));
+  logcap_sink_stats ks;
+  OK(logcap_pipeline_sink_stats(p, 0, &ks));
+  CHECK(ks.delivered == 1);
+  logcap_pipeline_free(p);
+}
+
+/* A callback sink: checks the view of each batch and counts entries. */
+typedef struct {
+  uint64_t entries;
+  uint64_t batches;
+  int bad_views;
+} sink_state;
+
+static int32_t on_batch(void *userdata, const logcap_batch *b) {
+  sink_state *s = userdata;
+  size_t len = 0;
+  if (logcap_batch_len(b, &len) != LOGCAP_RESULT_OK || len == 0) s->bad_views++;
+  logcap_str json;
+  if (logcap_batch_json(b, &json) != LOGCAP_RESULT_OK) s->bad_views++;
+  size_t lines = 0;
+  for (size_t i = 0; i < json.len; i++) lines += ((const char *)json.ptr)[i] == '\n';
+  if (lines != len) s->bad_views++;
+  for (size_t i = 0; i < len; i++) {
+    logcap_entry_view v;
+    if (logcap_batch_entry(b, i, &v) != LOGCAP_RESULT_OK) { s->bad_views++; continue; }
+    if (v.level != LOGCAP_LEVEL_INFO || v.timestamp_ns == 0 || v.label_count != 4 || v.field_count != 6 ||
+        v.message.len != 17 || memcmp(v.message.ptr, "request completed", 17) != 0)
+      s->bad_views++;
+    logcap_str k, val;
+    if (logcap_batch_label(b, i, 3, &k, &val) != LOGCAP_RESULT_OK || k.len != 6 || memcmp(k.ptr, "region", 6) != 0 ||
+        val.len != 9)
+      s->bad_views++;
+    logcap_field_view f;
+    if (logcap_batch_field(b, i, 2, &k, &f) != LOGCAP_RESULT_OK || f.kind != LOGCAP_VALUE_KIND_I64 || f.i64 != 200)
+      s->bad_views++;
+    if (logcap_batch_field(b, i, 6, &k, &f) != LOGCAP_RESULT_INVALID_ARGUMENT) s->bad_views++;
+  }
+  if (logcap_batch_entry(b, len, &(logcap_entry_view){0}) != LOGCAP_RESULT_INVALID_ARGUMENT) s->bad_views++;
+  s->entries += len;
+  s->batches++;
+  return 0;
+}
+
+static int32_t failing(void *userdata, const logcap_batch *b) {
+  (void)b;
+  (*(int *)userdata)++;
+  return 7;
+}
+
+static void test_callback_sink_and_stats(void) {
+  logcap_builder *bld = NULL;
+  OK(logcap_builder_new(S("{\"batch\":{\"max_entries\":64},\"sinks\":[{\"type\":\"callback\",\"name\":\"cb\"},"
+                          "{\"type\":\"callback\",\"name\":\"bad\"},{\"type\":\"null\",\"name\":\"n\"}]}"),
+                        &bld));
+  sink_state st = {0, 0, 0};
+  int failures = 0;
+  OK(logcap_builder_add_callback(bld, S("cb"), on_batch, &st));
+  OK(logcap_builder_add_callback(bld, S("bad"), failing, &failures));
+  EXPECT_RC(logcap_builder_add_callback(bld, S("nope"), on_batch, &st), LOGCAP_RESULT_CONFIG);
+  EXPECT_RC(logcap_builder_add_callback(bld, S("n"), on_batch, &st), LOGCAP_RESULT_CONFIG); /* not a callback */
+  EXPECT_RC(logcap_builder_add_callback(bld, S("cb"), NULL, &st), LOGCAP_RESULT_NULL_ARGUMENT);
+  logcap_pipeline *p = NULL;
+  OK(logcap_builder_build(bld, &p));
+  for (int i = 0; i < 1000; i++) {
+    logcap_entry *e = NULL;
+    OK(logcap_acquire(p, &e));
+    fill_standard(e);
+    OK(logcap_submit(p, e));
+  }
+  OK(logcap_pipeline_flush(p, 10000));
+  CHECK(st.entries == 1000 && st.bad_views == 0);
+  CHECK(failures > 0);
+  logcap_stats s;
+  OK(logcap_pipeline_stats(p, &s));
+  CHECK(s.submitted == 1000 && s.accepted == 1000 && s.queued == 0 && s.sink_count == 3);
+  CHECK(s.pool_acquired == 1000 && s.pool_reused + s.pool_allocated == 1000);
+  logcap_sink_stats ks;
+  OK(logcap_pipeline_sink_stats(p, 1, &ks));
+  CHECK(ks.received == 1000 && ks.failed == 1000 && ks.delivered == 0);
+  OK(logcap_pipeline_sink_stats(p, 0, &ks));
+  CHECK(ks.received == 1000 && ks.delivered == 1000 && ks.batches == st.batches);
+  EXPECT_RC(logcap_pipeline_sink_stats(p, 3, &ks), LOGCAP_RESULT_INVALID_ARGUMENT);
+  uint8_t name[8];
+  size_t n = 0;
+  OK(logcap_pipeline_sink_name(p, 1, name, sizeof name, &n));
+  CHECK(n == 3 && memcmp(name, "bad", 3) == 0);
+  OK(logcap_pipeline_close(p, 10000));
+  OK(logcap_pipeline_close(p, 10000)); /* idempotent */
+  logcap_pipeline_free(p);
+}
+
+static void test_min_level(void) {
+  logcap_pipeline *p = open_null();
+  uint32_t l = 99;
+  OK(logcap_pipeline_min_level(p, &l));
+  CHECK(l == LOGCAP_LEVEL_TRACE);
+  OK(logcap_pipeline_set_min_level(p, LOGCAP_LEVEL_WARN));
+  EXPECT_RC(logcap_pipeline_set_min_level(p, 17), LOGCAP_RESULT_INVALID_ARGUMENT);
+  OK(logcap_pipeline_min_level(p, &l));
+  CHECK(l == LOGCAP_LEVEL_WARN);
+  logcap_entry *e = NULL;
+  OK(logcap_acquire(p, &e));
+  OK(logcap_submit(p, e)); /* info < warn: dropped and counted, still OK */
+  OK(logcap_pipeline_flush(p, 10000));
+  logcap_stats s;
+  OK(logcap_pipeline_stats(p, &s));
+  CHECK(s.submitted == 1 && s.dropped_level == 1 && s.accepted == 0);
+  logcap_pipeline_free(p);
+}
+
+/* Hex text to bytes; returns the length. */
+static size_t unhex(const char *hex, size_t hex_len, uint8_t *out) {
+  size_t n = 0;
+  for (size_t i = 0; i + 1 < hex_len; i += 2) {
+    unsigned v = 0;
+    sscanf(hex + i, "%2x", &v);
+    out[n++] = (uint8_t)v;
+  }
+  return n;
+}
+
+static char *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  *len = fread(buf, 1, (size_t)n, f);
+  buf[*len] = 0;
+  fclose(f);
+  return buf;
+}
+
+/* The shared vectors: every valid record is accepted, every malformed one refused with
+ * LOGCAP_RESULT_MALFORMED_RECORD and an error naming the problem; nothing half-submitted. */
+static void test_record_vectors(const char *path) {
+  size_t len = 0;
+  char *json = read_file(path, &len);
+  CHECK(json != NULL);
+  if (!json) return;
+  char *malformed = strstr(json, "\"malformed\"");
+  CHECK(malformed != NULL);
+  logcap_pipeline *p = open_null();
+  uint8_t *rec = malloc(len);
+  int valid = 0, bad = 0;
+  for (char *h = strstr(json, "\"hex\""); h; h = strstr(h + 1, "\"hex\"")) {
+    char *start = strchr(h + 5, '"') + 1;
+    char *end = strchr(start, '"');
+    size_t n = unhex(start, (size_t)(end - start), rec);
+    if (h < malformed) {
+      OK(logcap_pipeline_submit_record(p, rec, n));
+      valid++;
+    } else {
+      EXPECT_RC(logcap_pipeline_submit_record(p, rec, n), LOGCAP_RESULT_MALFORMED_RECORD);
+      CHECK(strstr(logcap_last_error(), "offset") != NULL || strstr(logcap_last_error(), "byte") != NULL);
+      bad++;
+    }
+  }
+  CHECK(valid >= 5 && bad >= 10);
+  OK(logcap_pipeline_close(p, 10000));
+  logcap_stats s;
+  OK(logcap_pipeline_stats(p, &s));
+  CHECK(s.submitted == (uint64_t)valid && s.accepted == (uint64_t)valid);
+  logcap_pipeline_free(p);
+  free(rec);
+  free(json);
+}
+
+/* Many threads on one entry: the entry's lock makes this safe and loses no update. */
+typedef struct {
+  logcap_entry *e;
+  int id;
+} worker_arg;
+
+static void *worker(void *arg) {
+  worker_arg *w = arg;
+  char key[16];
+  int k = snprintf(key, sizeof key, "t%d", w->id);
+  for (int i = 0; i < 1000; i++) {
+    if (logcap_entry_set_field_i64(w->e, (const uint8_t *)key, (size_t)k, i) != LOGCAP_RESULT_OK) return (void *)1;
+    logcap_field_view v;
+    if (logcap_entry_get_field(w->e, (const uint8_t *)key, (size_t)k, NULL, 0, &v) != LOGCAP_RESULT_OK || v.i64 != i)
+      return (void *)1;
+  }
+  return NULL;
+}
+
+static void test_threads_share_an_entry(void) {
+  logcap_pipeline *p = open_null();
+  logcap_entry *e = NULL;
+  OK(logcap_acquire(p, &e));
+  pthread_t t[8];
+  worker_arg args[8];
+  for (int i = 0; i < 8; i++) {
+    args[i] = (worker_arg){e, i};
+    CHECK(pthread_create(&t[i], NULL, worker, &args[i]) == 0);
+  }
+  for (int i = 0; i < 8; i++) {
+    void *r = NULL;
+    pthread_join(t[i], &r);
+    CHECK(r == NULL);
+  }
+  size_t fields = 0;
+  OK(logcap_entry_counts(e, NULL, &fields));
+  CHECK(fields == 8);
+  OK(logcap_submit(p, e));
+  logcap_pipeline_free(p);
+}
+
+int main(int argc, char **argv) {
+  test_version_and_texts();
+  test_config_errors_name_the_key();
+  test_labels_and_fields();
+  test_clone_is_deep();
+  test_callback_sink_and_stats();
+  test_min_level();
+  test_record_vectors(argc > 1 ? argv[1] : "tests/vectors/records.json");
+  test_threads_share_an_entry();
+  return finish("test_api");
+}

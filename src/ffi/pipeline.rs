@@ -1,0 +1,237 @@
+//! Pipeline functions.
+
+use super::entry::level;
+use super::error::{fail, from_error};
+use super::panic::{boundary, FfiResult};
+use super::pointer::{bytes, copy_out, out, take_box, text, to_boxed_ptr, try_ref, Castable};
+use super::result::logcap_result;
+use super::types::{logcap_sink_stats, logcap_stats};
+use crate::pipeline::Pipeline;
+use crate::record;
+use std::time::Duration;
+
+/// A pipeline: a pool of entries, a dispatcher and its sinks.
+pub struct logcap_pipeline {
+    _private: [u8; 0],
+}
+
+impl Castable for logcap_pipeline {
+    type Rust = Pipeline;
+    const NAME: &'static str = "pipeline";
+}
+
+/// Parses a JSON configuration (`len` bytes; NULL or empty gives the embedded default: one
+/// JSON-lines sink on stdout), starts a pipeline and writes it to `*out_pipeline`.
+///
+/// Does not take ownership of `config`. The pipeline must later be freed with
+/// logcap_pipeline_free. LOGCAP_RESULT_CONFIG for an invalid document (logcap_last_error()
+/// names the key); LOGCAP_RESULT_SINK_SETUP when a sink cannot start (a configuration with a
+/// callback sink needs logcap_builder_new instead).
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_new(
+    config: *const u8,
+    len: usize,
+    out_pipeline: *mut *mut logcap_pipeline,
+) -> logcap_result {
+    boundary(|| {
+        let o = out(out_pipeline, "out_pipeline")?;
+        let doc = text(config, len, "config")?;
+        let p = Pipeline::from_json(&doc).map_err(|e| from_error(&e))?;
+        *o = to_boxed_ptr(p);
+        Ok(())
+    })
+}
+
+/// Closes the pipeline if it is open (waiting up to 5 seconds for delivery) and frees it.
+///
+/// `pipeline` is consumed; must not be used afterwards. Needs exclusive use: no other call on
+/// this pipeline may be running. Entries still acquired stay valid handles that can only be
+/// released. Freeing NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_free(pipeline: *mut logcap_pipeline) {
+    let _ = boundary(|| {
+        drop(take_box(pipeline));
+        Ok(())
+    });
+}
+
+/// Waits until everything submitted before the call has been delivered, dropped or failed by
+/// every sink, and every sink has flushed (a file sink fsyncs).
+///
+/// Does not take ownership of `pipeline`. LOGCAP_RESULT_TIMEOUT after `timeout_ms`
+/// milliseconds; LOGCAP_RESULT_CLOSED after close; LOGCAP_RESULT_SINK_FLUSH when a sink
+/// failed to flush.
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_flush(
+    pipeline: *const logcap_pipeline,
+    timeout_ms: u64,
+) -> logcap_result {
+    boundary(|| {
+        let p = try_ref(pipeline)?;
+        p.flush(Duration::from_millis(timeout_ms))
+            .map_err(|e| from_error(&e))
+    })
+}
+
+/// Stops intake (later submits give LOGCAP_RESULT_CLOSED), delivers everything queued, closes
+/// the sinks and stops the pipeline's threads. Idempotent.
+///
+/// Does not take ownership of `pipeline`; it must still be freed with logcap_pipeline_free.
+/// LOGCAP_RESULT_TIMEOUT after `timeout_ms` milliseconds (a later call waits again).
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_close(
+    pipeline: *const logcap_pipeline,
+    timeout_ms: u64,
+) -> logcap_result {
+    boundary(|| {
+        let p = try_ref(pipeline)?;
+        p.close(Duration::from_millis(timeout_ms))
+            .map_err(|e| from_error(&e))
+    })
+}
+
+/// Decodes one packed record (docs/record-format.md) straight into a pooled entry and
+/// submits it: one call per log event.
+///
+/// Does not take ownership of `record`. LOGCAP_RESULT_MALFORMED_RECORD when the record is
+/// malformed (logcap_last_error() says where): nothing is submitted. Otherwise as
+/// logcap_submit.
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_submit_record(
+    pipeline: *const logcap_pipeline,
+    record: *const u8,
+    len: usize,
+) -> logcap_result {
+    boundary(|| {
+        let p = try_ref(pipeline)?;
+        let buf = bytes(record, len, "record")?;
+        if p.is_closed() {
+            return Err(from_error(&crate::Error::Closed));
+        }
+        let mut data = p.pool().take();
+        if let Err(e) = record::decode_into(buf, &mut data) {
+            p.pool().put(data);
+            return Err(fail(logcap_result::MalformedRecord, e.to_string()));
+        }
+        p.submit_data(data).map_err(|e| from_error(&e))
+    })
+}
+
+/// Sets the minimum level (a logcap_level, 0 trace to 5 fatal): entries below it are dropped
+/// at submit and counted. Takes effect for submits that start after the call.
+/// Does not take ownership of `pipeline`.
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_set_min_level(
+    pipeline: *const logcap_pipeline,
+    min_level: u32,
+) -> logcap_result {
+    boundary(|| {
+        let p = try_ref(pipeline)?;
+        p.set_min_level(level(min_level)?);
+        Ok(())
+    })
+}
+
+/// Writes the minimum level (a logcap_level) to `*out_level`.
+/// Does not take ownership of `pipeline`.
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_min_level(
+    pipeline: *const logcap_pipeline,
+    out_level: *mut u32,
+) -> logcap_result {
+    boundary(|| {
+        let p = try_ref(pipeline)?;
+        *out(out_level, "out_level")? = p.min_level() as u32;
+        Ok(())
+    })
+}
+
+/// Writes the pipeline's counters to `*out_stats`. Does not take ownership of `pipeline`.
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_stats(
+    pipeline: *const logcap_pipeline,
+    out_stats: *mut logcap_stats,
+) -> logcap_result {
+    boundary(|| {
+        let p = try_ref(pipeline)?;
+        let o = out(out_stats, "out_stats")?;
+        let s = p.stats();
+        *o = logcap_stats {
+            submitted: s.submitted,
+            accepted: s.accepted,
+            dropped_level: s.dropped_level,
+            dropped_queue_full: s.dropped_queue_full,
+            dropped_queue_evicted: s.dropped_queue_evicted,
+            dropped_queue_timeout: s.dropped_queue_timeout,
+            queued: s.queued,
+            batches: s.batches,
+            pool_acquired: s.pool.acquired,
+            pool_reused: s.pool.reused,
+            pool_allocated: s.pool.allocated,
+            pool_discarded: s.pool.discarded,
+            pool_trimmed: s.pool.trimmed,
+            pool_idle: s.pool.idle,
+            sink_count: s.sinks.len() as u64,
+        };
+        Ok(())
+    })
+}
+
+fn sink_at(p: &Pipeline, index: usize) -> FfiResult<crate::stats::SinkStats> {
+    let mut s = p.stats().sinks;
+    if index >= s.len() {
+        return Err(fail(
+            logcap_result::InvalidArgument,
+            format!(
+                "sink index {index} is out of range: the pipeline has {} sinks",
+                s.len()
+            ),
+        ));
+    }
+    Ok(s.swap_remove(index))
+}
+
+/// Writes the counters of the sink at `index` (configuration order) to `*out_stats`.
+/// Does not take ownership of `pipeline`. LOGCAP_RESULT_INVALID_ARGUMENT for an index out of
+/// range.
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_sink_stats(
+    pipeline: *const logcap_pipeline,
+    index: usize,
+    out_stats: *mut logcap_sink_stats,
+) -> logcap_result {
+    boundary(|| {
+        let p = try_ref(pipeline)?;
+        let o = out(out_stats, "out_stats")?;
+        let k = sink_at(p, index)?;
+        *o = logcap_sink_stats {
+            received: k.received,
+            delivered: k.delivered,
+            dropped: k.dropped,
+            failed: k.failed,
+            batches: k.batches,
+            bytes: k.bytes,
+            panics: k.panics,
+            queued_batches: k.queued_batches,
+        };
+        Ok(())
+    })
+}
+
+/// Copies the name of the sink at `index` into `buf` and writes its length to `*out_len`.
+/// LOGCAP_RESULT_BUFFER_TOO_SMALL writes only the needed length to `*out_len`.
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_sink_name(
+    pipeline: *const logcap_pipeline,
+    index: usize,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> logcap_result {
+    boundary(|| {
+        let p = try_ref(pipeline)?;
+        let o = out(out_len, "out_len")?;
+        let k = sink_at(p, index)?;
+        copy_out(k.name.as_bytes(), buf, buf_len, o)
+    })
+}

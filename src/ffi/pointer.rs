@@ -1,0 +1,121 @@
+//! Pointer helpers: the only place raw pointers from foreign code are read or written.
+
+use super::error::fail;
+use super::panic::FfiResult;
+use super::result::logcap_result;
+use std::borrow::Cow;
+
+/// Ties an opaque C type to the Rust type its pointers point to (after rustls-ffi's
+/// `Castable`), so that no export holds a raw cast.
+pub(crate) trait Castable {
+    /// The Rust type behind the opaque pointer.
+    type Rust;
+    /// The C name, for error messages.
+    const NAME: &'static str;
+}
+
+/// Boxes a value and returns it as an owned opaque pointer.
+pub(crate) fn to_boxed_ptr<C: Castable>(v: C::Rust) -> *mut C {
+    Box::into_raw(Box::new(v)).cast::<C>()
+}
+
+/// Borrows the value behind an opaque pointer; `NullArgument` for NULL.
+pub(crate) fn try_ref<'a, C: Castable>(p: *const C) -> FfiResult<&'a C::Rust> {
+    if p.is_null() {
+        return Err(fail(
+            logcap_result::NullArgument,
+            format!("{} pointer is NULL", C::NAME),
+        ));
+    }
+    // SAFETY: a non-NULL pointer of this type was made by `to_boxed_ptr` and is not yet freed
+    // (the header's contract); the value is only read through `&`.
+    Ok(unsafe { &*p.cast::<C::Rust>() })
+}
+
+/// Mutably borrows the value behind an opaque pointer; `NullArgument` for NULL.
+pub(crate) fn try_mut<'a, C: Castable>(p: *mut C) -> FfiResult<&'a mut C::Rust> {
+    if p.is_null() {
+        return Err(fail(
+            logcap_result::NullArgument,
+            format!("{} pointer is NULL", C::NAME),
+        ));
+    }
+    // SAFETY: as in `try_ref`; the header requires exclusive use for `T *` functions.
+    Ok(unsafe { &mut *p.cast::<C::Rust>() })
+}
+
+/// Takes back ownership of a boxed value; `None` for NULL.
+pub(crate) fn take_box<C: Castable>(p: *mut C) -> Option<Box<C::Rust>> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: made by `to_boxed_ptr`, and the caller gives up the pointer (it is consumed).
+    Some(unsafe { Box::from_raw(p.cast::<C::Rust>()) })
+}
+
+/// The bytes at (ptr, len). NULL is allowed only with length 0.
+pub(crate) fn bytes<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<&'a [u8]> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(fail(
+            logcap_result::NullArgument,
+            format!("{what} is NULL with length {len}"),
+        ));
+    }
+    if len > isize::MAX as usize {
+        return Err(fail(
+            logcap_result::InvalidArgument,
+            format!("{what} length {len} is too large"),
+        ));
+    }
+    // SAFETY: the caller promises `len` readable bytes at `ptr` for the call's duration.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// The text at (ptr, len); invalid UTF-8 is replaced with U+FFFD.
+pub(crate) fn text<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<Cow<'a, str>> {
+    Ok(String::from_utf8_lossy(bytes(ptr, len, what)?))
+}
+
+/// A key: like [`text`], and not empty.
+pub(crate) fn key<'a>(ptr: *const u8, len: usize) -> FfiResult<Cow<'a, str>> {
+    if len == 0 {
+        return Err(fail(logcap_result::InvalidArgument, "the key is empty"));
+    }
+    text(ptr, len, "key")
+}
+
+/// Checks an output pointer and returns it as a reference to write through.
+pub(crate) fn out<'a, T>(p: *mut T, what: &str) -> FfiResult<&'a mut T> {
+    if p.is_null() {
+        return Err(fail(
+            logcap_result::NullArgument,
+            format!("output {what} is NULL"),
+        ));
+    }
+    // SAFETY: the caller passes a valid, writable, aligned pointer for the call's duration.
+    Ok(unsafe { &mut *p })
+}
+
+/// Copies `src` into the caller's buffer (ptr, cap) and writes the length to `out_len`.
+/// With too small a buffer, only the needed length is written (`BufferTooSmall`).
+pub(crate) fn copy_out(src: &[u8], buf: *mut u8, cap: usize, out_len: &mut usize) -> FfiResult {
+    if src.len() > cap {
+        *out_len = src.len();
+        return Err(fail(
+            logcap_result::BufferTooSmall,
+            format!("the value needs {} bytes, the buffer has {cap}", src.len()),
+        ));
+    }
+    if !src.is_empty() {
+        if buf.is_null() {
+            return Err(fail(logcap_result::NullArgument, "output buffer is NULL"));
+        }
+        // SAFETY: the caller promises `cap` writable bytes at `buf`; src.len() <= cap.
+        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), buf, src.len()) };
+    }
+    *out_len = src.len();
+    Ok(())
+}
