@@ -53,6 +53,11 @@ test-c: lib | $(BUILD)
 	./$(BUILD)/test_api $(VECTORS)
 	./$(BUILD)/test_misuse
 	./$(BUILD)/quickstart_san > $(BUILD)/quickstart.out
+	grep -q '"msg":"request completed"' $(BUILD)/quickstart.out
+	# The pkg-config file links the shared library.
+	$(CC) $(CWARN) bindings/c/examples/quickstart.c $$(PKG_CONFIG_PATH=bindings/c pkg-config --cflags --libs logcap) \
+		-Wl,-rpath,$(CURDIR)/$(LIB_DIR) -o $(BUILD)/quickstart_shared
+	./$(BUILD)/quickstart_shared | grep -q '"msg":"request completed"'
 
 bench:
 	$(CARGO) bench --bench core

@@ -1,0 +1,128 @@
+//! The C ABI against the Rust API it wraps, measured in the same run: acquire+release,
+//! set_label, the standard event by handle calls, and the standard event as one packed record.
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use logcap::ffi::entry::*;
+use logcap::ffi::pipeline::*;
+use logcap::ffi::result::logcap_result;
+use logcap::{EntryData, Level, Pipeline};
+use std::time::Duration;
+
+const CONFIG: &str = r#"{"queue":{"capacity":1048576,"when_full":"drop_newest"},"sinks":[{"type":"null"}]}"#;
+
+fn ok(r: logcap_result) {
+    assert_eq!(r, logcap_result::Ok);
+}
+
+fn open_c() -> *mut logcap_pipeline {
+    let mut p = std::ptr::null_mut();
+    ok(logcap_pipeline_new(CONFIG.as_ptr(), CONFIG.len(), &mut p));
+    p
+}
+
+macro_rules! s {
+    ($lit:expr) => {
+        ($lit.as_ptr(), $lit.len())
+    };
+}
+
+fn fill_c(e: *mut logcap_entry) {
+    ok(logcap_entry_set_level(e, 2));
+    let (m, ml) = s!("request completed");
+    ok(logcap_entry_set_message(e, m, ml));
+    for (k, v) in [("service", "checkout"), ("env", "prod"), ("host", "web-1"), ("region", "eu-west-1")] {
+        ok(logcap_set_label(e, k.as_ptr(), k.len(), v.as_ptr(), v.len()));
+    }
+    for (k, v) in [("method", "GET"), ("path", "/api/v1/orders/12345"), ("user_id", "u-998877")] {
+        ok(logcap_entry_set_field_str(e, k.as_ptr(), k.len(), v.as_ptr(), v.len()));
+    }
+    let (k, kl) = s!("status");
+    ok(logcap_entry_set_field_i64(e, k, kl, 200));
+    let (k, kl) = s!("latency_ms");
+    ok(logcap_entry_set_field_f64(e, k, kl, 12.5));
+    let (k, kl) = s!("cache_hit");
+    ok(logcap_entry_set_field_bool(e, k, kl, true));
+}
+
+fn fill_rust(d: &mut EntryData) {
+    d.set_level(Level::Info);
+    d.set_message("request completed");
+    for (k, v) in [("service", "checkout"), ("env", "prod"), ("host", "web-1"), ("region", "eu-west-1")] {
+        d.set_label(k, v).unwrap();
+    }
+    d.set_field("method", "GET").unwrap();
+    d.set_field("path", "/api/v1/orders/12345").unwrap();
+    d.set_field("status", 200i64).unwrap();
+    d.set_field("latency_ms", 12.5).unwrap();
+    d.set_field("user_id", "u-998877").unwrap();
+    d.set_field("cache_hit", true).unwrap();
+}
+
+fn bench(c: &mut Criterion) {
+    let p = open_c();
+    let rp = Pipeline::from_json(CONFIG).unwrap();
+
+    let mut g = c.benchmark_group("abi_acquire_release");
+    g.bench_function("rust", |b| b.iter(|| drop(black_box(rp.acquire()))));
+    g.bench_function("c", |b| {
+        b.iter(|| {
+            let mut e = std::ptr::null_mut();
+            ok(logcap_acquire(p, &mut e));
+            ok(logcap_release(black_box(e)));
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("abi_set_label");
+    let entry = rp.acquire();
+    g.bench_function("rust", |b| b.iter(|| entry.set_label(black_box("service"), black_box("checkout")).unwrap()));
+    let mut e = std::ptr::null_mut();
+    ok(logcap_acquire(p, &mut e));
+    g.bench_function("c", |b| {
+        b.iter(|| {
+            let (k, v) = (black_box("service"), black_box("checkout"));
+            ok(logcap_set_label(e, k.as_ptr(), k.len(), v.as_ptr(), v.len()))
+        })
+    });
+    ok(logcap_release(e));
+    g.finish();
+
+    let mut g = c.benchmark_group("abi_standard_event");
+    g.bench_function("rust_handle_calls", |b| {
+        b.iter(|| {
+            let e = rp.acquire();
+            e.with(fill_rust);
+            let _ = rp.submit(e);
+        })
+    });
+    g.bench_function("c_handle_calls", |b| {
+        b.iter(|| {
+            let mut e = std::ptr::null_mut();
+            ok(logcap_acquire(p, &mut e));
+            fill_c(e);
+            let _ = logcap_submit(p, e);
+        })
+    });
+    let mut std_event = EntryData::new();
+    fill_rust(&mut std_event);
+    let mut record = Vec::new();
+    logcap::record::encode_entry(&std_event, &mut record).unwrap();
+    g.bench_function("c_packed_record", |b| {
+        b.iter(|| {
+            let r = black_box(&record);
+            let _ = logcap_pipeline_submit_record(p, r.as_ptr(), r.len());
+        })
+    });
+    g.finish();
+
+    rp.close(Duration::from_secs(30)).unwrap();
+    ok(logcap_pipeline_close(p, 30_000));
+    logcap_pipeline_free(p);
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    targets = bench
+}
+criterion_main!(benches);
