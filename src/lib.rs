@@ -21,6 +21,7 @@
 
 pub mod entry;
 pub mod pool;
+pub mod record;
 
 pub use entry::{Entry, EntryData, EntryError, Level, Value, ValueKind, ValueRef};
 pub use pool::{Pool, PoolLimits, PoolStats};

@@ -1,0 +1,242 @@
+//! The decoder: one walk over the bytes that checks them, then a second that fills the entry.
+//!
+//! Both passes run the same [`walk`], so what is checked and what is filled cannot drift
+//! apart. The checking pass does nothing but read, so a refused record leaves the entry as it
+//! was and costs no allocation.
+
+use super::error::{RecordError, RecordErrorKind as Kind};
+use super::{HEADER_LEN, MAGIC, MAX_KEY_BYTES, MAX_RECORD_BYTES, VERSION};
+use crate::entry::{EntryData, Level, ValueKind, MAX_FIELDS, MAX_LABELS};
+use std::borrow::Cow;
+
+/// Decodes one packed record into `e`.
+///
+/// `buf` must hold exactly one record: the length in its header must equal `buf.len()`.
+/// The whole record is checked before `e` is touched, so:
+/// - on success, `e` holds exactly the record's contents: whatever it held before (timestamp,
+///   level, message, trace context, labels, fields) is replaced, its buffers are reused;
+/// - on error, `e` is left exactly as it was.
+///
+/// Strings that are not valid UTF-8 are not an error: each invalid sequence becomes U+FFFD,
+/// as [`String::from_utf8_lossy`] does. Valid strings are copied straight from `buf` into the
+/// entry's buffers. A key that occurs twice keeps the position of its first occurrence and
+/// the value (and type) of its last. See docs/record-format.md for the layout.
+pub fn decode_into(buf: &[u8], e: &mut EntryData) -> Result<(), RecordError> {
+    walk(buf, &mut Check)?;
+    e.reset(usize::MAX);
+    // The bytes were just accepted, so this walk finds nothing to refuse.
+    walk(buf, &mut Fill(e))
+}
+
+/// A value as read from the record, strings still raw bytes.
+#[derive(Clone, Copy)]
+enum RawValue<'a> {
+    Str(&'a [u8]),
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Bool(bool),
+}
+
+/// What one pass does with each item that [`walk`] reads. `at` is the item's offset, for
+/// errors.
+trait Visit {
+    fn header(&mut self, _timestamp_ns: u64, _level: Level) {}
+    fn message(&mut self, _s: &[u8]) {}
+    fn trace_id(&mut self, _s: &[u8]) {}
+    fn span_id(&mut self, _s: &[u8]) {}
+    fn label(&mut self, _at: usize, _k: &[u8], _v: &[u8]) -> Result<(), RecordError> {
+        Ok(())
+    }
+    fn field(&mut self, _at: usize, _k: &[u8], _v: RawValue<'_>) -> Result<(), RecordError> {
+        Ok(())
+    }
+}
+
+/// The checking pass: reads, keeps nothing.
+struct Check;
+impl Visit for Check {}
+
+/// The filling pass.
+struct Fill<'e>(&'e mut EntryData);
+
+impl Visit for Fill<'_> {
+    fn header(&mut self, timestamp_ns: u64, level: Level) {
+        self.0.set_timestamp_ns(timestamp_ns);
+        self.0.set_level(level);
+    }
+    fn message(&mut self, s: &[u8]) {
+        push_lossy(self.0.message_mut(), s);
+    }
+    fn trace_id(&mut self, s: &[u8]) {
+        self.0.set_trace_id(&String::from_utf8_lossy(s));
+    }
+    fn span_id(&mut self, s: &[u8]) {
+        self.0.set_span_id(&String::from_utf8_lossy(s));
+    }
+    fn label(&mut self, at: usize, k: &[u8], v: &[u8]) -> Result<(), RecordError> {
+        self.0
+            .set_label(&String::from_utf8_lossy(k), &String::from_utf8_lossy(v))
+            .map_err(|_| RecordError::new(Kind::TooManyLabels, at))
+    }
+    fn field(&mut self, at: usize, k: &[u8], v: RawValue<'_>) -> Result<(), RecordError> {
+        let key: Cow<'_, str> = String::from_utf8_lossy(k);
+        let set = match v {
+            RawValue::Str(s) => self.0.field_text_mut(&key).map(|t| push_lossy(t, s)),
+            RawValue::I64(n) => self.0.set_field(&key, n),
+            RawValue::U64(n) => self.0.set_field(&key, n),
+            RawValue::F64(n) => self.0.set_field(&key, n),
+            RawValue::Bool(b) => self.0.set_field(&key, b),
+        };
+        set.map_err(|_| RecordError::new(Kind::TooManyFields, at))
+    }
+}
+
+/// Appends `bytes` to `dst`, each invalid UTF-8 sequence replaced by U+FFFD exactly as
+/// [`String::from_utf8_lossy`] does, without an intermediate string.
+fn push_lossy(dst: &mut String, bytes: &[u8]) {
+    for chunk in bytes.utf8_chunks() {
+        dst.push_str(chunk.valid());
+        if !chunk.invalid().is_empty() {
+            dst.push(char::REPLACEMENT_CHARACTER);
+        }
+    }
+}
+
+/// Reads the record in layout order, refusing the first thing that is wrong, and hands each
+/// item to `v`.
+fn walk(buf: &[u8], v: &mut impl Visit) -> Result<(), RecordError> {
+    let mut r = Reader { buf, pos: 0 };
+    if r.bytes(2)? != MAGIC {
+        return Err(RecordError::new(Kind::BadMagic, 0));
+    }
+    if r.u8()? != VERSION {
+        return Err(RecordError::new(Kind::UnsupportedVersion, 2));
+    }
+    let level = Level::from_u8(r.u8()?).ok_or(RecordError::new(Kind::BadLevel, 3))?;
+    let total = r.u32()? as usize;
+    if total > MAX_RECORD_BYTES {
+        return Err(RecordError::new(Kind::TooLarge, 4));
+    }
+    if total != buf.len() {
+        return Err(RecordError::new(Kind::LengthMismatch, 4));
+    }
+    let timestamp_ns = r.u64()?;
+    let label_count = usize::from(r.u16()?);
+    if label_count > MAX_LABELS {
+        return Err(RecordError::new(Kind::TooManyLabels, 16));
+    }
+    let field_count = usize::from(r.u16()?);
+    if field_count > MAX_FIELDS {
+        return Err(RecordError::new(Kind::TooManyFields, 18));
+    }
+    debug_assert_eq!(r.pos, HEADER_LEN);
+    v.header(timestamp_ns, level);
+    v.message(r.str()?);
+    v.trace_id(r.str()?);
+    v.span_id(r.str()?);
+    for _ in 0..label_count {
+        let at = r.pos;
+        let key = r.key()?;
+        v.label(at, key, r.str()?)?;
+    }
+    for _ in 0..field_count {
+        let at = r.pos;
+        let key = r.key()?;
+        let type_at = r.pos;
+        let kind =
+            ValueKind::from_u8(r.u8()?).ok_or(RecordError::new(Kind::BadValueType, type_at))?;
+        let value = match kind {
+            ValueKind::Str => RawValue::Str(r.str()?),
+            ValueKind::I64 => RawValue::I64(r.u64()? as i64),
+            ValueKind::U64 => RawValue::U64(r.u64()?),
+            ValueKind::F64 => RawValue::F64(f64::from_bits(r.u64()?)),
+            ValueKind::Bool => {
+                let bool_at = r.pos;
+                match r.u8()? {
+                    0 => RawValue::Bool(false),
+                    1 => RawValue::Bool(true),
+                    _ => return Err(RecordError::new(Kind::BadBool, bool_at)),
+                }
+            }
+        };
+        v.field(at, key, value)?;
+    }
+    if r.pos != buf.len() {
+        return Err(RecordError::new(Kind::TrailingBytes, r.pos));
+    }
+    Ok(())
+}
+
+/// A little-endian cursor whose every read is bounds-checked.
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// The next `n` bytes; [`Kind::Truncated`] at `at` if there are fewer.
+    #[inline]
+    fn take_at(&mut self, n: usize, at: usize) -> Result<&'a [u8], RecordError> {
+        let rest = &self.buf[self.pos..];
+        if rest.len() < n {
+            return Err(RecordError::new(Kind::Truncated, at));
+        }
+        self.pos += n;
+        Ok(&rest[..n])
+    }
+
+    #[inline]
+    fn bytes(&mut self, n: usize) -> Result<&'a [u8], RecordError> {
+        self.take_at(n, self.pos)
+    }
+
+    #[inline]
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], RecordError> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.bytes(N)?);
+        Ok(a)
+    }
+
+    #[inline]
+    fn u8(&mut self) -> Result<u8, RecordError> {
+        Ok(self.array::<1>()?[0])
+    }
+    #[inline]
+    fn u16(&mut self) -> Result<u16, RecordError> {
+        self.array().map(u16::from_le_bytes)
+    }
+    #[inline]
+    fn u32(&mut self) -> Result<u32, RecordError> {
+        self.array().map(u32::from_le_bytes)
+    }
+    #[inline]
+    fn u64(&mut self) -> Result<u64, RecordError> {
+        self.array().map(u64::from_le_bytes)
+    }
+
+    /// A length-prefixed string's bytes. A string that runs past the end is reported at its
+    /// length prefix.
+    #[inline]
+    fn str(&mut self) -> Result<&'a [u8], RecordError> {
+        let at = self.pos;
+        let n = self.u32()? as usize;
+        self.take_at(n, at)
+    }
+
+    /// A key: a string, not empty and at most [`MAX_KEY_BYTES`] long. The length is judged
+    /// before the bytes are looked for, so an oversized key is reported as such even when the
+    /// record also ends too soon.
+    #[inline]
+    fn key(&mut self) -> Result<&'a [u8], RecordError> {
+        let at = self.pos;
+        let n = self.u32()? as usize;
+        if n == 0 {
+            return Err(RecordError::new(Kind::EmptyKey, at));
+        }
+        if n > MAX_KEY_BYTES {
+            return Err(RecordError::new(Kind::KeyTooLong, at));
+        }
+        self.take_at(n, at)
+    }
+}
