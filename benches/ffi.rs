@@ -8,7 +8,8 @@ use logcap::ffi::result::logcap_result;
 use logcap::{EntryData, Level, Pipeline};
 use std::time::Duration;
 
-const CONFIG: &str = r#"{"queue":{"capacity":1048576,"when_full":"drop_newest"},"sinks":[{"type":"null"}]}"#;
+const CONFIG: &str =
+    r#"{"queue":{"capacity":1048576,"when_full":"drop_newest"},"sinks":[{"type":"null"}]}"#;
 
 fn ok(r: logcap_result) {
     assert_eq!(r, logcap_result::Ok);
@@ -30,11 +31,32 @@ fn fill_c(e: *mut logcap_entry) {
     ok(logcap_entry_set_level(e, 2));
     let (m, ml) = s!("request completed");
     ok(logcap_entry_set_message(e, m, ml));
-    for (k, v) in [("service", "checkout"), ("env", "prod"), ("host", "web-1"), ("region", "eu-west-1")] {
-        ok(logcap_set_label(e, k.as_ptr(), k.len(), v.as_ptr(), v.len()));
+    for (k, v) in [
+        ("service", "checkout"),
+        ("env", "prod"),
+        ("host", "web-1"),
+        ("region", "eu-west-1"),
+    ] {
+        ok(logcap_set_label(
+            e,
+            k.as_ptr(),
+            k.len(),
+            v.as_ptr(),
+            v.len(),
+        ));
     }
-    for (k, v) in [("method", "GET"), ("path", "/api/v1/orders/12345"), ("user_id", "u-998877")] {
-        ok(logcap_entry_set_field_str(e, k.as_ptr(), k.len(), v.as_ptr(), v.len()));
+    for (k, v) in [
+        ("method", "GET"),
+        ("path", "/api/v1/orders/12345"),
+        ("user_id", "u-998877"),
+    ] {
+        ok(logcap_entry_set_field_str(
+            e,
+            k.as_ptr(),
+            k.len(),
+            v.as_ptr(),
+            v.len(),
+        ));
     }
     let (k, kl) = s!("status");
     ok(logcap_entry_set_field_i64(e, k, kl, 200));
@@ -47,7 +69,12 @@ fn fill_c(e: *mut logcap_entry) {
 fn fill_rust(d: &mut EntryData) {
     d.set_level(Level::Info);
     d.set_message("request completed");
-    for (k, v) in [("service", "checkout"), ("env", "prod"), ("host", "web-1"), ("region", "eu-west-1")] {
+    for (k, v) in [
+        ("service", "checkout"),
+        ("env", "prod"),
+        ("host", "web-1"),
+        ("region", "eu-west-1"),
+    ] {
         d.set_label(k, v).unwrap();
     }
     d.set_field("method", "GET").unwrap();
@@ -75,13 +102,25 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("abi_set_label");
     let entry = rp.acquire();
-    g.bench_function("rust", |b| b.iter(|| entry.set_label(black_box("service"), black_box("checkout")).unwrap()));
+    g.bench_function("rust", |b| {
+        b.iter(|| {
+            entry
+                .set_label(black_box("service"), black_box("checkout"))
+                .unwrap()
+        })
+    });
     let mut e = std::ptr::null_mut();
     ok(logcap_acquire(p, &mut e));
     g.bench_function("c", |b| {
         b.iter(|| {
             let (k, v) = (black_box("service"), black_box("checkout"));
-            ok(logcap_set_label(e, k.as_ptr(), k.len(), v.as_ptr(), v.len()))
+            ok(logcap_set_label(
+                e,
+                k.as_ptr(),
+                k.len(),
+                v.as_ptr(),
+                v.len(),
+            ))
         })
     });
     ok(logcap_release(e));

@@ -4,7 +4,7 @@ use super::Batch;
 use crate::config::{SinkConfig, WhenFull};
 use crate::sink::Sink;
 use crate::stats::{SinkCounters, SinkStats};
-use crossbeam_channel::{bounded, select, unbounded, Receiver, Sender, TrySendError};
+use crossbeam_channel::{bounded, unbounded, Receiver, Select, Sender, TrySendError};
 use parking_lot::Mutex;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -164,29 +164,27 @@ fn run(
     let mut pending: Vec<(u64, Sender<FlushReply>)> = Vec::new();
     loop {
         let mut disconnected = false;
-        if pending.is_empty() {
-            select! {
-                recv(rx) -> m => match m {
-                    Ok(b) => write(sh, sink, b),
-                    Err(_) => disconnected = true,
-                },
-                recv(ctl) -> c => if let Ok(SinkControl::Flush { upto, reply }) = c {
-                    pending.push((upto, reply));
-                },
-            }
+        let mut sel = Select::new();
+        let data = sel.recv(rx);
+        sel.recv(ctl);
+        // A batch counted in a flush's `upto` may be evicted from the queue rather than
+        // received here, so poll the accounted count while a flush waits.
+        let op = if pending.is_empty() {
+            Some(sel.select())
         } else {
-            // A batch counted in `upto` may be evicted from the queue rather than received
-            // here, so poll the accounted count while a flush waits.
-            select! {
-                recv(rx) -> m => match m {
-                    Ok(b) => write(sh, sink, b),
-                    Err(_) => disconnected = true,
-                },
-                recv(ctl) -> c => if let Ok(SinkControl::Flush { upto, reply }) = c {
+            sel.select_timeout(PENDING_TICK).ok()
+        };
+        match op {
+            Some(op) if op.index() == data => match op.recv(rx) {
+                Ok(b) => write(sh, sink, b),
+                Err(_) => disconnected = true,
+            },
+            Some(op) => {
+                if let Ok(SinkControl::Flush { upto, reply }) = op.recv(ctl) {
                     pending.push((upto, reply));
-                },
-                default(PENDING_TICK) => {},
+                }
             }
+            None => {}
         }
         if !pending.is_empty() {
             let done = sh.accounted();

@@ -43,6 +43,23 @@ fn with_data<R>(
     handles::with_live(handle(e), |l| f(&mut l.data))
 }
 
+/// Copies text into one of the entry's string attributes.
+fn set_text(
+    entry: *mut logcap_entry,
+    ptr: *const u8,
+    len: usize,
+    what: &str,
+    set: fn(&mut EntryData, &str),
+) -> logcap_result {
+    boundary(|| {
+        let v = text(ptr, len, what)?;
+        with_data(entry, |d| {
+            set(d, &v);
+            Ok(())
+        })
+    })
+}
+
 /// Acquires an empty entry (level info, no timestamp: it is stamped at submit) from the
 /// pipeline's pool and writes its handle to `*out_entry`.
 ///
@@ -344,13 +361,7 @@ pub extern "C" fn logcap_entry_set_message(
     ptr: *const u8,
     len: usize,
 ) -> logcap_result {
-    boundary(|| {
-        let m = text(ptr, len, "message")?;
-        with_data(entry, |d| {
-            d.set_message(&m);
-            Ok(())
-        })
-    })
+    set_text(entry, ptr, len, "message", EntryData::set_message)
 }
 
 /// Copies the message into `buf` and writes its length to `*out_len`.
@@ -422,13 +433,7 @@ pub extern "C" fn logcap_entry_set_trace_id(
     ptr: *const u8,
     len: usize,
 ) -> logcap_result {
-    boundary(|| {
-        let v = text(ptr, len, "trace_id")?;
-        with_data(entry, |d| {
-            d.set_trace_id(&v);
-            Ok(())
-        })
-    })
+    set_text(entry, ptr, len, "trace_id", EntryData::set_trace_id)
 }
 
 /// Sets the span id; an empty one clears it. Does not take ownership; it is copied.
@@ -438,13 +443,7 @@ pub extern "C" fn logcap_entry_set_span_id(
     ptr: *const u8,
     len: usize,
 ) -> logcap_result {
-    boundary(|| {
-        let v = text(ptr, len, "span_id")?;
-        with_data(entry, |d| {
-            d.set_span_id(&v);
-            Ok(())
-        })
-    })
+    set_text(entry, ptr, len, "span_id", EntryData::set_span_id)
 }
 
 /// Deep-copies an entry into a new entry of the same pipeline and writes its handle to
