@@ -212,6 +212,11 @@ static void test_callback_sink_and_stats(void) {
   EXPECT_RC(logcap_builder_add_callback(bld, S("nope"), on_batch, &st), LOGCAP_RESULT_CONFIG);
   EXPECT_RC(logcap_builder_add_callback(bld, S("n"), on_batch, &st), LOGCAP_RESULT_CONFIG); /* not a callback */
   EXPECT_RC(logcap_builder_add_callback(bld, S("cb"), NULL, &st), LOGCAP_RESULT_NULL_ARGUMENT);
+  /* A builder that is never built is freed (ASan checks that nothing leaks). */
+  logcap_builder *unused = NULL;
+  OK(logcap_builder_new(S("{\"sinks\":[{\"type\":\"callback\",\"name\":\"cb\"}]}"), &unused));
+  OK(logcap_builder_add_callback(unused, S("cb"), on_batch, &st));
+  logcap_builder_free(unused);
   logcap_pipeline *p = NULL;
   OK(logcap_builder_build(bld, &p));
   for (int i = 0; i < 1000; i++) {
