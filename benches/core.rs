@@ -1,1 +1,536 @@
-fn main() {}
+//! Benchmarks of logcap's core, through the Rust API, doing what users do.
+//!
+//! Every benchmark logs the standard event (level info, message `request completed`, four
+//! labels, six typed fields; the same event every binding benchmarks). Groups and functions:
+//!
+//! | name                         | what one iteration is                                        |
+//! |------------------------------|--------------------------------------------------------------|
+//! | `pool/acquire_release`       | `Pipeline::acquire()`, then drop the `Entry`                 |
+//! | `pool/take_put`              | `Pool::take()`, then `Pool::put()`                           |
+//! | `pool/alloc_drop`            | a fresh `Box<EntryData>`, dropped (no pool)                  |
+//! | `pool/alloc_fill_drop`       | a fresh `Box<EntryData>` filled with the event, dropped      |
+//! | `pool/take_fill_put`         | the same with a pooled entry (what reuse saves)              |
+//! | `entry/set_label`            | overwrite label `region` on a locked `Entry`                 |
+//! | `entry/get_label`            | read label `region` with `with_label` (no copy)              |
+//! | `entry/set_field`            | overwrite i64 field `status`                                 |
+//! | `entry/get_field`            | read field `status` with `with_field`                        |
+//! | `deep_copy/entry`            | `Entry::deep_copy()` (pooled), copy dropped back to the pool |
+//! | `deep_copy/data_clone`       | `EntryData::clone()` (fresh allocation), dropped             |
+//! | `dispatch/null_{1,2,4}p`     | 1, 2 or 4 producers build and submit `N` events, then flush  |
+//! | `batch/{10,50,100,500,1000}` | as `dispatch/null_1p` with `batch.max_entries` set           |
+//! | `file/json_lines`            | `N` events into a JSON-lines file, then flush (entries/s)    |
+//! | `file/json_lines_bytes`      | the same, reported in bytes/s                                |
+//! | `produce/build_submit`       | acquire, fill through `Entry`, submit (producer side)        |
+//! | `produce/build_submit_data`  | `Pool::take`, fill `EntryData`, `submit_data`                |
+//!
+//! The end-to-end groups (`dispatch`, `batch`, `file`) use a bounded queue with the `block`
+//! policy and panic after the run unless every submitted entry was delivered and none dropped.
+//! The `file` group also checks that every line of the file is JSON and that there is one line
+//! per submitted entry.
+//!
+//! Run everything with `cargo bench --bench core`; `cargo bench --bench core -- --test` runs
+//! each benchmark once, as a check.
+
+use criterion::measurement::WallTime;
+use criterion::{
+    criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode,
+    Throughput,
+};
+use logcap::{Entry, EntryData, Level, Pipeline, Pool, PoolLimits, Stats};
+use std::hint::black_box;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------------------------------------
+// The standard event, as docs/output.md describes it (without trace context).
+
+const MESSAGE: &str = "request completed";
+const LABELS: [(&str, &str); 4] = [
+    ("service", "checkout"),
+    ("env", "prod"),
+    ("host", "web-1"),
+    ("region", "eu-west-1"),
+];
+
+/// Fills plain entry data with the standard event.
+#[inline]
+fn fill_data(d: &mut EntryData) {
+    d.set_level(Level::Info);
+    d.set_message(MESSAGE);
+    for (k, v) in LABELS {
+        d.set_label(k, v).expect("label");
+    }
+    d.set_field("method", "GET").expect("field");
+    d.set_field("path", "/api/v1/orders/12345").expect("field");
+    d.set_field("status", 200i64).expect("field");
+    d.set_field("latency_ms", 12.5).expect("field");
+    d.set_field("user_id", "u-998877").expect("field");
+    d.set_field("cache_hit", true).expect("field");
+}
+
+/// Fills a locked entry with the standard event, one call per attribute, as users write it.
+#[inline]
+fn fill_entry(e: &Entry) {
+    e.set_level(Level::Info);
+    e.set_message(MESSAGE);
+    for (k, v) in LABELS {
+        e.set_label(k, v).expect("label");
+    }
+    e.set_field("method", "GET").expect("field");
+    e.set_field("path", "/api/v1/orders/12345").expect("field");
+    e.set_field("status", 200i64).expect("field");
+    e.set_field("latency_ms", 12.5).expect("field");
+    e.set_field("user_id", "u-998877").expect("field");
+    e.set_field("cache_hit", true).expect("field");
+}
+
+/// Builds `n` standard events and submits them. Refusals are not checked here: they are
+/// counted by the pipeline and checked from its stats after the run.
+#[inline]
+fn submit_standard(p: &Pipeline, n: usize) {
+    for _ in 0..n {
+        let e = p.acquire();
+        fill_entry(&e);
+        let _ = black_box(p.submit(e));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pipelines.
+
+/// No submit and no batch offer may time out during a run.
+const NO_TIMEOUT_MS: u64 = 600_000;
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(600);
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// A pipeline whose queues block (so nothing is dropped) in front of `sink`, a JSON object.
+fn blocking_pipeline(batch: usize, sink: &str) -> Pipeline {
+    let doc = format!(
+        r#"{{"queue": {{"capacity": 65536, "when_full": "block", "block_timeout_ms": {NO_TIMEOUT_MS}}},
+            "batch": {{"max_entries": {batch}}},
+            "sinks": [{sink}]}}"#
+    );
+    Pipeline::from_json(&doc).expect("benchmark configuration")
+}
+
+fn null_sink() -> String {
+    format!(
+        r#"{{"type": "null", "name": "null", "when_full": "block", "block_timeout_ms": {NO_TIMEOUT_MS}}}"#
+    )
+}
+
+/// A pipeline into a null sink with the default batch size.
+fn null_pipeline() -> Pipeline {
+    blocking_pipeline(512, &null_sink())
+}
+
+/// Panics unless exactly `submitted` entries were submitted and every one was delivered by
+/// every sink: a benchmark must not silently measure drops.
+fn assert_all_delivered(name: &str, s: &Stats, submitted: u64) {
+    let lost = s.dropped() != 0
+        || s.submitted != submitted
+        || s.accepted != submitted
+        || s.queued != 0
+        || s.sinks
+            .iter()
+            .any(|k| k.dropped != 0 || k.failed != 0 || k.delivered != submitted);
+    if lost {
+        panic!("{name}: {submitted} entries submitted, but not all were delivered: {s:#?}");
+    }
+}
+
+/// Producers that build and submit standard events: the calling thread and `n - 1` others,
+/// started together for each round.
+struct Producers {
+    pipeline: Arc<Pipeline>,
+    count: usize,
+    share: Arc<AtomicUsize>,
+    start: Arc<Barrier>,
+    done: Arc<Barrier>,
+    threads: Vec<JoinHandle<()>>,
+    submitted: u64,
+}
+
+const STOP: usize = usize::MAX;
+
+impl Producers {
+    fn new(pipeline: Pipeline, count: usize) -> Self {
+        let pipeline = Arc::new(pipeline);
+        let share = Arc::new(AtomicUsize::new(0));
+        let start = Arc::new(Barrier::new(count));
+        let done = Arc::new(Barrier::new(count));
+        let threads = (1..count)
+            .map(|_| {
+                let (p, share, start, done) = (
+                    Arc::clone(&pipeline),
+                    Arc::clone(&share),
+                    Arc::clone(&start),
+                    Arc::clone(&done),
+                );
+                std::thread::spawn(move || loop {
+                    start.wait();
+                    let n = share.load(Ordering::Acquire);
+                    if n == STOP {
+                        return;
+                    }
+                    submit_standard(&p, n);
+                    done.wait();
+                })
+            })
+            .collect();
+        Producers {
+            pipeline,
+            count,
+            share,
+            start,
+            done,
+            threads,
+            submitted: 0,
+        }
+    }
+
+    /// Submits `n` events, split evenly between the producers, and flushes: on return every
+    /// one of them has been delivered (or counted as lost).
+    fn round(&mut self, n: usize) {
+        let each = n / self.count;
+        self.share.store(each, Ordering::Release);
+        if self.count > 1 {
+            self.start.wait();
+        }
+        submit_standard(&self.pipeline, each);
+        if self.count > 1 {
+            self.done.wait();
+        }
+        self.submitted += (each * self.count) as u64;
+        self.pipeline.flush(FLUSH_TIMEOUT).expect("flush");
+    }
+
+    /// `iters` rounds of `n` events, timed (for `iter_custom`).
+    fn timed_rounds(&mut self, iters: u64, n: usize) -> Duration {
+        let t = Instant::now();
+        for _ in 0..iters {
+            self.round(n);
+        }
+        t.elapsed()
+    }
+
+    /// Stops the other producers, closes the pipeline and checks that nothing was lost.
+    fn finish(self, name: &str) -> Stats {
+        self.share.store(STOP, Ordering::Release);
+        if self.count > 1 {
+            self.start.wait();
+        }
+        for t in self.threads {
+            t.join().expect("producer thread");
+        }
+        self.pipeline.close(CLOSE_TIMEOUT).expect("close");
+        let s = self.pipeline.stats();
+        assert_all_delivered(name, &s, self.submitted);
+        s
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Group settings, tuned so that the whole run stays within a few minutes on two cores.
+
+fn fast_group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.warm_up_time(Duration::from_millis(1000))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(50);
+    g
+}
+
+fn throughput_group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.warm_up_time(Duration::from_millis(1000))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat);
+    g
+}
+
+/// Entries per round of the end-to-end benchmarks (divisible by every producer count).
+const ROUND: usize = 20_000;
+
+fn pool_note(name: &str, s: &Stats) {
+    if s.submitted == 0 {
+        return; // the benchmark was filtered out
+    }
+    let p = &s.pool;
+    println!(
+        "note: {name}: pool acquired {} (reused {}, allocated {}), discarded {}",
+        p.acquired, p.reused, p.allocated, p.discarded
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Pool.
+
+fn pool(c: &mut Criterion) {
+    let mut g = fast_group(c, "pool");
+    let p = null_pipeline();
+    g.bench_function("acquire_release", |b| {
+        b.iter(|| drop(black_box(p.acquire())))
+    });
+    drop(p);
+
+    let pool = Pool::new(PoolLimits::default());
+    g.bench_function("take_put", |b| b.iter(|| pool.put(black_box(pool.take()))));
+
+    g.bench_function("alloc_drop", |b| {
+        b.iter(|| drop(black_box(Box::<EntryData>::default())))
+    });
+    g.bench_function("alloc_fill_drop", |b| {
+        b.iter(|| {
+            let mut d = black_box(Box::<EntryData>::default());
+            fill_data(&mut d);
+            drop(black_box(d));
+        })
+    });
+    g.bench_function("take_fill_put", |b| {
+        b.iter(|| {
+            let mut d = black_box(pool.take());
+            fill_data(&mut d);
+            pool.put(black_box(d));
+        })
+    });
+    g.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Entry operations on a locked entry holding the standard event.
+
+fn entry(c: &mut Criterion) {
+    let mut g = fast_group(c, "entry");
+    let p = null_pipeline();
+    let e = p.acquire();
+    fill_entry(&e);
+    g.bench_function("set_label", |b| {
+        b.iter(|| e.set_label(black_box("region"), black_box("eu-west-1")))
+    });
+    g.bench_function("get_label", |b| {
+        b.iter(|| e.with_label(black_box("region"), |v| black_box(v).map(str::len)))
+    });
+    g.bench_function("set_field", |b| {
+        b.iter(|| e.set_field(black_box("status"), black_box(200i64)))
+    });
+    g.bench_function("get_field", |b| {
+        b.iter(|| {
+            e.with_field(black_box("status"), |v| match black_box(v) {
+                Some(logcap::ValueRef::I64(n)) => n,
+                _ => -1,
+            })
+        })
+    });
+    g.finish();
+    assert_eq!(e.label("region").as_deref(), Some("eu-west-1"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Deep copy of the standard event.
+
+fn deep_copy(c: &mut Criterion) {
+    let mut g = fast_group(c, "deep_copy");
+    let p = null_pipeline();
+    let e = p.acquire();
+    fill_entry(&e);
+    g.bench_function("entry", |b| b.iter(|| drop(black_box(e.deep_copy()))));
+    let mut d = EntryData::new();
+    fill_data(&mut d);
+    g.bench_function("data_clone", |b| b.iter(|| drop(black_box(d.clone()))));
+    g.finish();
+    let copy = e.deep_copy();
+    assert!(e.with(|a| copy.with(|b| a == b)), "deep copy differs");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Dispatcher throughput into a null sink, end to end.
+
+fn dispatch(c: &mut Criterion) {
+    let mut g = throughput_group(c, "dispatch");
+    g.throughput(Throughput::Elements(ROUND as u64));
+    for producers in [1, 2, 4] {
+        let name = format!("null_{producers}p");
+        let mut run = Producers::new(null_pipeline(), producers);
+        g.bench_function(name.as_str(), |b| {
+            b.iter_custom(|iters| run.timed_rounds(iters, ROUND))
+        });
+        let s = run.finish(&format!("dispatch/{name}"));
+        pool_note(&format!("dispatch/{name}"), &s);
+    }
+    g.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Batch sizes.
+
+fn batch(c: &mut Criterion) {
+    let mut g = throughput_group(c, "batch");
+    g.throughput(Throughput::Elements(ROUND as u64));
+    for size in [10, 50, 100, 500, 1000] {
+        let mut run = Producers::new(blocking_pipeline(size, &null_sink()), 1);
+        g.bench_function(BenchmarkId::from_parameter(size), |b| {
+            b.iter_custom(|iters| run.timed_rounds(iters, ROUND))
+        });
+        let s = run.finish(&format!("batch/{size}"));
+        if s.submitted > 0 && s.batches < s.submitted.div_ceil(size as u64) {
+            panic!(
+                "batch/{size}: {} batches for {} entries",
+                s.batches, s.submitted
+            );
+        }
+    }
+    g.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. The standard event into a JSON-lines file.
+
+/// A pipeline into a JSON-lines file. The file is not fsynced on flush: each round ends with a
+/// flush, which would otherwise measure the disk's sync latency rather than the pipeline.
+fn file_pipeline(path: &Path) -> Pipeline {
+    let path = serde_json::to_string(path.to_str().expect("UTF-8 temporary path")).unwrap();
+    let sink = format!(
+        r#"{{"type": "file", "name": "file", "path": {path}, "format": "json",
+            "fsync_on_flush": false, "when_full": "block", "block_timeout_ms": {NO_TIMEOUT_MS}}}"#
+    );
+    blocking_pipeline(512, &sink)
+}
+
+/// Panics unless the file holds exactly `entries` lines and each is a JSON object carrying the
+/// standard event's message. Returns the file's size.
+fn verify_json_lines(name: &str, path: &Path, entries: u64) -> u64 {
+    #[derive(serde::Deserialize)]
+    struct Line<'a> {
+        msg: &'a str,
+        level: &'a str,
+    }
+    let file = std::fs::File::open(path).expect("open the benchmark's file");
+    let size = file.metadata().expect("file metadata").len();
+    let mut lines = 0u64;
+    let mut buf = String::new();
+    let mut r = BufReader::with_capacity(1 << 20, file);
+    loop {
+        buf.clear();
+        if r.read_line(&mut buf).expect("read the benchmark's file") == 0 {
+            break;
+        }
+        lines += 1;
+        let text = buf.strip_suffix('\n').unwrap_or_else(|| {
+            panic!("{name}: line {lines} has no line feed");
+        });
+        match serde_json::from_str::<Line>(text) {
+            Ok(l) if l.msg == MESSAGE && l.level == "info" => {}
+            Ok(_) => panic!("{name}: line {lines} is not the standard event: {text}"),
+            Err(e) => panic!("{name}: line {lines} is not valid JSON ({e}): {text}"),
+        }
+    }
+    if lines != entries {
+        panic!("{name}: {entries} entries submitted but the file has {lines} lines");
+    }
+    size
+}
+
+fn file(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut g = throughput_group(c, "file");
+
+    // Entries per second.
+    let path = dir.path().join("json_lines.log");
+    let mut run = Producers::new(file_pipeline(&path), 1);
+    g.throughput(Throughput::Elements(ROUND as u64));
+    g.bench_function("json_lines", |b| {
+        b.iter_custom(|iters| run.timed_rounds(iters, ROUND))
+    });
+    let s = run.finish("file/json_lines");
+    let size = verify_json_lines("file/json_lines", &path, s.submitted);
+    if s.submitted > 0 {
+        println!(
+            "note: file/json_lines: {} lines, {} bytes, all valid JSON",
+            s.submitted, size
+        );
+    }
+    std::fs::remove_file(&path).expect("remove the benchmark's file");
+
+    // Bytes per second, with the bytes per line measured on a first round.
+    let path = dir.path().join("json_lines_bytes.log");
+    let mut run = Producers::new(file_pipeline(&path), 1);
+    run.round(1000);
+    let st = run.pipeline.stats();
+    let line_bytes = st.sinks[0].bytes / st.sinks[0].delivered;
+    g.throughput(Throughput::Bytes(ROUND as u64 * line_bytes));
+    g.bench_function("json_lines_bytes", |b| {
+        b.iter_custom(|iters| run.timed_rounds(iters, ROUND))
+    });
+    let s = run.finish("file/json_lines_bytes");
+    let size = verify_json_lines("file/json_lines_bytes", &path, s.submitted);
+    if s.submitted > 1000 {
+        println!(
+            "note: file/json_lines_bytes: {} lines, {size} bytes ({line_bytes} per line \
+             measured on a first round of 1000), all valid JSON",
+            s.submitted
+        );
+    }
+    g.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Building and submitting the standard event, producer side.
+
+/// A pipeline whose large queue drops rather than blocks, so a producer never waits.
+fn non_blocking_pipeline() -> Pipeline {
+    Pipeline::from_json(
+        r#"{"queue": {"capacity": 1048576, "when_full": "drop_newest"},
+            "sinks": [{"type": "null", "name": "null"}]}"#,
+    )
+    .expect("benchmark configuration")
+}
+
+fn produce_note(name: &str, p: &Pipeline) {
+    p.flush(FLUSH_TIMEOUT).expect("flush");
+    let s = p.stats();
+    if s.submitted > 0 {
+        println!(
+            "note: {name}: {} submitted, {} dropped (queue full) = {:.3}%",
+            s.submitted,
+            s.dropped_queue_full,
+            100.0 * s.dropped_queue_full as f64 / s.submitted as f64
+        );
+        pool_note(name, &s);
+    }
+}
+
+fn produce(c: &mut Criterion) {
+    let mut g = fast_group(c, "produce");
+
+    let p = non_blocking_pipeline();
+    g.bench_function("build_submit", |b| {
+        b.iter(|| {
+            let e = p.acquire();
+            fill_entry(&e);
+            black_box(p.submit(e))
+        })
+    });
+    produce_note("produce/build_submit", &p);
+    drop(p);
+
+    let p = non_blocking_pipeline();
+    g.bench_function("build_submit_data", |b| {
+        b.iter(|| {
+            let mut d = p.pool().take();
+            fill_data(&mut d);
+            black_box(p.submit_data(d))
+        })
+    });
+    produce_note("produce/build_submit_data", &p);
+    drop(p);
+    g.finish();
+}
+
+criterion_group!(benches, pool, entry, deep_copy, dispatch, batch, file, produce);
+criterion_main!(benches);
