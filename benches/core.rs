@@ -519,6 +519,19 @@ fn produce(c: &mut Criterion) {
     produce_note("produce/build_submit", &p);
     drop(p);
 
+    // The same event filled under one lock (`Entry::with`), as a thread that owns the entry
+    // while filling it would write it.
+    let p = non_blocking_pipeline();
+    g.bench_function("build_submit_one_lock", |b| {
+        b.iter(|| {
+            let e = p.acquire();
+            e.with(fill_data);
+            black_box(p.submit(e))
+        })
+    });
+    produce_note("produce/build_submit_one_lock", &p);
+    drop(p);
+
     let p = non_blocking_pipeline();
     g.bench_function("build_submit_data", |b| {
         b.iter(|| {

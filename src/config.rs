@@ -50,7 +50,7 @@ pub struct QueueConfig {
 impl Default for QueueConfig {
     fn default() -> Self {
         QueueConfig {
-            capacity: 65_536,
+            capacity: 16_384,
             when_full: WhenFull::Block,
             block_timeout_ms: 1_000,
         }
@@ -187,7 +187,7 @@ impl Default for Config {
     }
 }
 
-const DEFAULT_SINK_QUEUE: usize = 64;
+const DEFAULT_SINK_QUEUE: usize = 16;
 const DEFAULT_SINK_BLOCK_MS: u64 = 1_000;
 
 /// A configuration error: the key path (empty for the document itself) and what is wrong.

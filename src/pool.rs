@@ -18,7 +18,8 @@ pub struct PoolLimits {
 impl Default for PoolLimits {
     fn default() -> Self {
         PoolLimits {
-            max_idle: 4096,
+            // As many as the default queue holds, so a full queue drains into reuse.
+            max_idle: 16_384,
             max_retained_bytes: 64 * 1024,
         }
     }

@@ -75,7 +75,7 @@ impl Batch {
             Format::Text => &self.text,
         };
         cell.get_or_init(|| {
-            let mut out = Vec::with_capacity(self.entries.len() * 256);
+            let mut out = Vec::with_capacity(self.iter().map(EntryData::size_hint).sum());
             encode::encode_all(format, self.iter(), &mut out);
             out
         })

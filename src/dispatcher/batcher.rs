@@ -11,7 +11,7 @@ use crate::config::BatchConfig;
 use crate::entry::EntryData;
 use crate::pool::Pool;
 use crate::stats::IntakeCounters;
-use crossbeam_channel::{select, Receiver, Sender};
+use crossbeam_channel::{select, Receiver, Sender, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,6 +24,10 @@ pub(crate) enum Control {
     /// sink threads drain and close.
     Shutdown,
 }
+
+/// How often the batcher looks at the queue while a batch is open and the queue is empty.
+/// Bounds the extra latency an entry can see (besides `max_delay_ms`) to about this much.
+const POLL: Duration = Duration::from_millis(1);
 
 pub(crate) struct Batcher {
     pub(crate) rx: Receiver<Box<EntryData>>,
@@ -63,19 +67,28 @@ impl Batcher {
                     }
                 }
             }
-            let control = match open.deadline {
-                Some(d) => select! {
-                    recv(self.rx) -> e => { if let Ok(e) = e { self.take(&mut open, &mut seq, e, max_delay) } None }
-                    recv(self.ctl) -> c => c.ok(),
-                    default(d.saturating_duration_since(Instant::now())) => {
-                        self.dispatch(&mut open, &mut seq);
-                        None
-                    }
-                },
-                None => select! {
+            let control = if open.entries.is_empty() {
+                // Idle: block until an entry or a request comes. The first submit after
+                // idling pays one wake-up.
+                select! {
                     recv(self.rx) -> e => { if let Ok(e) = e { self.take(&mut open, &mut seq, e, max_delay) } None }
                     recv(self.ctl) -> c => Some(c.unwrap_or(Control::Shutdown)),
-                },
+                }
+            } else {
+                // A batch is open: poll instead of blocking on the queue, so that producers
+                // never pay for waking the batcher while entries stream in.
+                let deadline = open.deadline.unwrap_or_else(Instant::now);
+                let now = Instant::now();
+                if now >= deadline {
+                    self.dispatch(&mut open, &mut seq);
+                } else {
+                    std::thread::sleep(POLL.min(deadline - now));
+                }
+                match self.ctl.try_recv() {
+                    Ok(c) => Some(c),
+                    Err(TryRecvError::Empty) => None,
+                    Err(TryRecvError::Disconnected) => Some(Control::Shutdown),
+                }
             };
             if let Some(c) = control {
                 if !self.handle(c, &mut open, &mut seq) {

@@ -59,12 +59,13 @@ impl<V: SlotValue> FlatMap<V> {
         self.live().iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
-    /// The value slot for `key`, claiming a new slot (and copying the key into its retained
-    /// buffer) when the key is absent. `None` when the map already holds `limit` keys.
+    /// The value slot for `key` and whether the key is new, claiming a new slot (and copying
+    /// the key into its retained buffer) when the key is absent. `None` when the map already
+    /// holds `limit` keys.
     #[inline]
-    pub(crate) fn slot_mut(&mut self, key: &str, limit: usize) -> Option<&mut V> {
+    pub(crate) fn slot_mut(&mut self, key: &str, limit: usize) -> Option<(&mut V, bool)> {
         if let Some(i) = self.position(key) {
-            return Some(&mut self.slots[i].1);
+            return Some((&mut self.slots[i].1, false));
         }
         if self.len >= limit {
             return None;
@@ -77,28 +78,28 @@ impl<V: SlotValue> FlatMap<V> {
         slot.0.clear();
         slot.0.push_str(key);
         self.len += 1;
-        Some(&mut slot.1)
+        Some((&mut slot.1, true))
     }
 
-    /// Removes `key`, keeping the order of the others. Returns whether it was present.
-    pub(crate) fn remove(&mut self, key: &str) -> bool {
-        match self.position(key) {
-            Some(i) => {
-                // Rotate the removed slot to the end of the live range so its buffers are kept.
-                self.slots[i..self.len].rotate_left(1);
-                self.len -= 1;
-                true
-            }
-            None => false,
-        }
+    /// Removes `key`, keeping the order of the others. Returns `size` of the removed key and
+    /// value, or `None` when the key was absent.
+    pub(crate) fn remove(
+        &mut self,
+        key: &str,
+        size: impl FnOnce(&str, &V) -> usize,
+    ) -> Option<usize> {
+        let i = self.position(key)?;
+        let n = size(&self.slots[i].0, &self.slots[i].1);
+        // Rotate the removed slot to the end of the live range so its buffers are kept.
+        self.slots[i..self.len].rotate_left(1);
+        self.len -= 1;
+        Some(n)
     }
 
-    /// Forgets every key but keeps the buffers, unless they retain more than `max_bytes`.
-    pub(crate) fn clear(&mut self, max_bytes: usize) {
+    /// Forgets every key, keeping the buffers.
+    #[inline]
+    pub(crate) fn clear(&mut self) {
         self.len = 0;
-        if self.retained_bytes() > max_bytes {
-            self.slots = Vec::new();
-        }
     }
 
     pub(crate) fn retained_bytes(&self) -> usize {
@@ -117,7 +118,7 @@ mod tests {
 
     fn set(m: &mut FlatMap<String>, k: &str, v: &str) -> bool {
         match m.slot_mut(k, 8) {
-            Some(s) => {
+            Some((s, _)) => {
                 s.clear();
                 s.push_str(v);
                 true
@@ -134,8 +135,8 @@ mod tests {
         }
         assert!(set(&mut m, "b", "22"));
         assert_eq!(m.len(), 3);
-        assert!(m.remove("a"));
-        assert!(!m.remove("a"));
+        assert_eq!(m.remove("a", |k, v| k.len() + v.len()), Some(2));
+        assert_eq!(m.remove("a", |_, _| 0), None);
         let keys: Vec<_> = m
             .live()
             .iter()
@@ -159,15 +160,18 @@ mod tests {
     }
 
     #[test]
-    fn clear_keeps_buffers_unless_over_budget() {
+    fn clear_keeps_buffers() {
         let mut m = FlatMap::<String>::default();
         set(&mut m, "key", &"v".repeat(100));
         let before = m.retained_bytes();
-        m.clear(usize::MAX);
+        m.clear();
         assert_eq!(m.len(), 0);
         assert_eq!(m.retained_bytes(), before);
-        set(&mut m, "key", &"v".repeat(100));
-        m.clear(10);
-        assert_eq!(m.retained_bytes(), 0);
+        assert!(set(&mut m, "abc", "x"));
+        assert_eq!(
+            m.retained_bytes(),
+            before,
+            "the slot and its buffers are reused"
+        );
     }
 }

@@ -55,6 +55,24 @@ pub struct EntryData {
     span_id: String,
     labels: FlatMap<String>,
     fields: FlatMap<ValueSlot>,
+    /// The approximate encoded size of the content, kept up to date by every setter so that
+    /// the batcher never walks the maps (see `size_hint`).
+    bytes: usize,
+    /// The largest `bytes` since the last reset: only an entry that held much content can
+    /// retain much heap, so `reset` measures the heap only then.
+    peak: usize,
+}
+
+/// The approximate encoded size of a label.
+#[inline]
+fn label_len(k: &str, v: &str) -> usize {
+    k.len() + v.len() + 6
+}
+
+/// The approximate encoded size of a field.
+#[inline]
+fn field_len(k: &str, v: &ValueSlot) -> usize {
+    k.len() + 4 + v.encoded_len()
 }
 
 impl EntryData {
@@ -91,13 +109,21 @@ impl EntryData {
     /// Sets the message, reusing the entry's buffer.
     #[inline]
     pub fn set_message(&mut self, msg: &str) {
-        self.message.clear();
-        self.message.push_str(msg);
+        self.fill_message(|m| m.push_str(msg));
     }
-    /// The message buffer, for decoders that fill it in place.
-    pub(crate) fn message_mut(&mut self) -> &mut String {
+    /// Refills the message in place with `f` (for decoders).
+    #[inline]
+    pub(crate) fn fill_message(&mut self, f: impl FnOnce(&mut String)) {
+        let old = self.message.len();
         self.message.clear();
-        &mut self.message
+        f(&mut self.message);
+        self.account(old, self.message.len());
+    }
+    /// Replaces `old` bytes of content with `new` ones in the size estimate.
+    #[inline]
+    fn account(&mut self, old: usize, new: usize) {
+        self.bytes = self.bytes + new - old;
+        self.peak = self.peak.max(self.bytes);
     }
     /// The trace id, if set.
     #[inline]
@@ -107,8 +133,10 @@ impl EntryData {
     /// Sets the trace id; an empty string clears it.
     #[inline]
     pub fn set_trace_id(&mut self, id: &str) {
+        let old = self.trace_id.len();
         self.trace_id.clear();
         self.trace_id.push_str(id);
+        self.account(old, id.len());
     }
     /// The span id, if set.
     #[inline]
@@ -118,19 +146,23 @@ impl EntryData {
     /// Sets the span id; an empty string clears it.
     #[inline]
     pub fn set_span_id(&mut self, id: &str) {
+        let old = self.span_id.len();
         self.span_id.clear();
         self.span_id.push_str(id);
+        self.account(old, id.len());
     }
 
     /// Sets a label, replacing any value it had.
     #[inline]
     pub fn set_label(&mut self, key: &str, value: &str) -> Result<(), EntryError> {
-        let slot = self
+        let (slot, new) = self
             .labels
             .slot_mut(key, MAX_LABELS)
             .ok_or(EntryError::TooManyLabels)?;
+        let old = if new { 0 } else { label_len(key, slot) };
         slot.clear();
         slot.push_str(value);
+        self.account(old, label_len(key, value));
         Ok(())
     }
     /// The value of a label.
@@ -140,7 +172,13 @@ impl EntryData {
     }
     /// Removes a label; returns whether it was present.
     pub fn remove_label(&mut self, key: &str) -> bool {
-        self.labels.remove(key)
+        match self.labels.remove(key, |k, v| label_len(k, v)) {
+            Some(n) => {
+                self.account(n, 0);
+                true
+            }
+            None => false,
+        }
     }
     /// How many labels the entry has.
     #[inline]
@@ -162,19 +200,31 @@ impl EntryData {
         key: &str,
         value: impl Into<ValueRef<'a>>,
     ) -> Result<(), EntryError> {
-        self.fields
-            .slot_mut(key, MAX_FIELDS)
-            .ok_or(EntryError::TooManyFields)?
-            .set(value.into());
-        Ok(())
+        self.update_field(key, |slot| slot.set(value.into()))
     }
-    /// The string buffer of a string field, cleared, for decoders that fill it in place.
-    pub(crate) fn field_text_mut(&mut self, key: &str) -> Result<&mut String, EntryError> {
-        Ok(self
+    /// Makes a field a string filled in place by `f` (for decoders).
+    pub(crate) fn fill_field_text(
+        &mut self,
+        key: &str,
+        f: impl FnOnce(&mut String),
+    ) -> Result<(), EntryError> {
+        self.update_field(key, |slot| slot.fill_text(f))
+    }
+    #[inline]
+    fn update_field(
+        &mut self,
+        key: &str,
+        f: impl FnOnce(&mut ValueSlot),
+    ) -> Result<(), EntryError> {
+        let (slot, new) = self
             .fields
             .slot_mut(key, MAX_FIELDS)
-            .ok_or(EntryError::TooManyFields)?
-            .text_mut_as_str())
+            .ok_or(EntryError::TooManyFields)?;
+        let old = if new { 0 } else { field_len(key, slot) };
+        f(slot);
+        let now = field_len(key, slot);
+        self.account(old, now);
+        Ok(())
     }
     /// The value of a field.
     #[inline]
@@ -183,7 +233,13 @@ impl EntryData {
     }
     /// Removes a field; returns whether it was present.
     pub fn remove_field(&mut self, key: &str) -> bool {
-        self.fields.remove(key)
+        match self.fields.remove(key, field_len) {
+            Some(n) => {
+                self.account(n, 0);
+                true
+            }
+            None => false,
+        }
     }
     /// How many fields the entry has.
     #[inline]
@@ -205,12 +261,11 @@ impl EntryData {
         self.set_message(&src.message);
         self.set_trace_id(&src.trace_id);
         self.set_span_id(&src.span_id);
-        self.labels.clear(usize::MAX);
+        self.clear_maps();
         for (k, v) in src.labels() {
             // Cannot fail: src holds no more keys than the limits.
             let _ = self.set_label(k, v);
         }
-        self.fields.clear(usize::MAX);
         for (k, v) in src.fields() {
             let _ = self.set_field(k, v);
         }
@@ -224,13 +279,32 @@ impl EntryData {
         self.message.clear();
         self.trace_id.clear();
         self.span_id.clear();
-        self.labels.clear(usize::MAX);
-        self.fields.clear(usize::MAX);
-        if self.retained_bytes() > max_retained_bytes {
+        self.labels.clear();
+        self.fields.clear();
+        self.bytes = 0;
+        // Buffers grow at most to twice what they held, plus per-slot overhead: an entry
+        // whose content never passed a quarter of the budget cannot be over it, so the heap
+        // walk is skipped on the common path.
+        let may_be_over = self.peak > max_retained_bytes / 4;
+        self.peak = 0;
+        if may_be_over && self.retained_bytes() > max_retained_bytes {
             *self = EntryData::default();
             return true;
         }
         false
+    }
+
+    fn clear_maps(&mut self) {
+        let held: usize = self.labels().map(|(k, v)| label_len(k, v)).sum::<usize>()
+            + self
+                .fields
+                .live()
+                .iter()
+                .map(|(k, v)| field_len(k, v))
+                .sum::<usize>();
+        self.labels.clear();
+        self.fields.clear();
+        self.account(held, 0);
     }
 
     /// Heap bytes this entry holds on to, live or kept for reuse.
@@ -242,21 +316,11 @@ impl EntryData {
             + self.fields.retained_bytes()
     }
 
-    /// A cheap estimate of the entry's encoded size in bytes, used to close batches by size.
+    /// An estimate of the entry's encoded size in bytes, used to close batches by size and to
+    /// reserve output buffers. Kept up to date by every setter: O(1).
+    #[inline]
     pub fn size_hint(&self) -> usize {
-        let mut n = 64 + self.message.len() + self.trace_id.len() + self.span_id.len();
-        for (k, v) in self.labels.live() {
-            n += k.len() + v.len() + 6;
-        }
-        for (k, v) in self.fields.live() {
-            n += k.len()
-                + 6
-                + match v.get() {
-                    ValueRef::Str(s) => s.len() + 2,
-                    _ => 20,
-                };
-        }
-        n
+        64 + self.bytes
     }
 }
 
@@ -349,6 +413,57 @@ mod tests {
         assert_eq!(e.set_label("one-more", "v"), Err(EntryError::TooManyLabels));
         e.set_label("0", "updated").unwrap();
         assert_eq!(e.label_count(), MAX_LABELS);
+    }
+
+    /// The size estimate computed from scratch.
+    fn walked_size(e: &EntryData) -> usize {
+        64 + e.message.len()
+            + e.trace_id.len()
+            + e.span_id.len()
+            + e.labels().map(|(k, v)| label_len(k, v)).sum::<usize>()
+            + e.fields
+                .live()
+                .iter()
+                .map(|(k, v)| field_len(k, v))
+                .sum::<usize>()
+    }
+
+    #[test]
+    fn size_hint_tracks_every_change() {
+        let mut rng = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        let mut e = EntryData::new();
+        let other = standard();
+        for _ in 0..20_000 {
+            let key = ["a", "bb", "service", "status", "x"][next(5) as usize];
+            let text = "v".repeat(next(40) as usize);
+            match next(12) {
+                0 => e.set_label(key, &text).unwrap(),
+                1 => {
+                    e.remove_label(key);
+                }
+                2 => e.set_field(key, text.as_str()).unwrap(),
+                3 => e.set_field(key, next(1000) as i64).unwrap(),
+                4 => {
+                    e.remove_field(key);
+                }
+                5 => e.set_message(&text),
+                6 => e.set_trace_id(&text),
+                7 => e.set_span_id(&text),
+                8 => e.fill_field_text(key, |t| t.push_str(&text)).unwrap(),
+                9 => e.copy_from(&other),
+                10 => {
+                    e.reset(usize::MAX);
+                }
+                _ => e.set_field(key, true).unwrap(),
+            }
+            assert_eq!(e.size_hint(), walked_size(&e));
+        }
     }
 
     #[test]

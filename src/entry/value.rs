@@ -158,14 +158,23 @@ impl ValueSlot {
         }
     }
 
+    /// The approximate encoded size of the value.
+    #[inline]
+    pub(crate) fn encoded_len(&self) -> usize {
+        match self.kind {
+            ValueKind::Str => self.text.len() + 2,
+            _ => 20,
+        }
+    }
+
     pub(crate) fn text_capacity(&self) -> usize {
         self.text.capacity()
     }
 
-    /// Mutable access to the text buffer, for decoders that fill it in place.
-    pub(crate) fn text_mut_as_str(&mut self) -> &mut String {
+    /// Makes the value a string filled in place by `f` (for decoders).
+    pub(crate) fn fill_text(&mut self, f: impl FnOnce(&mut String)) {
         self.kind = ValueKind::Str;
         self.text.clear();
-        &mut self.text
+        f(&mut self.text);
     }
 }

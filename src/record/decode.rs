@@ -66,7 +66,7 @@ impl Visit for Fill<'_> {
         self.0.set_level(level);
     }
     fn message(&mut self, s: &[u8]) {
-        push_lossy(self.0.message_mut(), s);
+        self.0.fill_message(|m| push_lossy(m, s));
     }
     fn trace_id(&mut self, s: &[u8]) {
         self.0.set_trace_id(&String::from_utf8_lossy(s));
@@ -82,7 +82,7 @@ impl Visit for Fill<'_> {
     fn field(&mut self, at: usize, k: &[u8], v: RawValue<'_>) -> Result<(), RecordError> {
         let key: Cow<'_, str> = String::from_utf8_lossy(k);
         let set = match v {
-            RawValue::Str(s) => self.0.field_text_mut(&key).map(|t| push_lossy(t, s)),
+            RawValue::Str(s) => self.0.fill_field_text(&key, |t| push_lossy(t, s)),
             RawValue::I64(n) => self.0.set_field(&key, n),
             RawValue::U64(n) => self.0.set_field(&key, n),
             RawValue::F64(n) => self.0.set_field(&key, n),
