@@ -285,3 +285,28 @@ func TestEntryFinalizerReleases(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Hundreds of live entries at once: handle tokens of slots 191 and up look like addresses in
+// the Go heap (0xc000000000...). Kept as integers, they survive collections.
+func TestManyLiveEntries(t *testing.T) {
+	p := openNull(t)
+	const n = 600
+	entries := make([]*Entry, n)
+	for i := range entries {
+		e, err := p.Acquire()
+		must(t, err)
+		entries[i] = e
+	}
+	for round := 0; round < 3; round++ {
+		runtime.GC()
+		for i, e := range entries {
+			must(t, e.SetInt64("i", int64(i+round)))
+		}
+	}
+	for i, e := range entries {
+		if v, _, err := e.Field("i"); err != nil || v.Int64() != int64(i+2) {
+			t.Fatalf("entry %d: %v %v", i, v, err)
+		}
+		must(t, e.Release())
+	}
+}
