@@ -55,9 +55,3 @@ func TestErrorIsByCode(t *testing.T) {
 		t.Fatal("a cancellation is the context's error")
 	}
 }
-
-func TestVersion(t *testing.T) {
-	if Version() != HeaderVersion {
-		t.Fatalf("library %q, header %q", Version(), HeaderVersion)
-	}
-}

@@ -37,12 +37,12 @@ const HeaderVersion = C.LOGCAP_VERSION_STRING
 
 // Limits of one entry and of one packed record, from include/logcap.h.
 const (
-	MaxLabels         = C.LOGCAP_MAX_LABELS
-	MaxFields         = C.LOGCAP_MAX_FIELDS
-	RecordVersion     = C.LOGCAP_RECORD_VERSION
-	RecordHeaderLen   = C.LOGCAP_RECORD_HEADER_LEN
-	MaxRecordBytes    = 1 << 20 // LOGCAP_RECORD_MAX_BYTES; a macro cgo does not evaluate
-	MaxRecordKeyBytes = C.LOGCAP_RECORD_MAX_KEY_BYTES
+	MaxLabels         = C.LOGCAP_MAX_LABELS           // 64 labels per entry
+	MaxFields         = C.LOGCAP_MAX_FIELDS           // 1024 fields per entry
+	RecordVersion     = C.LOGCAP_RECORD_VERSION       // the packed record layout version, 1
+	RecordHeaderLen   = C.LOGCAP_RECORD_HEADER_LEN    // 20 bytes of fixed header
+	MaxRecordBytes    = C.LOGCAP_RECORD_MAX_BYTES     // 1 MiB per record, header included
+	MaxRecordKeyBytes = C.LOGCAP_RECORD_MAX_KEY_BYTES // 1024 bytes per key
 )
 
 // emptyCgoCall makes the cheapest call into the library, for measuring the cgo floor.
