@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // SlogOptions configure the handler of NewSlogHandler. The zero value is usable.
@@ -186,18 +187,23 @@ func (e *slogEncoder) attr(a slog.Attr) {
 	if a.Key == "" {
 		return
 	}
-	// The full key is compared and looked up as string(e.key), which does not allocate.
-	e.key = append(append(e.key[:0], e.prefix...), a.Key...)
+	// The full key, for the comparisons and the lookup below only: without groups it is the
+	// attribute's own; with them it views the scratch buffer, not copied.
+	full := a.Key
+	if len(e.prefix) > 0 {
+		e.key = append(append(e.key[:0], e.prefix...), a.Key...)
+		full = unsafe.String(unsafe.SliceData(e.key), len(e.key))
+	}
 	switch {
-	case e.cfg.opts.TraceIDKey != "" && string(e.key) == e.cfg.opts.TraceIDKey:
+	case e.cfg.opts.TraceIDKey != "" && full == e.cfg.opts.TraceIDKey:
 		e.b.traceID = e.textOf(v)
 		return
-	case e.cfg.opts.SpanIDKey != "" && string(e.key) == e.cfg.opts.SpanIDKey:
+	case e.cfg.opts.SpanIDKey != "" && full == e.cfg.opts.SpanIDKey:
 		e.b.spanID = e.textOf(v)
 		return
 	}
 	if e.cfg.labelKeys != nil {
-		if _, ok := e.cfg.labelKeys[string(e.key)]; ok {
+		if _, ok := e.cfg.labelKeys[full]; ok {
 			e.b.labels = e.appendKey(e.b.labels, a.Key)
 			e.text = appendText(e.text[:0], v)
 			e.b.labels = binary.LittleEndian.AppendUint32(e.b.labels, uint32(len(e.text)))
