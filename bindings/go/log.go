@@ -1,0 +1,93 @@
+package logcap
+
+// Log logs one entry: the message and attributes at level, stamped by the pipeline. It
+// encodes one packed record into a pooled buffer and makes one cgo call; it allocates
+// nothing (unless it fails).
+//
+// Below MinLevel it returns nil at once, without crossing into C (so such calls are not
+// counted in Stats().DroppedLevel, unlike entries submitted below the level). ErrQueueFull
+// and ErrTimeout mean the queue policy dropped the entry (and counted it); ErrClosed that
+// the pipeline is closed.
+func (p *Pipeline) Log(level Level, msg string, attrs ...Attr) error {
+	if uint32(level) < p.minLevel.Load() {
+		return nil
+	}
+	return p.log(level, msg, attrs, nil)
+}
+
+func (p *Pipeline) log(level Level, msg string, attrs []Attr, b *bound) error {
+	bp := getRecordBuf()
+	rec, err := appendRecord((*bp)[:0], level, 0, msg, attrs, b)
+	if err == nil {
+		err = p.submitRecord(rec)
+	}
+	putRecordBuf(bp, rec)
+	return err
+}
+
+// Logger logs to a pipeline with labels, fields and a trace context bound once, encoded
+// once, and copied into every record. A Logger is immutable and safe for concurrent use.
+type Logger struct {
+	p *Pipeline
+	b bound
+}
+
+// With returns a Logger whose entries carry attrs (labels, fields, trace and span ids; a
+// Timestamp attribute is ignored here).
+func (p *Pipeline) With(attrs ...Attr) *Logger {
+	return (&Logger{p: p}).With(attrs...)
+}
+
+// With returns a Logger with attrs added to l's.
+func (l *Logger) With(attrs ...Attr) *Logger {
+	n := &Logger{p: l.p, b: bound{
+		labels:  append([]byte(nil), l.b.labels...),
+		fields:  append([]byte(nil), l.b.fields...),
+		nLabels: l.b.nLabels, nFields: l.b.nFields,
+		traceID: l.b.traceID, spanID: l.b.spanID,
+	}}
+	for i := range attrs {
+		a := &attrs[i]
+		switch a.kind {
+		case attrLabel:
+			n.b.labels = appendStr(appendStr(n.b.labels, a.key), a.str)
+			n.b.nLabels++
+		case attrTraceID:
+			n.b.traceID = a.str
+		case attrSpanID:
+			n.b.spanID = a.str
+		case attrTime:
+		default:
+			n.b.fields = appendField(n.b.fields, a)
+			n.b.nFields++
+		}
+	}
+	return n
+}
+
+// Pipeline is the pipeline l logs to.
+func (l *Logger) Pipeline() *Pipeline { return l.p }
+
+// Log logs one entry with l's attributes followed by attrs, as Pipeline.Log does. A key
+// given both ways keeps the position of l's and the value of the call's.
+func (l *Logger) Log(level Level, msg string, attrs ...Attr) error {
+	if uint32(level) < l.p.minLevel.Load() {
+		return nil
+	}
+	return l.p.log(level, msg, attrs, &l.b)
+}
+
+// Trace logs at LevelTrace.
+func (l *Logger) Trace(msg string, attrs ...Attr) error { return l.Log(LevelTrace, msg, attrs...) }
+
+// Debug logs at LevelDebug.
+func (l *Logger) Debug(msg string, attrs ...Attr) error { return l.Log(LevelDebug, msg, attrs...) }
+
+// Info logs at LevelInfo.
+func (l *Logger) Info(msg string, attrs ...Attr) error { return l.Log(LevelInfo, msg, attrs...) }
+
+// Warn logs at LevelWarn.
+func (l *Logger) Warn(msg string, attrs ...Attr) error { return l.Log(LevelWarn, msg, attrs...) }
+
+// Error logs at LevelError.
+func (l *Logger) Error(msg string, attrs ...Attr) error { return l.Log(LevelError, msg, attrs...) }

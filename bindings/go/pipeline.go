@@ -1,0 +1,302 @@
+package logcap
+
+/*
+#include "lcgo.h"
+*/
+import "C"
+
+import (
+	"context"
+	"runtime"
+	"runtime/cgo"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultTimeout bounds Flush and Close when their context has no deadline.
+const DefaultTimeout = 30 * time.Second
+
+// Pipeline is an open logcap pipeline: a pool of entries, a queue, a batcher and sinks.
+//
+// Every method may be called from any number of goroutines at once, Close included.
+//
+// Lifetime: Close stops intake, delivers what is queued, closes the sinks and stops the
+// pipeline's threads; afterwards logging returns ErrClosed and Stats still works. The small
+// C object left behind is freed by a finalizer once the Pipeline is unreachable (and its
+// entries too), because logcap_pipeline_free needs exclusive use, which only the garbage
+// collector can prove without a lock on every log call. A pipeline that is never closed is
+// closed by that finalizer (waiting up to 5 seconds); do not rely on it.
+type Pipeline struct {
+	c *C.logcap_pipeline
+
+	minLevel atomic.Uint32 // a copy of the library's minimum level, for Enabled and Log
+	levelMu  sync.Mutex    // orders SetMinLevel's two stores
+
+	sinkNames []string
+	callbacks []*callbackState // Go callback sinks, by their cgo.Handle
+
+	closeMu sync.Mutex
+	closed  atomic.Bool
+	freed   bool // callbacks' handles deleted; guarded by closeMu
+}
+
+// Callback binds a Go function to a sink of type "callback" in a JSON configuration given to
+// OpenJSON. With Open, set SinkConfig.Callback instead.
+type Callback struct {
+	Name string
+	Func BatchFunc
+}
+
+// Open starts a pipeline from a typed configuration. Sinks of type "callback" get the Go
+// function in their SinkConfig.Callback.
+func Open(cfg Config) (*Pipeline, error) {
+	var cbs []Callback
+	for _, s := range cfg.Sinks {
+		if s.Callback != nil {
+			cbs = append(cbs, Callback{Name: s.Name, Func: s.Callback})
+		}
+	}
+	doc, err := cfg.JSON()
+	if err != nil {
+		return nil, err
+	}
+	return open(doc, cbs)
+}
+
+// OpenJSON starts a pipeline from a JSON configuration document (docs/configuration.md); an
+// empty document gives the default, one JSON-lines sink on stdout. Each callback is bound to
+// the "callback" sink of its name.
+func OpenJSON(doc string, callbacks ...Callback) (*Pipeline, error) {
+	return open([]byte(doc), callbacks)
+}
+
+func open(doc []byte, cbs []Callback) (*Pipeline, error) {
+	p := &Pipeline{}
+	if len(cbs) == 0 {
+		var c *C.logcap_pipeline
+		if err := check(C.lcgo_pipeline_new(bytesPtr(doc), C.size_t(len(doc)), &c)); err != nil {
+			return nil, err
+		}
+		p.c = c
+	} else if err := p.build(doc, cbs); err != nil {
+		return nil, err
+	}
+	runtime.SetFinalizer(p, (*Pipeline).finalize)
+
+	r := C.lcgo_min_level(p.c)
+	if err := check(r); err != nil {
+		return nil, err
+	}
+	p.minLevel.Store(uint32(r.value))
+	var st C.logcap_stats
+	if err := check(C.lcgo_stats(p.c, &st)); err != nil {
+		return nil, err
+	}
+	p.sinkNames = make([]string, int(st.sink_count))
+	for i := range p.sinkNames {
+		name, err := p.sinkName(i)
+		if err != nil {
+			return nil, err
+		}
+		p.sinkNames[i] = name
+	}
+	return p, nil
+}
+
+// build starts a pipeline with callback sinks through the builder functions.
+func (p *Pipeline) build(doc []byte, cbs []Callback) error {
+	var b *C.logcap_builder
+	if err := check(C.lcgo_builder_new(bytesPtr(doc), C.size_t(len(doc)), &b)); err != nil {
+		return err
+	}
+	for _, cb := range cbs {
+		if cb.Func == nil {
+			C.logcap_builder_free(b)
+			p.deleteHandles()
+			return newError(ErrNullArgument, "callback "+cb.Name+" has no function")
+		}
+		st := &callbackState{name: cb.Name, fn: cb.Func}
+		st.handle = cgo.NewHandle(st)
+		p.callbacks = append(p.callbacks, st)
+		r := C.lcgo_builder_add_callback(b, strPtr(cb.Name), C.size_t(len(cb.Name)), C.uintptr_t(st.handle))
+		if err := check(r); err != nil {
+			C.logcap_builder_free(b)
+			p.deleteHandles()
+			return err
+		}
+	}
+	// The builder is consumed whatever the result.
+	var c *C.logcap_pipeline
+	if err := check(C.lcgo_builder_build(b, &c)); err != nil {
+		p.deleteHandles()
+		return err
+	}
+	p.c = c
+	return nil
+}
+
+// deleteHandles releases the callbacks' handles; the states stay, for their counters.
+func (p *Pipeline) deleteHandles() {
+	for _, cb := range p.callbacks {
+		cb.handle.Delete()
+	}
+}
+
+// callbackStates are the Go callback sinks; set before the Pipeline is returned by Open.
+func (p *Pipeline) callbackStates() []*callbackState { return p.callbacks }
+
+// ptr is the C pipeline. It panics if the pipeline was freed, which only the finalizer does,
+// so a reachable Pipeline always has one.
+func (p *Pipeline) ptr() *C.logcap_pipeline {
+	if p.c == nil {
+		panic("logcap: use of a freed Pipeline")
+	}
+	return p.c
+}
+
+// freedPipelines counts finalized pipelines, for tests.
+var freedPipelines atomic.Uint64
+
+func (p *Pipeline) finalize() {
+	// Unreachable: no other call can be running, as logcap_pipeline_free requires.
+	C.logcap_pipeline_free(p.c)
+	p.c = nil
+	freedPipelines.Add(1)
+	p.closeMu.Lock()
+	if !p.freed {
+		p.freed = true
+		p.deleteHandles()
+	}
+	p.closeMu.Unlock()
+}
+
+// Close stops intake (later submits get ErrClosed), delivers everything queued, closes the
+// sinks and stops the pipeline's threads. It is idempotent and safe to call concurrently
+// with logging. It waits until ctx's deadline (DefaultTimeout without one): ErrTimeout if
+// that is not enough, and a later Close waits again. If ctx is cancelled first, Close
+// returns ctx.Err() and the close goes on in the background.
+//
+// Once Close has succeeded, the Go functions of callback sinks are no longer called and
+// their handles are released.
+func (p *Pipeline) Close(ctx context.Context) error {
+	return p.wait(ctx, "close", func(ms uint64) error {
+		p.closeMu.Lock()
+		defer p.closeMu.Unlock()
+		err := check(C.lcgo_pipeline_close(p.ptr(), C.uint64_t(ms)))
+		runtime.KeepAlive(p)
+		if err == nil {
+			p.closed.Store(true)
+			if !p.freed {
+				// The sink threads are joined: nothing calls the callbacks any more.
+				p.freed = true
+				p.deleteHandles()
+			}
+		}
+		return err
+	})
+}
+
+// Flush waits until everything submitted before the call has been delivered, dropped or
+// failed by every sink, and every sink has flushed (a file sink fsyncs). It waits until
+// ctx's deadline (DefaultTimeout without one) and returns ErrTimeout after it; ErrClosed
+// after Close; ErrSinkFlush when a sink failed to flush. If ctx is cancelled first, Flush
+// returns ctx.Err().
+func (p *Pipeline) Flush(ctx context.Context) error {
+	return p.wait(ctx, "flush", func(ms uint64) error {
+		err := check(C.lcgo_pipeline_flush(p.ptr(), C.uint64_t(ms)))
+		runtime.KeepAlive(p)
+		return err
+	})
+}
+
+// wait runs a blocking call with a timeout taken from ctx, returning early on cancellation.
+func (p *Pipeline) wait(ctx context.Context, what string, call func(ms uint64) error) error {
+	if err := ctx.Err(); err != nil {
+		return ctxError(what, err)
+	}
+	ms := uint64(DefaultTimeout / time.Millisecond)
+	if d, ok := ctx.Deadline(); ok {
+		left := time.Until(d)
+		if left <= 0 {
+			return ctxError(what, context.DeadlineExceeded)
+		}
+		// Rounded up, so a deadline under a millisecond away still waits.
+		ms = uint64((left + time.Millisecond - 1) / time.Millisecond)
+	}
+	if ctx.Done() == nil {
+		return call(ms)
+	}
+	done := make(chan error, 1)
+	go func() { done <- call(ms) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		// The library's own timeout and the deadline end together: prefer its answer.
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Millisecond):
+		}
+		return ctxError(what, ctx.Err())
+	}
+}
+
+// ctxError is ErrTimeout for a passed deadline (errors.Is also matches
+// context.DeadlineExceeded), and the context's own error for a cancellation.
+func ctxError(what string, err error) error {
+	if err == context.DeadlineExceeded {
+		return &Error{Code: ErrTimeout, Message: what + ": context deadline exceeded", cause: err}
+	}
+	return err
+}
+
+// SetMinLevel sets the minimum level: entries below it are not logged. It takes effect for
+// log calls that start after it returns.
+func (p *Pipeline) SetMinLevel(l Level) error {
+	p.levelMu.Lock()
+	defer p.levelMu.Unlock()
+	err := check(C.lcgo_set_min_level(p.ptr(), C.uint32_t(l)))
+	runtime.KeepAlive(p)
+	if err == nil {
+		p.minLevel.Store(uint32(l))
+	}
+	return err
+}
+
+// MinLevel is the minimum level.
+func (p *Pipeline) MinLevel() Level { return Level(p.minLevel.Load()) }
+
+// Enabled reports whether an entry at level l would be logged.
+func (p *Pipeline) Enabled(l Level) bool { return uint32(l) >= p.minLevel.Load() }
+
+// SubmitRecord submits one packed record (docs/record-format.md), as encoded by
+// AppendRecord or by another binding: one cgo call. A malformed record is refused with
+// ErrMalformedRecord, whose message says where and why, and nothing is submitted. rec is
+// only read during the call.
+func (p *Pipeline) SubmitRecord(rec []byte) error {
+	return p.submitRecord(rec)
+}
+
+func (p *Pipeline) submitRecord(rec []byte) error {
+	r := C.lcgo_submit_record(p.ptr(), bytesPtr(rec), C.size_t(len(rec)))
+	runtime.KeepAlive(p)
+	return check(r)
+}
+
+func (p *Pipeline) sinkName(i int) (string, error) {
+	buf := make([]byte, 64)
+	for {
+		r := C.lcgo_sink_name(p.ptr(), C.size_t(i), bytesPtr(buf), C.size_t(len(buf)))
+		runtime.KeepAlive(p)
+		if Code(r.rc) == ErrBufferTooSmall {
+			buf = make([]byte, int(r.value))
+			continue
+		}
+		if err := check(r); err != nil {
+			return "", err
+		}
+		return string(buf[:r.value]), nil
+	}
+}

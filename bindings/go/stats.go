@@ -1,0 +1,110 @@
+package logcap
+
+/*
+#include "lcgo.h"
+*/
+import "C"
+
+import "runtime"
+
+// Stats are a pipeline's counters (docs/api.md). At any time, per sink,
+// Received = Delivered + Dropped + Failed + in flight; once the pipeline is flushed or
+// closed, Submitted = Accepted + Dropped().
+type Stats struct {
+	Submitted           uint64 // entries handed to submit on an open pipeline
+	Accepted            uint64 // entries that passed the queue into batches
+	DroppedLevel        uint64 // dropped at submit: below the minimum level
+	DroppedQueueFull    uint64 // refused: the queue was full (drop_newest)
+	DroppedQueueEvicted uint64 // evicted from a full queue for a newer entry (drop_oldest)
+	DroppedQueueTimeout uint64 // dropped after waiting for room (block)
+	Queued              uint64 // in the queue now
+	Batches             uint64 // batches made
+	PoolAcquired        uint64 // entries handed out by the pool
+	PoolReused          uint64 // of those, reused
+	PoolAllocated       uint64 // of those, newly allocated
+	PoolDiscarded       uint64 // freed on release because the pool was full
+	PoolTrimmed         uint64 // whose buffers were freed on release because they held too much
+	PoolIdle            uint64 // idle entries in the pool now
+	Sinks               []SinkStats
+}
+
+// Dropped is every entry dropped at submit or by the queue, whatever the reason.
+func (s *Stats) Dropped() uint64 {
+	return s.DroppedLevel + s.DroppedQueueFull + s.DroppedQueueEvicted + s.DroppedQueueTimeout
+}
+
+// Sink is the counters of the sink named name, if there is one.
+func (s *Stats) Sink(name string) (SinkStats, bool) {
+	for _, k := range s.Sinks {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return SinkStats{}, false
+}
+
+// SinkStats are one sink's counters, in entries except Batches and Bytes.
+type SinkStats struct {
+	Name          string
+	Received      uint64 // entries in batches offered to the sink
+	Delivered     uint64 // entries written
+	Dropped       uint64 // dropped by the sink's queue policy
+	Failed        uint64 // entries whose batch the sink failed to write
+	Batches       uint64 // batches written
+	Bytes         uint64 // bytes written
+	Panics        uint64 // panics caught in the sink; for a Go callback sink, in its function
+	QueuedBatches uint64 // batches in the sink's queue now
+}
+
+// Stats reads the counters; it works after Close too.
+func (p *Pipeline) Stats() (Stats, error) {
+	var c C.logcap_stats
+	if err := check(C.lcgo_stats(p.ptr(), &c)); err != nil {
+		runtime.KeepAlive(p)
+		return Stats{}, err
+	}
+	s := Stats{
+		Submitted:           uint64(c.submitted),
+		Accepted:            uint64(c.accepted),
+		DroppedLevel:        uint64(c.dropped_level),
+		DroppedQueueFull:    uint64(c.dropped_queue_full),
+		DroppedQueueEvicted: uint64(c.dropped_queue_evicted),
+		DroppedQueueTimeout: uint64(c.dropped_queue_timeout),
+		Queued:              uint64(c.queued),
+		Batches:             uint64(c.batches),
+		PoolAcquired:        uint64(c.pool_acquired),
+		PoolReused:          uint64(c.pool_reused),
+		PoolAllocated:       uint64(c.pool_allocated),
+		PoolDiscarded:       uint64(c.pool_discarded),
+		PoolTrimmed:         uint64(c.pool_trimmed),
+		PoolIdle:            uint64(c.pool_idle),
+		Sinks:               make([]SinkStats, len(p.sinkNames)),
+	}
+	var k C.logcap_sink_stats
+	for i, name := range p.sinkNames {
+		if err := check(C.lcgo_sink_stats(p.ptr(), C.size_t(i), &k)); err != nil {
+			runtime.KeepAlive(p)
+			return Stats{}, err
+		}
+		s.Sinks[i] = SinkStats{
+			Name:          name,
+			Received:      uint64(k.received),
+			Delivered:     uint64(k.delivered),
+			Dropped:       uint64(k.dropped),
+			Failed:        uint64(k.failed),
+			Batches:       uint64(k.batches),
+			Bytes:         uint64(k.bytes),
+			Panics:        uint64(k.panics),
+			QueuedBatches: uint64(k.queued_batches),
+		}
+	}
+	runtime.KeepAlive(p)
+	for _, cb := range p.callbackStates() {
+		for i := range s.Sinks {
+			if s.Sinks[i].Name == cb.name {
+				s.Sinks[i].Panics += cb.panics.Load()
+			}
+		}
+	}
+	return s, nil
+}

@@ -1,0 +1,58 @@
+package logcap
+
+import "testing"
+
+func TestStatsHelpers(t *testing.T) {
+	s := Stats{DroppedLevel: 1, DroppedQueueFull: 2, DroppedQueueEvicted: 3, DroppedQueueTimeout: 4,
+		Sinks: []SinkStats{{Name: "a", Received: 5}, {Name: "b", Received: 6}}}
+	if s.Dropped() != 10 {
+		t.Fatalf("Dropped = %d", s.Dropped())
+	}
+	if k, ok := s.Sink("b"); !ok || k.Received != 6 {
+		t.Fatalf("Sink(b) = %+v %v", k, ok)
+	}
+	if _, ok := s.Sink("c"); ok {
+		t.Fatal("Sink(c) found")
+	}
+}
+
+// Every counter the library keeps reaches the Go struct, with the sink names in
+// configuration order.
+func TestStatsCounters(t *testing.T) {
+	p, err := Open(Config{
+		Queue: &QueueConfig{Capacity: 4, WhenFull: DropNewest},
+		Pool:  &PoolConfig{MaxIdle: 2},
+		Sinks: []SinkConfig{{Type: SinkNull, Name: "first"}, {Type: SinkNull}},
+	})
+	must(t, err)
+	must(t, p.SetMinLevel(LevelInfo))
+	for i := 0; i < 5; i++ {
+		e, err := p.Acquire()
+		must(t, err)
+		must(t, e.SetLevel(LevelDebug))
+		must(t, e.Submit()) // below the minimum: dropped and counted
+	}
+	full := 0
+	for i := 0; i < 2000; i++ {
+		if err := p.Log(LevelInfo, "m"); err != nil {
+			wantCode(t, err, ErrQueueFull)
+			full++
+		}
+	}
+	closeOK(t, p)
+	st, err := p.Stats()
+	must(t, err)
+	if st.Submitted != 2005 || st.DroppedLevel != 5 || st.DroppedQueueFull != uint64(full) ||
+		st.Accepted != uint64(2000-full) || st.Batches == 0 || st.PoolAcquired < 2005 ||
+		st.PoolReused+st.PoolAllocated != st.PoolAcquired || st.PoolIdle > 2 || st.Queued != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	if len(st.Sinks) != 2 || st.Sinks[0].Name != "first" || st.Sinks[1].Name != "null-1" {
+		t.Fatalf("sinks %+v", st.Sinks)
+	}
+	for _, k := range st.Sinks {
+		if k.Received != st.Accepted || k.Delivered != st.Accepted || k.Batches == 0 || k.QueuedBatches != 0 {
+			t.Fatalf("sink %+v", k)
+		}
+	}
+}
