@@ -11,12 +11,12 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 BUILD := build
 VECTORS := tests/vectors/records.json
 
-.PHONY: help lib header demo test test-rust lint test-header test-c bench clean
+.PHONY: help lib header demo test test-rust lint test-header test-c test-go bench bench-go clean
 
 help:
 	@echo "make demo    build the library and run the quickstart example"
-	@echo "make test    every test: Rust, header, C under sanitizers"
-	@echo "make bench   criterion benchmarks (docs/benchmarks.md)"
+	@echo "make test    every test: Rust, header, C under sanitizers, Go"
+	@echo "make bench   criterion benchmarks (docs/benchmarks.md); bench-go for the Go binding"
 	@echo "make header  regenerate include/logcap.h with cbindgen"
 
 lib:
@@ -32,7 +32,7 @@ demo: lib | $(BUILD)
 	$(CC) $(CWARN) -O2 bindings/c/examples/quickstart.c $(LINK) -o $(BUILD)/quickstart
 	./$(BUILD)/quickstart
 
-test: lint test-rust test-header test-c
+test: lint test-rust test-header test-c test-go
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -59,8 +59,20 @@ test-c: lib | $(BUILD)
 		-Wl,-rpath,$(CURDIR)/$(LIB_DIR) -o $(BUILD)/quickstart_shared
 	./$(BUILD)/quickstart_shared | grep -q '"msg":"request completed"'
 
+# The Go binding links the static library; vet, race detector, and a run with GOGC=1 to
+# flush out lifetime bugs.
+test-go: lib
+	cd bindings/go && test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	cd bindings/go && go vet ./...
+	cd bindings/go && go test -race -count=1 ./...
+	cd bindings/go && GOGC=1 go test -count=1 ./...
+
 bench:
 	$(CARGO) bench --bench core
+	$(CARGO) bench --bench ffi
+
+bench-go: lib
+	cd bindings/go && go test -run '^$$' -bench . -benchmem -count=5 ./...
 
 clean:
 	$(CARGO) clean

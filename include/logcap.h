@@ -21,6 +21,8 @@
  *   number of threads at once. `const logcap_entry *` marks the functions that only read.
  * - Entry handles are checked: a released, submitted, or never-issued handle gives
  *   LOGCAP_RESULT_STALE_HANDLE or LOGCAP_RESULT_INVALID_HANDLE, never undefined behaviour.
+ *   A handle is a token, not an address: bit 63 is set, so it is never a user-space pointer
+ *   and a garbage collector that scans it (a Go pointer variable) never takes it for its own.
  *   Pipeline and builder pointers are real pointers and must not be used after they are freed.
  */
 

@@ -7,6 +7,7 @@
 mod level;
 mod locked;
 mod map;
+pub mod text;
 mod value;
 
 pub use level::{Level, UnknownLevel};

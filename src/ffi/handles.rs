@@ -1,7 +1,10 @@
 //! Checked entry handles.
 //!
 //! A C entry handle is not a pointer to memory: it encodes a slot index and a generation,
-//! `((index + 1) << 32) | generation`. Slots live in segments that are never freed, so any
+//! `TAG | ((index + 1) << 32) | generation`. `TAG` is bit 63, so a handle is never a
+//! user-space address: a garbage collector that scans it as a pointer (Go's, when a binding
+//! keeps it in a pointer-typed variable) never mistakes it for one of its objects. Slots live
+//! in segments that are never freed, so any
 //! handle value, however stale or forged, is looked up safely: a never-issued index is
 //! `INVALID_HANDLE`, a generation that does not match the slot's is `STALE_HANDLE`. Each slot
 //! holds its entry behind one lock, which is the entry's lock: one lock per entry call.
@@ -129,8 +132,10 @@ fn recycle(index: u32) {
     }
 }
 
+const TAG: u64 = 1 << 63;
+
 fn encode(index: u32, generation: u32) -> usize {
-    (((index as u64 + 1) << 32) | generation as u64) as usize
+    (TAG | ((index as u64 + 1) << 32) | generation as u64) as usize
 }
 
 fn decode(h: usize) -> FfiResult<(&'static Slot, u32, u32)> {
@@ -138,13 +143,16 @@ fn decode(h: usize) -> FfiResult<(&'static Slot, u32, u32)> {
         return Err(fail(logcap_result::NullArgument, "entry handle is NULL"));
     }
     let h = h as u64;
-    let index = (h >> 32).wrapping_sub(1);
     let invalid = || {
         fail(
             logcap_result::InvalidHandle,
             format!("{h:#x} is not an entry handle"),
         )
     };
+    if h & TAG == 0 {
+        return Err(invalid());
+    }
+    let index = ((h & !TAG) >> 32).wrapping_sub(1);
     let index = u32::try_from(index).map_err(|_| invalid())?;
     let s = slot(index).ok_or_else(invalid)?;
     Ok((s, index, h as u32))

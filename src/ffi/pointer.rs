@@ -54,6 +54,7 @@ pub(crate) fn take_box<C: Castable>(p: *mut C) -> Option<Box<C::Rust>> {
 }
 
 /// The bytes at (ptr, len). NULL is allowed only with length 0.
+#[inline]
 pub(crate) fn bytes<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<&'a [u8]> {
     if len == 0 {
         return Ok(&[]);
@@ -75,11 +76,19 @@ pub(crate) fn bytes<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<&'a
 }
 
 /// The text at (ptr, len); invalid UTF-8 is replaced with U+FFFD.
+#[inline]
 pub(crate) fn text<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<Cow<'a, str>> {
-    Ok(String::from_utf8_lossy(bytes(ptr, len, what)?))
+    let b = bytes(ptr, len, what)?;
+    if b.is_ascii() {
+        // SAFETY: ASCII is valid UTF-8. Keys and most values are ASCII, and this word-at-a-time
+        // check is several times cheaper than full validation on short strings.
+        return Ok(Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(b) }));
+    }
+    Ok(crate::entry::text::lossy(b))
 }
 
 /// A key: like [`text`], and not empty.
+#[inline]
 pub(crate) fn key<'a>(ptr: *const u8, len: usize) -> FfiResult<Cow<'a, str>> {
     if len == 0 {
         return Err(fail(logcap_result::InvalidArgument, "the key is empty"));

@@ -6,6 +6,7 @@
 
 use super::error::{RecordError, RecordErrorKind as Kind};
 use super::{HEADER_LEN, MAGIC, MAX_KEY_BYTES, MAX_RECORD_BYTES, VERSION};
+use crate::entry::text::{lossy, push_lossy};
 use crate::entry::{EntryData, Level, ValueKind, MAX_FIELDS, MAX_LABELS};
 use std::borrow::Cow;
 
@@ -69,18 +70,18 @@ impl Visit for Fill<'_> {
         self.0.fill_message(|m| push_lossy(m, s));
     }
     fn trace_id(&mut self, s: &[u8]) {
-        self.0.set_trace_id(&String::from_utf8_lossy(s));
+        self.0.set_trace_id(&lossy(s));
     }
     fn span_id(&mut self, s: &[u8]) {
-        self.0.set_span_id(&String::from_utf8_lossy(s));
+        self.0.set_span_id(&lossy(s));
     }
     fn label(&mut self, at: usize, k: &[u8], v: &[u8]) -> Result<(), RecordError> {
         self.0
-            .set_label(&String::from_utf8_lossy(k), &String::from_utf8_lossy(v))
+            .set_label(&lossy(k), &lossy(v))
             .map_err(|_| RecordError::new(Kind::TooManyLabels, at))
     }
     fn field(&mut self, at: usize, k: &[u8], v: RawValue<'_>) -> Result<(), RecordError> {
-        let key: Cow<'_, str> = String::from_utf8_lossy(k);
+        let key: Cow<'_, str> = lossy(k);
         let set = match v {
             RawValue::Str(s) => self.0.fill_field_text(&key, |t| push_lossy(t, s)),
             RawValue::I64(n) => self.0.set_field(&key, n),
@@ -89,17 +90,6 @@ impl Visit for Fill<'_> {
             RawValue::Bool(b) => self.0.set_field(&key, b),
         };
         set.map_err(|_| RecordError::new(Kind::TooManyFields, at))
-    }
-}
-
-/// Appends `bytes` to `dst`, each invalid UTF-8 sequence replaced by U+FFFD exactly as
-/// [`String::from_utf8_lossy`] does, without an intermediate string.
-fn push_lossy(dst: &mut String, bytes: &[u8]) {
-    for chunk in bytes.utf8_chunks() {
-        dst.push_str(chunk.valid());
-        if !chunk.invalid().is_empty() {
-            dst.push(char::REPLACEMENT_CHARACTER);
-        }
     }
 }
 

@@ -115,7 +115,9 @@ static void invalid_and_stale_handles(void) {
   /* Never issued: forged values, including a real address. */
   int local = 0;
   logcap_entry *forged[] = {(logcap_entry *)(uintptr_t)1, (logcap_entry *)(uintptr_t)0xdeadbeefull,
-                            (logcap_entry *)(uintptr_t)0xffffffffffffffffull, (logcap_entry *)&local};
+                            (logcap_entry *)(uintptr_t)0xffffffffffffffffull, (logcap_entry *)&local,
+                            /* tagged like a handle, generation 0 and a slot never reached */
+                            (logcap_entry *)(uintptr_t)0x8000000100000000ull, (logcap_entry *)(uintptr_t)0xfffff00000000001ull};
   for (size_t i = 0; i < sizeof forged / sizeof *forged; i++) {
     all_entry_calls(forged[i], LOGCAP_RESULT_INVALID_HANDLE);
     EXPECT_RC(logcap_release(forged[i]), LOGCAP_RESULT_INVALID_HANDLE);
