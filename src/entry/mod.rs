@@ -99,6 +99,10 @@ impl EntryData {
         self.message.clear();
         &mut self.message
     }
+    /// The message buffer as it is, for stages that change it in place.
+    pub(crate) fn message_buf(&mut self) -> &mut String {
+        &mut self.message
+    }
     /// The trace id, if set.
     #[inline]
     pub fn trace_id(&self) -> Option<&str> {
@@ -153,6 +157,22 @@ impl EntryData {
             .live()
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The labels with their values open to change in place (keys stay as they are).
+    pub(crate) fn labels_mut(&mut self) -> impl Iterator<Item = (&str, &mut String)> {
+        self.labels
+            .live_mut()
+            .iter_mut()
+            .map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The fields with their values open to change in place (keys stay as they are).
+    pub(crate) fn fields_mut(&mut self) -> impl Iterator<Item = (&str, &mut ValueSlot)> {
+        self.fields
+            .live_mut()
+            .iter_mut()
+            .map(|(k, v)| (k.as_str(), v))
     }
 
     /// Sets a typed field, replacing any value it had (of any type).
