@@ -504,7 +504,7 @@ fn counts_add_up_with_every_stage_on_across_threads() {
     let cfg = r#""queue":{"capacity":4096,"when_full":"drop_oldest"},
         "sampling":{"initial":200,"thereafter":3,"tick_ms":1000},
         "rate_limit":{"per_second":200000,"burst":500,"by_label":"service","max_keys":3},
-        "dedup":{"window_ms":50,"max_keys":400},
+        "dedup":{"window_ms":1000,"max_keys":400},
         "redact":{"keys":["user_id"],"patterns":["email"]}"#;
     let (b, seen) = capture(cfg);
     let p = b
