@@ -39,6 +39,12 @@
 #define LOGCAP_VERSION_STRING "0.1.0"
 
 
+// A processor hook's return value: keep the entry.
+#define LOGCAP_PROCESSOR_KEEP 0
+
+// A processor hook's return value: drop the entry (counted as dropped_by_hook).
+#define LOGCAP_PROCESSOR_DROP 1
+
 // At most this many labels on one entry.
 #define LOGCAP_MAX_LABELS 64
 
@@ -161,8 +167,8 @@ typedef uint32_t logcap_level;
 // A batch, as seen by a callback: read-only, valid only during the callback.
 typedef struct logcap_batch logcap_batch;
 
-// A pipeline under construction: a configuration and the functions bound to its callback
-// sinks.
+// A pipeline under construction: a configuration, the functions bound to its callback sinks
+// and its processor hook.
 typedef struct logcap_builder logcap_builder;
 
 // An entry handle. Not a pointer to memory: a checked token, so a released or submitted
@@ -220,6 +226,19 @@ typedef struct {
 // Return 0 on success; any other value counts the batch as failed for this sink.
 typedef int32_t (*logcap_batch_fn)(void *userdata, const logcap_batch *batch);
 
+// The processor hook: called with each entry that passes the level check, sampling and rate
+// limiting, before redaction and the queue, on the thread that submits it (so from any
+// number of threads at once: `userdata` must allow that).
+//
+// `entry` is a handle lent for the duration of the call: read and change it with the entry
+// functions (logcap_set_label, logcap_entry_get_field, logcap_entry_set_message, ...), from
+// this thread or others, until the function returns; afterwards the handle is stale. It
+// cannot be released or submitted (LOGCAP_RESULT_INVALID_ARGUMENT). Return
+// LOGCAP_PROCESSOR_KEEP (0) to keep the entry, LOGCAP_PROCESSOR_DROP (1) to drop it (counted
+// as dropped_by_hook); any other value is an error: it is counted in hook_errors and the entry
+// is kept. The function must not close or free the pipeline.
+typedef int32_t (*logcap_processor_fn)(void *userdata, logcap_entry *entry);
+
 // A pipeline's counters (see docs/api.md for the invariants they keep).
 typedef struct {
   // Entries handed to submit on an open pipeline.
@@ -252,6 +271,18 @@ typedef struct {
   uint64_t pool_idle;
   // How many sinks the pipeline has (for logcap_pipeline_sink_stats).
   uint64_t sink_count;
+  // Dropped by sampling.
+  uint64_t sampled_out;
+  // Refused by the rate limiter.
+  uint64_t rate_limited;
+  // Collapsed into an identical earlier entry (counted in its `repeats` field).
+  uint64_t deduplicated;
+  // Dropped by the processor hook.
+  uint64_t dropped_by_hook;
+  // Processor hook calls that failed (error return or panic); the entry was kept.
+  uint64_t hook_errors;
+  // Held by deduplication now, waiting for their window to close.
+  uint64_t held;
 } logcap_stats;
 
 // One sink's counters (entries, except `batches` and `bytes`).
@@ -330,6 +361,15 @@ logcap_result logcap_builder_add_callback(logcap_builder *builder,
                                           logcap_batch_fn callback,
                                           void *userdata);
 
+// Sets the processor hook (see logcap_processor_fn), replacing any set before.
+//
+// Does not take ownership of `userdata`, which is passed back to every call, from the
+// submitting threads, until the pipeline is closed: it must stay valid until then.
+// LOGCAP_RESULT_NULL_ARGUMENT when `processor` is NULL.
+logcap_result logcap_builder_set_processor(logcap_builder *builder,
+                                           logcap_processor_fn processor,
+                                           void *userdata);
+
 // Starts the pipeline and writes it to `*out_pipeline`.
 //
 // `builder` is consumed, whatever the result; must not be used afterwards. The pipeline must
@@ -352,7 +392,8 @@ logcap_result logcap_acquire(const logcap_pipeline *pipeline, logcap_entry **out
 // Releases an entry without submitting it: it returns to its pool.
 //
 // `entry` is consumed; must not be used afterwards (a later use gives
-// LOGCAP_RESULT_STALE_HANDLE). Releasing NULL is a no-op.
+// LOGCAP_RESULT_STALE_HANDLE). Releasing NULL is a no-op. The entry a processor hook is
+// given cannot be released (LOGCAP_RESULT_INVALID_ARGUMENT).
 logcap_result logcap_release(logcap_entry *entry);
 
 // Submits an entry to the pipeline it was acquired from: it is stamped (if its timestamp is
@@ -362,7 +403,9 @@ logcap_result logcap_release(logcap_entry *entry);
 // for LOGCAP_RESULT_NULL_ARGUMENT, INVALID_HANDLE, STALE_HANDLE and WRONG_PIPELINE, after
 // which the caller still owns it. LOGCAP_RESULT_QUEUE_FULL and LOGCAP_RESULT_TIMEOUT mean
 // the queue policy dropped it (and counted it); LOGCAP_RESULT_CLOSED that the pipeline is
-// closed. An entry below the minimum level is dropped, counted, and OK is returned.
+// closed. An entry below the minimum level, sampled out, rate limited or dropped by the
+// processor hook is counted and OK is returned. The entry a processor hook is given cannot
+// be submitted (LOGCAP_RESULT_INVALID_ARGUMENT; the hook's return value decides its fate).
 logcap_result logcap_submit(const logcap_pipeline *pipeline, logcap_entry *entry);
 
 // Sets a label (a low-cardinality stream label), replacing its value if set.
@@ -557,6 +600,18 @@ logcap_result logcap_pipeline_sink_name(const logcap_pipeline *pipeline,
                                         uint8_t *buf,
                                         size_t buf_len,
                                         size_t *out_len);
+
+// Renders every counter of the pipeline, its sinks, its pool and its processing stages in
+// the Prometheus text exposition format (version 0.0.4), copies it into `buf` (`buf_len`
+// bytes, not NUL-terminated) and writes its length to `*out_len`.
+//
+// Does not take ownership of anything. LOGCAP_RESULT_BUFFER_TOO_SMALL writes only the needed
+// length to `*out_len`; counters move, so retry with some room to spare (4 KiB more is
+// plenty).
+logcap_result logcap_pipeline_metrics(const logcap_pipeline *pipeline,
+                                      uint8_t *buf,
+                                      size_t buf_len,
+                                      size_t *out_len);
 
 // A static, NUL-terminated description of a result code (unknown codes included).
 // The string is owned by the library and must not be freed.

@@ -99,6 +99,87 @@ impl Default for PoolConfig {
     }
 }
 
+/// Sampling in the style of zap: per (level, message), the first `initial` entries of each
+/// tick of `tick_ms`, then every `thereafter`-th (none if 0).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SamplingConfig {
+    /// Entries kept per (level, message) at the start of each tick.
+    pub initial: u64,
+    /// After those, every this-many-th entry is kept; 0 keeps none.
+    pub thereafter: u64,
+    /// The length of a tick in milliseconds.
+    pub tick_ms: u64,
+}
+
+impl Default for SamplingConfig {
+    fn default() -> Self {
+        SamplingConfig {
+            initial: 100,
+            thereafter: 100,
+            tick_ms: 1_000,
+        }
+    }
+}
+
+/// A token bucket: `burst` entries at once, refilled at `per_second`; optionally one bucket per
+/// value of the label `by_label`, at most `max_keys` of them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimitConfig {
+    /// Tokens added per second (may be fractional), at most 1e9.
+    pub per_second: f64,
+    /// The bucket's capacity: how many entries may pass at once.
+    pub burst: u64,
+    /// One bucket per value of this label, when set.
+    pub by_label: Option<String>,
+    /// With `by_label`, at most this many buckets; values beyond share one overflow bucket.
+    pub max_keys: usize,
+}
+
+/// Deduplication: identical entries (level, message, labels) within `window_ms` collapse into
+/// the first, with a field `repeats`; at most `max_keys` entries are held.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DedupConfig {
+    /// How long an entry is held, collecting identical ones, before it is delivered.
+    pub window_ms: u64,
+    /// At most this many entries are held; a new one closes the oldest window early.
+    pub max_keys: usize,
+}
+
+impl Default for DedupConfig {
+    fn default() -> Self {
+        DedupConfig {
+            window_ms: 1_000,
+            max_keys: 1_024,
+        }
+    }
+}
+
+/// Redaction: label and field keys (globs with `*`, ASCII case-insensitive) whose values are
+/// replaced by `censor`, and patterns (regular expressions or built-in names) masked in the
+/// message and in string field values.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedactConfig {
+    /// Keys whose values are replaced.
+    pub keys: Vec<String>,
+    /// Patterns masked in the message and string fields.
+    pub patterns: Vec<String>,
+    /// What replaces a redacted value or match.
+    pub censor: String,
+}
+
+impl Default for RedactConfig {
+    fn default() -> Self {
+        RedactConfig {
+            keys: Vec::new(),
+            patterns: Vec::new(),
+            censor: crate::process::DEFAULT_CENSOR.to_owned(),
+        }
+    }
+}
+
 /// What a sink does with batches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SinkKind {
@@ -152,7 +233,7 @@ pub struct SinkConfig {
 }
 
 /// The whole pipeline's configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// Entries below this level are dropped at submit (counted as `dropped_level`).
     pub min_level: Level,
@@ -164,6 +245,14 @@ pub struct Config {
     pub pool: PoolConfig,
     /// The sinks; every batch goes to each of them.
     pub sinks: Vec<SinkConfig>,
+    /// Sampling, when set.
+    pub sampling: Option<SamplingConfig>,
+    /// Rate limiting, when set.
+    pub rate_limit: Option<RateLimitConfig>,
+    /// Deduplication, when set.
+    pub dedup: Option<DedupConfig>,
+    /// Redaction, when set.
+    pub redact: Option<RedactConfig>,
 }
 
 impl Default for Config {
@@ -183,6 +272,10 @@ impl Default for Config {
                 when_full: WhenFull::Block,
                 block_timeout_ms: DEFAULT_SINK_BLOCK_MS,
             }],
+            sampling: None,
+            rate_limit: None,
+            dedup: None,
+            redact: None,
         }
     }
 }
@@ -200,7 +293,7 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
         ConfigError {
             key: key.into(),
             message: message.into(),
@@ -229,6 +322,20 @@ struct RawConfig {
     batch: BatchConfig,
     pool: PoolConfig,
     sinks: Option<Vec<RawSink>>,
+    sampling: Option<SamplingConfig>,
+    rate_limit: Option<RawRateLimit>,
+    dedup: Option<DedupConfig>,
+    redact: Option<RedactConfig>,
+}
+
+/// `rate_limit` as written: the burst's default depends on the rate.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRateLimit {
+    per_second: f64,
+    burst: Option<u64>,
+    by_label: Option<String>,
+    max_keys: Option<usize>,
 }
 
 /// A sink as written: the union of every sink type's keys, checked per type afterwards.
@@ -295,13 +402,89 @@ impl RawConfig {
                 sinks
             }
         };
-        Ok(Config {
+        let rate_limit = self.rate_limit.map(RawRateLimit::into_config);
+        let config = Config {
             min_level: self.min_level.unwrap_or(Level::Trace),
             queue: self.queue,
             batch: self.batch,
             pool: self.pool,
             sinks,
-        })
+            sampling: self.sampling,
+            rate_limit,
+            dedup: self.dedup,
+            redact: self.redact,
+        };
+        config.validate_processing()?;
+        Ok(config)
+    }
+}
+
+impl RawRateLimit {
+    /// Fills the defaults: the burst is the rate rounded up (at least 1), 1024 label keys.
+    fn into_config(self) -> RateLimitConfig {
+        RateLimitConfig {
+            per_second: self.per_second,
+            burst: self
+                .burst
+                .unwrap_or_else(|| (self.per_second.ceil() as u64).max(1)),
+            by_label: self.by_label,
+            max_keys: self.max_keys.unwrap_or(1_024),
+        }
+    }
+}
+
+impl Config {
+    /// Checks the processing stages' values; a configuration built in code is checked by
+    /// this when the pipeline is built.
+    pub(crate) fn validate_processing(&self) -> Result<(), ConfigError> {
+        if let Some(s) = &self.sampling {
+            if s.tick_ms == 0 {
+                return Err(ConfigError::new(
+                    "sampling.tick_ms",
+                    "must be greater than 0",
+                ));
+            }
+            if s.initial == 0 && s.thereafter == 0 {
+                return Err(ConfigError::new(
+                    "sampling",
+                    "initial and thereafter are both 0: every entry would be dropped",
+                ));
+            }
+        }
+        if let Some(r) = &self.rate_limit {
+            if !(r.per_second > 0.0 && r.per_second <= 1e9) {
+                return Err(ConfigError::new(
+                    "rate_limit.per_second",
+                    format!(
+                        "must be greater than 0 and at most 1e9, not {}",
+                        r.per_second
+                    ),
+                ));
+            }
+            if r.burst == 0 {
+                return Err(ConfigError::new(
+                    "rate_limit.burst",
+                    "must be greater than 0",
+                ));
+            }
+            if r.by_label.as_deref() == Some("") {
+                return Err(ConfigError::new("rate_limit.by_label", "must not be empty"));
+            }
+            positive("rate_limit.max_keys", r.max_keys)?;
+        }
+        if let Some(d) = &self.dedup {
+            if d.window_ms == 0 {
+                return Err(ConfigError::new(
+                    "dedup.window_ms",
+                    "must be greater than 0",
+                ));
+            }
+            positive("dedup.max_keys", d.max_keys)?;
+        }
+        if let Some(r) = &self.redact {
+            crate::process::Redactor::new(r)?;
+        }
+        Ok(())
     }
 }
 

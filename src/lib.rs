@@ -25,17 +25,22 @@ pub mod encode;
 pub mod entry;
 pub mod error;
 pub mod ffi;
+pub mod metrics;
 pub mod pipeline;
 pub mod pool;
+pub mod process;
 pub mod record;
 pub mod sink;
 pub mod stats;
 
-pub use config::{Config, ConfigError, WhenFull};
+pub use config::{
+    Config, ConfigError, DedupConfig, RateLimitConfig, RedactConfig, SamplingConfig, WhenFull,
+};
 pub use dispatcher::Batch;
 pub use encode::Format;
 pub use entry::{Entry, EntryData, EntryError, Level, Value, ValueKind, ValueRef};
 pub use error::Error;
 pub use pipeline::{Pipeline, PipelineBuilder};
 pub use pool::{Pool, PoolLimits, PoolStats};
+pub use process::{Clock, HookAction, ManualClock};
 pub use stats::{SinkStats, Stats};

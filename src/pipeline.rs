@@ -5,6 +5,9 @@ use crate::dispatcher::{Batch, Dispatcher};
 use crate::entry::{Entry, EntryData, Level};
 use crate::error::Error;
 use crate::pool::{Pool, PoolLimits};
+use crate::process::{
+    self, BatcherDedup, Clock, EntryHook, FnHook, HookAction, HookContext, MonotonicClock, Stages,
+};
 use crate::sink::{self, CallbackSink, Sink, SinkError};
 use crate::stats::Stats;
 use std::collections::HashMap;
@@ -28,10 +31,13 @@ pub struct Pipeline {
     config: Config,
 }
 
-/// Builds a pipeline, binding sinks that the configuration declares with type `callback`.
+/// Builds a pipeline, binding sinks that the configuration declares with type `callback`, a
+/// processor hook and, for tests, the clock of the processing stages.
 pub struct PipelineBuilder {
     config: Config,
     bound: HashMap<String, Box<dyn Sink>>,
+    hook: Option<Arc<dyn EntryHook>>,
+    clock: Option<Arc<dyn Clock>>,
 }
 
 impl PipelineBuilder {
@@ -50,8 +56,39 @@ impl PipelineBuilder {
         self
     }
 
+    /// Sets the processor hook: `f` is called with every entry that passes the level check,
+    /// sampling and rate limiting, before redaction and the queue, on the thread that submits
+    /// it (from any number of threads at once). It may change the entry and returns whether
+    /// to keep it; [`HookAction::Drop`] counts it as `dropped_by_hook`.
+    ///
+    /// A panic in `f` is caught and counted as a `hook_errors`, and the entry is **kept**, as
+    /// the hook left it: losing logs to a bug in an enrichment hook is worse than an entry
+    /// without its enrichment, and redaction still runs after the hook. A second call replaces
+    /// the hook.
+    pub fn processor(
+        mut self,
+        f: impl Fn(&mut EntryData) -> HookAction + Send + Sync + 'static,
+    ) -> Self {
+        self.hook = Some(Arc::new(FnHook(f)));
+        self
+    }
+
+    /// Sets a hook implemented outside this module (the C ABI's).
+    pub(crate) fn hook(mut self, h: Arc<dyn EntryHook>) -> Self {
+        self.hook = Some(h);
+        self
+    }
+
+    /// Sets the clock that sampling ticks, rate-limit buckets and deduplication windows read
+    /// (by default a monotonic clock). Tests pass a [`process::ManualClock`] to step time.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
     /// Opens the sinks and starts the threads.
     pub fn build(mut self) -> Result<Pipeline, Error> {
+        self.config.validate_processing()?;
         let mut sinks = Vec::with_capacity(self.config.sinks.len());
         for sc in &self.config.sinks {
             let s = match sc.kind {
@@ -80,9 +117,20 @@ impl PipelineBuilder {
             max_idle: self.config.pool.max_idle,
             max_retained_bytes: self.config.pool.max_retained_bytes,
         }));
-        let dispatcher = Dispatcher::start(&self.config, sinks, Arc::clone(&pool))?;
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let clock = self
+            .clock
+            .unwrap_or_else(|| Arc::new(MonotonicClock::new()));
+        let seed = process::seed();
+        let ctx = HookContext {
+            pool: Arc::clone(&pool),
+            pipeline_id: id,
+        };
+        let stages = Stages::build(&self.config, self.hook, &clock, ctx, seed)?;
+        let dedup = BatcherDedup::build(&self.config, &clock, seed);
+        let dispatcher = Dispatcher::start(&self.config, sinks, Arc::clone(&pool), stages, dedup)?;
         Ok(Pipeline {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            id,
             pool,
             dispatcher,
             config: self.config,
@@ -106,6 +154,8 @@ impl Pipeline {
         PipelineBuilder {
             config,
             bound: HashMap::new(),
+            hook: None,
+            clock: None,
         }
     }
 
@@ -130,9 +180,10 @@ impl Pipeline {
         Entry::new(self.pool.take(), Arc::clone(&self.pool))
     }
 
-    /// Submits an entry: it is stamped (if its timestamp is 0) and queued. Entries below the
-    /// minimum level are dropped and counted, and `Ok` is returned. On `Err` the entry was not
-    /// queued; every such refusal is counted.
+    /// Submits an entry: it is stamped (if its timestamp is 0), processed (crate::process) and
+    /// queued. Entries below the minimum level, sampled out, rate limited or dropped by the
+    /// hook are counted and `Ok` is returned: they are decisions of the configuration, not
+    /// failures. On `Err` the entry was not queued; every such refusal is counted.
     #[inline]
     pub fn submit(&self, entry: Entry) -> Result<(), Error> {
         self.dispatcher.submit(entry.into_data())
@@ -182,6 +233,12 @@ impl Pipeline {
     /// The counters now.
     pub fn stats(&self) -> Stats {
         self.dispatcher.stats(&self.pool)
+    }
+
+    /// Every counter of the pipeline, its sinks, its pool and its processing stages in the
+    /// Prometheus text exposition format (version 0.0.4), ready to serve on `/metrics`.
+    pub fn metrics_text(&self) -> String {
+        crate::metrics::prometheus_text(&self.stats())
     }
 
     /// The last error the named sink reported, if any.

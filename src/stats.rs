@@ -3,8 +3,9 @@
 //! Counters are monotonic and updated with relaxed atomics; a snapshot taken while entries move
 //! may see one counter before another, but once the pipeline is flushed or closed the
 //! invariants hold exactly:
-//! - `submitted = accepted + dropped_level + dropped_queue_full + dropped_queue_evicted +
-//!   dropped_queue_timeout + queued`
+//! - `submitted = accepted + dropped_level + sampled_out + rate_limited + dropped_by_hook +
+//!   dropped_queue_full + dropped_queue_evicted + dropped_queue_timeout + deduplicated +
+//!   queued + held`, that is `submitted = accepted + dropped() + queued + held`
 //! - per sink, `received = delivered + dropped + failed + in_flight`
 
 use crate::pool::PoolStats;
@@ -15,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 pub struct Stats {
     /// Entries handed to submit on an open pipeline.
     pub submitted: u64,
-    /// Entries that passed the intake queue into batches.
+    /// Entries that passed every stage into batches (a deduplicated entry counts once).
     pub accepted: u64,
     /// Entries dropped at submit because their level was below the minimum.
     pub dropped_level: u64,
@@ -29,6 +30,18 @@ pub struct Stats {
     pub queued: u64,
     /// Batches made.
     pub batches: u64,
+    /// Entries dropped by sampling.
+    pub sampled_out: u64,
+    /// Entries refused by the rate limiter.
+    pub rate_limited: u64,
+    /// Entries the processor hook dropped.
+    pub dropped_by_hook: u64,
+    /// Hook calls that panicked or returned an error (each entry was kept).
+    pub hook_errors: u64,
+    /// Entries collapsed into an identical earlier one (counted in its `repeats`).
+    pub deduplicated: u64,
+    /// Entries held by deduplication now, waiting for their window to close.
+    pub held: u64,
     /// The entry pool's counters.
     pub pool: PoolStats,
     /// One snapshot per sink, in configuration order.
@@ -36,9 +49,14 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Every entry dropped before reaching a batch, whatever the reason.
+    /// Every entry that did not reach a batch as an entry of its own, whatever the reason
+    /// (deduplicated entries included: they are counted in the entry they collapsed into).
     pub fn dropped(&self) -> u64 {
         self.dropped_level
+            + self.sampled_out
+            + self.rate_limited
+            + self.dropped_by_hook
+            + self.deduplicated
             + self.dropped_queue_full
             + self.dropped_queue_evicted
             + self.dropped_queue_timeout
@@ -89,6 +107,11 @@ impl Counter {
     pub(crate) fn get(&self) -> u64 {
         self.0.load(Relaxed)
     }
+    /// Sets the value, for gauges that one thread owns.
+    #[inline]
+    pub(crate) fn set(&self, n: u64) {
+        self.0.store(n, Relaxed);
+    }
 }
 
 /// The live counters of the intake side.
@@ -101,6 +124,13 @@ pub(crate) struct IntakeCounters {
     pub(crate) dropped_queue_evicted: Counter,
     pub(crate) dropped_queue_timeout: Counter,
     pub(crate) batches: Counter,
+    pub(crate) sampled_out: Counter,
+    pub(crate) rate_limited: Counter,
+    pub(crate) dropped_by_hook: Counter,
+    pub(crate) hook_errors: Counter,
+    pub(crate) deduplicated: Counter,
+    /// A gauge: entries held by deduplication (set by the batcher).
+    pub(crate) held: Counter,
 }
 
 /// The live counters of one sink.

@@ -1,10 +1,12 @@
-//! The producers' side: level check, the bounded intake queue and its policy, and the guard
-//! that lets close() know no submit is half-way.
+//! The producers' side: level check, the processing stages that run before the queue
+//! (crate::process), the bounded intake queue and its policy, and the guard that lets close()
+//! know no submit is half-way.
 
 use crate::config::{QueueConfig, WhenFull};
 use crate::entry::{EntryData, Level};
 use crate::error::Error;
 use crate::pool::Pool;
+use crate::process::Stages;
 use crate::stats::IntakeCounters;
 use crossbeam_channel::{Receiver, SendTimeoutError, Sender, TrySendError};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
@@ -24,6 +26,8 @@ pub(crate) struct Intake {
     block_timeout: Duration,
     pub(crate) counters: Arc<IntakeCounters>,
     pool: Arc<Pool>,
+    /// The stages that run before the queue; `None` when all are off.
+    stages: Option<Box<Stages>>,
 }
 
 /// Nanoseconds since the Unix epoch now.
@@ -31,6 +35,14 @@ pub fn now_ns() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64)
+}
+
+/// Stamps an entry that has no timestamp yet.
+#[inline]
+pub(crate) fn stamp(e: &mut EntryData) {
+    if e.timestamp_ns() == 0 {
+        e.set_timestamp_ns(now_ns());
+    }
 }
 
 impl Intake {
@@ -41,6 +53,7 @@ impl Intake {
         evict: Receiver<Box<EntryData>>,
         counters: Arc<IntakeCounters>,
         pool: Arc<Pool>,
+        stages: Option<Box<Stages>>,
     ) -> Self {
         Intake {
             tx,
@@ -51,6 +64,7 @@ impl Intake {
             block_timeout: Duration::from_millis(cfg.block_timeout_ms),
             counters,
             pool,
+            stages,
         }
     }
 
@@ -71,30 +85,36 @@ impl Intake {
     /// Queues an entry. On any refusal the entry goes back to the pool and the refusal is
     /// counted by its reason.
     #[inline]
-    pub(crate) fn submit(&self, mut e: Box<EntryData>) -> Result<(), Error> {
+    pub(crate) fn submit(&self, e: Box<EntryData>) -> Result<(), Error> {
         if self.state.fetch_add(1, Ordering::Acquire) & CLOSED != 0 {
             self.state.fetch_sub(1, Ordering::Release);
             self.pool.put(e);
             return Err(Error::Closed);
         }
-        let r = self.enqueue(&mut e);
+        let r = self.enqueue(e);
         self.state.fetch_sub(1, Ordering::Release);
         r
     }
 
+    /// Takes the entry by value: every path moves the box on (queue or pool), so a submit
+    /// allocates nothing.
     #[inline]
-    fn enqueue(&self, e: &mut Box<EntryData>) -> Result<(), Error> {
+    fn enqueue(&self, mut entry: Box<EntryData>) -> Result<(), Error> {
         let c = &*self.counters;
         c.submitted.add(1);
-        if e.level() < self.min_level() {
+        if entry.level() < self.min_level() {
             c.dropped_level.add(1);
-            self.pool.put(std::mem::take(e));
+            self.pool.put(entry);
             return Ok(());
         }
-        if e.timestamp_ns() == 0 {
-            e.set_timestamp_ns(now_ns());
+        // The one branch every submit pays for the processing stages.
+        match &self.stages {
+            None => stamp(&mut entry),
+            Some(stages) => match stages.run(entry, c) {
+                Some(e) => entry = e,
+                None => return Ok(()),
+            },
         }
-        let entry = std::mem::take(e);
         match self.when_full {
             WhenFull::DropNewest => match self.tx.try_send(entry) {
                 Ok(()) => Ok(()),
@@ -112,26 +132,23 @@ impl Intake {
                     Err(Error::Timeout)
                 }
             },
-            WhenFull::DropOldest => {
-                let mut entry = entry;
-                loop {
-                    match self.tx.try_send(entry) {
-                        Ok(()) => return Ok(()),
-                        Err(TrySendError::Full(back)) => {
-                            if let Ok(old) = self.evict.try_recv() {
-                                c.dropped_queue_evicted.add(1);
-                                self.pool.put(old);
-                            }
-                            entry = back;
+            WhenFull::DropOldest => loop {
+                match self.tx.try_send(entry) {
+                    Ok(()) => return Ok(()),
+                    Err(TrySendError::Full(back)) => {
+                        if let Ok(old) = self.evict.try_recv() {
+                            c.dropped_queue_evicted.add(1);
+                            self.pool.put(old);
                         }
-                        Err(TrySendError::Disconnected(back)) => {
-                            c.dropped_queue_full.add(1);
-                            self.pool.put(back);
-                            return Err(Error::QueueFull);
-                        }
+                        entry = back;
+                    }
+                    Err(TrySendError::Disconnected(back)) => {
+                        c.dropped_queue_full.add(1);
+                        self.pool.put(back);
+                        return Err(Error::QueueFull);
                     }
                 }
-            }
+            },
         }
     }
 

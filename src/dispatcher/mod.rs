@@ -6,7 +6,8 @@
 //!                      (when_full)                    └────────▶ sink queue ──▶ sink thread
 //! ```
 //! A batch is immutable and shared by every sink; when the last sink lets go of it its entries
-//! go back to the pool.
+//! go back to the pool. The processing stages (crate::process) run in submit, before the
+//! queue, except deduplication, which runs in the batcher.
 
 mod batch;
 mod batcher;
@@ -15,12 +16,14 @@ mod sink_worker;
 
 pub use batch::Batch;
 pub use intake::now_ns;
+pub(crate) use intake::stamp;
 pub(crate) use sink_worker::panic_message;
 
 use crate::config::Config;
 use crate::entry::{EntryData, Level};
 use crate::error::Error;
 use crate::pool::Pool;
+use crate::process::{BatcherDedup, Stages};
 use crate::sink::Sink;
 use crate::stats::{IntakeCounters, Stats};
 use batcher::{Batcher, Control};
@@ -50,11 +53,13 @@ pub(crate) struct Dispatcher {
 
 impl Dispatcher {
     /// Starts the batcher and one thread per sink. `sinks` pairs each sink configuration with
-    /// its built sink, in configuration order.
+    /// its built sink, in configuration order. `stages` run in submit, `dedup` in the batcher.
     pub(crate) fn start(
         cfg: &Config,
         sinks: Vec<Box<dyn Sink>>,
         pool: Arc<Pool>,
+        stages: Option<Box<Stages>>,
+        dedup: Option<BatcherDedup>,
     ) -> Result<Dispatcher, Error> {
         let (tx, rx) = bounded::<Box<EntryData>>(cfg.queue.capacity);
         let (ctl_tx, ctl_rx) = unbounded();
@@ -83,6 +88,7 @@ impl Dispatcher {
             pool: Arc::clone(&pool),
             cfg: cfg.batch.clone(),
             counters: Arc::clone(&counters),
+            dedup,
         };
         let done = done_tx;
         let h = std::thread::Builder::new()
@@ -102,6 +108,7 @@ impl Dispatcher {
                 rx,
                 Arc::clone(&counters),
                 pool,
+                stages,
             ),
             ctl: ctl_tx,
             sinks: shared,
@@ -195,6 +202,11 @@ impl Dispatcher {
         let dropped_queue_full = c.dropped_queue_full.get();
         let dropped_queue_evicted = c.dropped_queue_evicted.get();
         let dropped_queue_timeout = c.dropped_queue_timeout.get();
+        let sampled_out = c.sampled_out.get();
+        let rate_limited = c.rate_limited.get();
+        let dropped_by_hook = c.dropped_by_hook.get();
+        let deduplicated = c.deduplicated.get();
+        let held = c.held.get();
         Stats {
             submitted: c.submitted.get(),
             accepted,
@@ -204,6 +216,12 @@ impl Dispatcher {
             dropped_queue_timeout,
             queued: self.intake.queued() as u64,
             batches: c.batches.get(),
+            sampled_out,
+            rate_limited,
+            dropped_by_hook,
+            hook_errors: c.hook_errors.get(),
+            deduplicated,
+            held,
             pool: pool.stats(),
             sinks,
         }

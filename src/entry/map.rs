@@ -50,6 +50,11 @@ impl<V: SlotValue> FlatMap<V> {
     }
 
     #[inline]
+    pub(crate) fn live_mut(&mut self) -> &mut [(String, V)] {
+        &mut self.slots[..self.len]
+    }
+
+    #[inline]
     fn position(&self, key: &str) -> Option<usize> {
         self.live().iter().position(|(k, _)| k == key)
     }

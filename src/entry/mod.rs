@@ -64,6 +64,13 @@ pub struct EntryData {
     peak: usize,
 }
 
+/// An entry's values open to change in place; see [`EntryData::edit_in_place`].
+pub(crate) struct InPlace<'a> {
+    pub(crate) message: &'a mut String,
+    pub(crate) labels: &'a mut [(String, String)],
+    pub(crate) fields: &'a mut [(String, ValueSlot)],
+}
+
 /// The approximate encoded size of a label.
 #[inline]
 fn label_len(k: &str, v: &str) -> usize {
@@ -192,6 +199,28 @@ impl EntryData {
             .live()
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Rewrites values in place (for stages such as redaction): `f` gets the message, the
+    /// labels and the fields, and must leave the keys as they are. The size estimate is
+    /// recomputed afterwards.
+    pub(crate) fn edit_in_place(&mut self, f: impl FnOnce(InPlace<'_>)) {
+        f(InPlace {
+            message: &mut self.message,
+            labels: self.labels.live_mut(),
+            fields: self.fields.live_mut(),
+        });
+        self.bytes = self.message.len()
+            + self.trace_id.len()
+            + self.span_id.len()
+            + self.labels().map(|(k, v)| label_len(k, v)).sum::<usize>()
+            + self
+                .fields
+                .live()
+                .iter()
+                .map(|(k, v)| field_len(k, v))
+                .sum::<usize>();
+        self.peak = self.peak.max(self.bytes);
     }
 
     /// Sets a typed field, replacing any value it had (of any type).
@@ -443,7 +472,7 @@ mod tests {
         for _ in 0..20_000 {
             let key = ["a", "bb", "service", "status", "x"][next(5) as usize];
             let text = "v".repeat(next(40) as usize);
-            match next(12) {
+            match next(13) {
                 0 => e.set_label(key, &text).unwrap(),
                 1 => {
                     e.remove_label(key);
@@ -461,6 +490,17 @@ mod tests {
                 10 => {
                     e.reset(usize::MAX);
                 }
+                11 => e.edit_in_place(|v| {
+                    v.message.push_str(&text);
+                    for (_, val) in v.labels.iter_mut() {
+                        val.clear();
+                    }
+                    for (_, slot) in v.fields.iter_mut() {
+                        if let Some(t) = slot.text_mut() {
+                            t.push_str("masked");
+                        }
+                    }
+                }),
                 _ => e.set_field(key, true).unwrap(),
             }
             assert_eq!(e.size_hint(), walked_size(&e));

@@ -167,6 +167,11 @@ impl ValueSlot {
         }
     }
 
+    /// The text of a string value, to change in place; `None` for other kinds.
+    pub(crate) fn text_mut(&mut self) -> Option<&mut String> {
+        (self.kind == ValueKind::Str).then_some(&mut self.text)
+    }
+
     pub(crate) fn text_capacity(&self) -> usize {
         self.text.capacity()
     }

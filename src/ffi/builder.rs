@@ -1,17 +1,23 @@
-//! The pipeline builder, for configurations with callback sinks, and the C callback sink.
+//! The pipeline builder, for configurations with callback sinks or a processor hook; the C
+//! callback sink and the C processor hook.
 
 use super::batch::logcap_batch;
+use super::entry::logcap_entry;
 use super::error::{fail, from_error};
+use super::handles::{self, Ended, Live};
 use super::panic::boundary;
 use super::pipeline::logcap_pipeline;
 use super::pointer::{key, out, take_box, text, to_boxed_ptr, try_mut, Castable};
 use super::result::logcap_result;
 use crate::config::Config;
 use crate::dispatcher::Batch;
+use crate::entry::EntryData;
 use crate::pipeline::Pipeline;
+use crate::process::{EntryHook, HookContext, HookOutcome};
 use crate::sink::{Sink, SinkError};
 use std::collections::HashMap;
 use std::ffi::c_void;
+use std::sync::Arc;
 
 /// The function a callback sink calls with each batch, on the sink's own thread (never two
 /// calls at once for one sink). `batch` is a read-only view valid only during the call.
@@ -19,8 +25,27 @@ use std::ffi::c_void;
 pub type logcap_batch_fn =
     Option<extern "C" fn(userdata: *mut c_void, batch: *const logcap_batch) -> i32>;
 
-/// A pipeline under construction: a configuration and the functions bound to its callback
-/// sinks.
+/// The processor hook: called with each entry that passes the level check, sampling and rate
+/// limiting, before redaction and the queue, on the thread that submits it (so from any
+/// number of threads at once: `userdata` must allow that).
+///
+/// `entry` is a handle lent for the duration of the call: read and change it with the entry
+/// functions (logcap_set_label, logcap_entry_get_field, logcap_entry_set_message, ...), from
+/// this thread or others, until the function returns; afterwards the handle is stale. It
+/// cannot be released or submitted (LOGCAP_RESULT_INVALID_ARGUMENT). Return
+/// LOGCAP_PROCESSOR_KEEP (0) to keep the entry, LOGCAP_PROCESSOR_DROP (1) to drop it (counted
+/// as dropped_by_hook); any other value is an error: it is counted in hook_errors and the entry
+/// is kept. The function must not close or free the pipeline.
+pub type logcap_processor_fn =
+    Option<extern "C" fn(userdata: *mut c_void, entry: *mut logcap_entry) -> i32>;
+
+/// A processor hook's return value: keep the entry.
+pub const LOGCAP_PROCESSOR_KEEP: i32 = 0;
+/// A processor hook's return value: drop the entry (counted as dropped_by_hook).
+pub const LOGCAP_PROCESSOR_DROP: i32 = 1;
+
+/// A pipeline under construction: a configuration, the functions bound to its callback sinks
+/// and its processor hook.
 pub struct logcap_builder {
     _private: [u8; 0],
 }
@@ -28,6 +53,7 @@ pub struct logcap_builder {
 pub(crate) struct Builder {
     config: Config,
     callbacks: HashMap<String, CallbackSink>,
+    processor: Option<CProcessor>,
 }
 
 impl Castable for logcap_builder {
@@ -54,6 +80,45 @@ impl Sink for CallbackSink {
     }
 }
 
+struct CProcessor {
+    f: extern "C" fn(*mut c_void, *mut logcap_entry) -> i32,
+    userdata: *mut c_void,
+}
+
+// SAFETY: the header makes the caller responsible for `userdata` being usable from any
+// thread at once; logcap only passes it back.
+unsafe impl Send for CProcessor {}
+unsafe impl Sync for CProcessor {}
+
+impl EntryHook for CProcessor {
+    fn run(&self, e: Box<EntryData>, ctx: &HookContext) -> (Option<Box<EntryData>>, HookOutcome) {
+        // The entry goes behind a checked handle for the call, so the hook uses the ordinary
+        // entry functions and a handle kept past the call is merely stale.
+        let live = Live {
+            data: e,
+            pool: Arc::clone(&ctx.pool),
+            pipeline_id: ctx.pipeline_id,
+            lent: true,
+        };
+        let h = match handles::issue_or_return(live) {
+            Ok(h) => h,
+            // No handle to lend (the handle table is full): the hook cannot run.
+            Err((_, live)) => return (Some(live.data), HookOutcome::Failed),
+        };
+        let rc = (self.f)(self.userdata, h as *mut logcap_entry);
+        // A lent handle cannot be released or submitted, so it is still live here.
+        let back = handles::end(h, Ended::Returned, |_| Ok(()))
+            .ok()
+            .map(|l| l.data);
+        let outcome = match rc {
+            LOGCAP_PROCESSOR_KEEP => HookOutcome::Keep,
+            LOGCAP_PROCESSOR_DROP => HookOutcome::Drop,
+            _ => HookOutcome::Failed,
+        };
+        (back, outcome)
+    }
+}
+
 /// Parses a JSON configuration (as logcap_pipeline_new) and starts a builder.
 ///
 /// Does not take ownership of `config`. The builder must later be consumed by
@@ -71,6 +136,7 @@ pub extern "C" fn logcap_builder_new(
         *o = to_boxed_ptr(Builder {
             config,
             callbacks: HashMap::new(),
+            processor: None,
         });
         Ok(())
     })
@@ -110,6 +176,25 @@ pub extern "C" fn logcap_builder_add_callback(
     })
 }
 
+/// Sets the processor hook (see logcap_processor_fn), replacing any set before.
+///
+/// Does not take ownership of `userdata`, which is passed back to every call, from the
+/// submitting threads, until the pipeline is closed: it must stay valid until then.
+/// LOGCAP_RESULT_NULL_ARGUMENT when `processor` is NULL.
+#[no_mangle]
+pub extern "C" fn logcap_builder_set_processor(
+    builder: *mut logcap_builder,
+    processor: logcap_processor_fn,
+    userdata: *mut c_void,
+) -> logcap_result {
+    boundary(|| {
+        let b = try_mut(builder)?;
+        let f = processor.ok_or_else(|| fail(logcap_result::NullArgument, "processor is NULL"))?;
+        b.processor = Some(CProcessor { f, userdata });
+        Ok(())
+    })
+}
+
 /// Starts the pipeline and writes it to `*out_pipeline`.
 ///
 /// `builder` is consumed, whatever the result; must not be used afterwards. The pipeline must
@@ -127,6 +212,9 @@ pub extern "C" fn logcap_builder_build(
         let mut pb = Pipeline::builder(b.config);
         for (name, sink) in b.callbacks {
             pb = pb.sink(&name, Box::new(sink));
+        }
+        if let Some(p) = b.processor {
+            pb = pb.hook(Arc::new(p));
         }
         let p = pb.build().map_err(|e| from_error(&e))?;
         *o = to_boxed_ptr(p);

@@ -1,7 +1,7 @@
 //! Entry functions: acquire, release, set_label, submit and the rest.
 
 use super::error::{fail, from_error};
-use super::handles::{self, Live};
+use super::handles::{self, Ended, Live};
 use super::panic::{boundary, FfiResult};
 use super::pipeline::logcap_pipeline;
 use super::pointer::{copy_out, key, out, text, try_ref};
@@ -81,23 +81,37 @@ pub extern "C" fn logcap_acquire(
             data: p.pool().take(),
             pool: Arc::clone(p.pool()),
             pipeline_id: p.id(),
+            lent: false,
         };
         *o = handles::issue(live)? as *mut logcap_entry;
         Ok(())
     })
 }
 
+/// Refuses to end a handle lent to a processor hook: the pipeline owns that entry.
+fn not_lent(l: &Live, verb: &str) -> FfiResult {
+    if l.lent {
+        Err(fail(
+            logcap_result::InvalidArgument,
+            format!("the entry is lent to a processor hook: it cannot be {verb} during the call"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// Releases an entry without submitting it: it returns to its pool.
 ///
 /// `entry` is consumed; must not be used afterwards (a later use gives
-/// LOGCAP_RESULT_STALE_HANDLE). Releasing NULL is a no-op.
+/// LOGCAP_RESULT_STALE_HANDLE). Releasing NULL is a no-op. The entry a processor hook is
+/// given cannot be released (LOGCAP_RESULT_INVALID_ARGUMENT).
 #[no_mangle]
 pub extern "C" fn logcap_release(entry: *mut logcap_entry) -> logcap_result {
     boundary(|| {
         if entry.is_null() {
             return Ok(());
         }
-        let live = handles::end(handle(entry), false, |_| Ok(()))?;
+        let live = handles::end(handle(entry), Ended::Released, |l| not_lent(l, "released"))?;
         live.pool.put(live.data);
         Ok(())
     })
@@ -110,7 +124,9 @@ pub extern "C" fn logcap_release(entry: *mut logcap_entry) -> logcap_result {
 /// for LOGCAP_RESULT_NULL_ARGUMENT, INVALID_HANDLE, STALE_HANDLE and WRONG_PIPELINE, after
 /// which the caller still owns it. LOGCAP_RESULT_QUEUE_FULL and LOGCAP_RESULT_TIMEOUT mean
 /// the queue policy dropped it (and counted it); LOGCAP_RESULT_CLOSED that the pipeline is
-/// closed. An entry below the minimum level is dropped, counted, and OK is returned.
+/// closed. An entry below the minimum level, sampled out, rate limited or dropped by the
+/// processor hook is counted and OK is returned. The entry a processor hook is given cannot
+/// be submitted (LOGCAP_RESULT_INVALID_ARGUMENT; the hook's return value decides its fate).
 #[no_mangle]
 pub extern "C" fn logcap_submit(
     pipeline: *const logcap_pipeline,
@@ -119,7 +135,8 @@ pub extern "C" fn logcap_submit(
     boundary(|| {
         let p = try_ref(pipeline)?;
         let id = p.id();
-        let live = handles::end(handle(entry), true, |l| {
+        let live = handles::end(handle(entry), Ended::Submitted, |l| {
+            not_lent(l, "submitted")?;
             if l.pipeline_id == id {
                 Ok(())
             } else {
@@ -463,6 +480,7 @@ pub extern "C" fn logcap_entry_clone(
                 data,
                 pool: Arc::clone(&l.pool),
                 pipeline_id: l.pipeline_id,
+                lent: false,
             })
         })?;
         *o = handles::issue(copy)? as *mut logcap_entry;

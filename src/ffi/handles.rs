@@ -39,13 +39,18 @@ pub(crate) struct Live {
     pub(crate) data: Box<EntryData>,
     pub(crate) pool: Arc<Pool>,
     pub(crate) pipeline_id: u64,
+    /// Lent to a processor hook for the duration of its call: the pipeline owns the entry,
+    /// so the handle cannot be released or submitted.
+    pub(crate) lent: bool,
 }
 
 /// How the last generation of a slot ended, for a precise error on a stale handle.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Ended {
+pub(crate) enum Ended {
     Released,
     Submitted,
+    /// A processor hook's call returned and the pipeline took its entry back.
+    Returned,
 }
 
 struct SlotState {
@@ -160,8 +165,18 @@ fn decode(h: usize) -> FfiResult<(&'static Slot, u32, u32)> {
 
 /// Issues a handle for a live entry.
 pub(crate) fn issue(live: Live) -> FfiResult<usize> {
-    let index = free_index()?;
-    let s = slot(index).ok_or_else(|| fail(logcap_result::Panic, "slot vanished"))?;
+    issue_or_return(live).map_err(|(code, _)| code)
+}
+
+/// Issues a handle for a live entry, or gives the entry back with the error.
+pub(crate) fn issue_or_return(live: Live) -> Result<usize, (logcap_result, Live)> {
+    let index = match free_index() {
+        Ok(i) => i,
+        Err(code) => return Err((code, live)),
+    };
+    let Some(s) = slot(index) else {
+        return Err((fail(logcap_result::Panic, "slot vanished"), live));
+    };
     let mut st = s.0.lock();
     st.generation = st.generation.wrapping_add(1).max(1);
     st.live = Some(live);
@@ -173,6 +188,7 @@ fn stale(st: &SlotState, generation: u32) -> logcap_result {
         match st.ended {
             Ended::Released => "the entry was released",
             Ended::Submitted => "the entry was submitted",
+            Ended::Returned => "the entry was lent to a processor hook whose call has returned",
         }
     } else if generation > st.generation || generation == 0 {
         return fail(logcap_result::InvalidHandle, "not an entry handle");
@@ -201,11 +217,7 @@ pub(crate) fn with_live<R>(h: usize, f: impl FnOnce(&mut Live) -> FfiResult<R>) 
 /// Ends a handle, handing its entry to `take` if `check` accepts it. The handle is stale
 /// afterwards; `check` can refuse (leaving the handle live) by returning an error.
 #[inline]
-pub(crate) fn end(
-    h: usize,
-    submitted: bool,
-    check: impl FnOnce(&Live) -> FfiResult,
-) -> FfiResult<Live> {
+pub(crate) fn end(h: usize, how: Ended, check: impl FnOnce(&Live) -> FfiResult) -> FfiResult<Live> {
     let (s, index, generation) = decode(h)?;
     let live = {
         let mut st = s.0.lock();
@@ -213,11 +225,7 @@ pub(crate) fn end(
             Some(l) if st.generation == generation => check(l)?,
             _ => return Err(stale(&st, generation)),
         }
-        st.ended = if submitted {
-            Ended::Submitted
-        } else {
-            Ended::Released
-        };
+        st.ended = how;
         st.live.take()
     };
     recycle(index);

@@ -172,6 +172,12 @@ pub extern "C" fn logcap_pipeline_stats(
             pool_trimmed: s.pool.trimmed,
             pool_idle: s.pool.idle,
             sink_count: s.sinks.len() as u64,
+            sampled_out: s.sampled_out,
+            rate_limited: s.rate_limited,
+            deduplicated: s.deduplicated,
+            dropped_by_hook: s.dropped_by_hook,
+            hook_errors: s.hook_errors,
+            held: s.held,
         };
         Ok(())
     })
@@ -233,5 +239,26 @@ pub extern "C" fn logcap_pipeline_sink_name(
         let o = out(out_len, "out_len")?;
         let k = sink_at(p, index)?;
         copy_out(k.name.as_bytes(), buf, buf_len, o)
+    })
+}
+
+/// Renders every counter of the pipeline, its sinks, its pool and its processing stages in
+/// the Prometheus text exposition format (version 0.0.4), copies it into `buf` (`buf_len`
+/// bytes, not NUL-terminated) and writes its length to `*out_len`.
+///
+/// Does not take ownership of anything. LOGCAP_RESULT_BUFFER_TOO_SMALL writes only the needed
+/// length to `*out_len`; counters move, so retry with some room to spare (4 KiB more is
+/// plenty).
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_metrics(
+    pipeline: *const logcap_pipeline,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> logcap_result {
+    boundary(|| {
+        let p = try_ref(pipeline)?;
+        let o = out(out_len, "out_len")?;
+        copy_out(p.metrics_text().as_bytes(), buf, buf_len, o)
     })
 }

@@ -152,6 +152,19 @@ pub struct logcap_stats {
     pub pool_idle: u64,
     /// How many sinks the pipeline has (for logcap_pipeline_sink_stats).
     pub sink_count: u64,
+    // Appended in 0.1 with the processing stages; fields are only ever added at the end.
+    /// Dropped by sampling.
+    pub sampled_out: u64,
+    /// Refused by the rate limiter.
+    pub rate_limited: u64,
+    /// Collapsed into an identical earlier entry (counted in its `repeats` field).
+    pub deduplicated: u64,
+    /// Dropped by the processor hook.
+    pub dropped_by_hook: u64,
+    /// Processor hook calls that failed (error return or panic); the entry was kept.
+    pub hook_errors: u64,
+    /// Held by deduplication now, waiting for their window to close.
+    pub held: u64,
 }
 
 /// One sink's counters (entries, except `batches` and `bytes`).

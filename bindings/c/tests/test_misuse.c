@@ -66,6 +66,8 @@ static void null_everywhere(void) {
   all_entry_calls(NULL, LOGCAP_RESULT_NULL_ARGUMENT);
   EXPECT_RC(logcap_builder_new(NULL, 0, NULL), LOGCAP_RESULT_NULL_ARGUMENT);
   EXPECT_RC(logcap_builder_add_callback(NULL, S("cb"), NULL, NULL), LOGCAP_RESULT_NULL_ARGUMENT);
+  EXPECT_RC(logcap_builder_set_processor(NULL, NULL, NULL), LOGCAP_RESULT_NULL_ARGUMENT);
+  EXPECT_RC(logcap_pipeline_metrics(NULL, buf, sizeof buf, &n), LOGCAP_RESULT_NULL_ARGUMENT);
   EXPECT_RC(logcap_builder_build(NULL, &p), LOGCAP_RESULT_NULL_ARGUMENT);
   logcap_builder_free(NULL);
   logcap_str s;
@@ -86,6 +88,8 @@ static void null_everywhere(void) {
   EXPECT_RC(logcap_pipeline_sink_stats(p, 0, NULL), LOGCAP_RESULT_NULL_ARGUMENT);
   EXPECT_RC(logcap_pipeline_sink_name(p, 0, NULL, 0, NULL), LOGCAP_RESULT_NULL_ARGUMENT);
   EXPECT_RC(logcap_pipeline_sink_name(p, 0, NULL, 64, &n), LOGCAP_RESULT_NULL_ARGUMENT);
+  EXPECT_RC(logcap_pipeline_metrics(p, NULL, 0, NULL), LOGCAP_RESULT_NULL_ARGUMENT);
+  EXPECT_RC(logcap_pipeline_metrics(p, NULL, 1 << 20, &n), LOGCAP_RESULT_NULL_ARGUMENT);
   EXPECT_RC(logcap_pipeline_min_level(p, NULL), LOGCAP_RESULT_NULL_ARGUMENT);
   EXPECT_RC(logcap_pipeline_submit_record(p, NULL, 10), LOGCAP_RESULT_NULL_ARGUMENT);
   EXPECT_RC(logcap_pipeline_submit_record(p, NULL, 0), LOGCAP_RESULT_MALFORMED_RECORD);

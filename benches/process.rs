@@ -1,0 +1,247 @@
+//! The processing stage: the standard event built and submitted with every stage off, then
+//! with each stage on, through the Rust API, and the processor hook through the C ABI.
+//!
+//! Each case measures what the submitting thread pays: entries are submitted in chunks of
+//! 1000 and the pipeline is flushed between chunks, outside the timed region, so the queue
+//! never backs up and every acquire reuses a pooled entry (a backed-up queue would measure
+//! allocation and queue policy instead of the stages). Deduplication runs on the batcher
+//! thread, so its case shows only that producers do not pay for it. Where a stage could
+//! refuse, the case is set so that entries pass (the cost of the decision), except
+//! `sampling_flood`, zap's production setting under a flood of one message (99 in 100 are
+//! refused: the cost of shedding load).
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use logcap::ffi::builder::*;
+use logcap::ffi::entry::*;
+use logcap::ffi::pipeline::*;
+use logcap::ffi::result::logcap_result;
+use logcap::{EntryData, HookAction, Level, Pipeline};
+use std::ffi::c_void;
+use std::time::{Duration, Instant};
+
+/// Entries submitted between two (untimed) flushes.
+const CHUNK: u64 = 1000;
+
+/// Times `iters` calls of `submit_one`, flushing every [`CHUNK`] outside the timing.
+fn chunked(iters: u64, mut submit_one: impl FnMut(), mut flush: impl FnMut()) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(CHUNK);
+        let t = Instant::now();
+        for _ in 0..n {
+            submit_one();
+        }
+        total += t.elapsed();
+        flush();
+        left -= n;
+    }
+    total
+}
+
+const BASE: &str =
+    r#""queue":{"capacity":1048576,"when_full":"drop_newest"},"sinks":[{"type":"null"}]"#;
+
+const CASES: [(&str, &str); 8] = [
+    ("off", ""),
+    (
+        "sampling",
+        r#""sampling":{"initial":1000000000000,"thereafter":1,"tick_ms":1000}"#,
+    ),
+    (
+        "sampling_flood",
+        r#""sampling":{"initial":100,"thereafter":100,"tick_ms":1000}"#,
+    ),
+    (
+        "rate_limit",
+        r#""rate_limit":{"per_second":1000000000,"burst":1000000000}"#,
+    ),
+    (
+        "rate_limit_by_label",
+        r#""rate_limit":{"per_second":1000000000,"burst":1000000000,"by_label":"service"}"#,
+    ),
+    ("dedup", r#""dedup":{"window_ms":1000,"max_keys":1024}"#),
+    (
+        "redact",
+        r#""redact":{"keys":["password","*token*","*secret*"],"patterns":["credit_card","email","bearer_token"]}"#,
+    ),
+    (
+        "all",
+        r#""sampling":{"initial":1000000000000,"thereafter":1,"tick_ms":1000},
+           "rate_limit":{"per_second":1000000000,"burst":1000000000,"by_label":"service"},
+           "dedup":{"window_ms":1000,"max_keys":1024},
+           "redact":{"keys":["password","*token*","*secret*"],"patterns":["credit_card","email","bearer_token"]}"#,
+    ),
+];
+
+/// The standard event (tests/common/mod.rs `fill_standard`).
+fn fill(d: &mut EntryData) {
+    d.set_level(Level::Info);
+    d.set_message("request completed");
+    for (k, v) in [
+        ("service", "checkout"),
+        ("env", "prod"),
+        ("host", "web-1"),
+        ("region", "eu-west-1"),
+    ] {
+        d.set_label(k, v).unwrap();
+    }
+    d.set_field("method", "GET").unwrap();
+    d.set_field("path", "/api/v1/orders/12345").unwrap();
+    d.set_field("status", 200i64).unwrap();
+    d.set_field("latency_ms", 12.5).unwrap();
+    d.set_field("user_id", "u-998877").unwrap();
+    d.set_field("cache_hit", true).unwrap();
+}
+
+fn config(stages: &str) -> String {
+    if stages.is_empty() {
+        format!("{{{BASE}}}")
+    } else {
+        format!("{{{BASE},{stages}}}")
+    }
+}
+
+fn ok(r: logcap_result) {
+    assert_eq!(r, logcap_result::Ok);
+}
+
+fn fill_c(e: *mut logcap_entry) {
+    ok(logcap_entry_set_level(e, 2));
+    let m = "request completed";
+    ok(logcap_entry_set_message(e, m.as_ptr(), m.len()));
+    for (k, v) in [
+        ("service", "checkout"),
+        ("env", "prod"),
+        ("host", "web-1"),
+        ("region", "eu-west-1"),
+    ] {
+        ok(logcap_set_label(
+            e,
+            k.as_ptr(),
+            k.len(),
+            v.as_ptr(),
+            v.len(),
+        ));
+    }
+    for (k, v) in [
+        ("method", "GET"),
+        ("path", "/api/v1/orders/12345"),
+        ("user_id", "u-998877"),
+    ] {
+        ok(logcap_entry_set_field_str(
+            e,
+            k.as_ptr(),
+            k.len(),
+            v.as_ptr(),
+            v.len(),
+        ));
+    }
+    ok(logcap_entry_set_field_i64(e, "status".as_ptr(), 6, 200));
+    ok(logcap_entry_set_field_f64(
+        e,
+        "latency_ms".as_ptr(),
+        10,
+        12.5,
+    ));
+    ok(logcap_entry_set_field_bool(
+        e,
+        "cache_hit".as_ptr(),
+        9,
+        true,
+    ));
+}
+
+extern "C" fn c_hook(_userdata: *mut c_void, e: *mut logcap_entry) -> i32 {
+    let (k, v) = ("hooked", "yes");
+    if logcap_set_label(e, k.as_ptr(), k.len(), v.as_ptr(), v.len()) == logcap_result::Ok {
+        LOGCAP_PROCESSOR_KEEP
+    } else {
+        -1
+    }
+}
+
+fn open_c(hook: bool) -> *mut logcap_pipeline {
+    let cfg = config("");
+    let mut b = std::ptr::null_mut();
+    ok(logcap_builder_new(cfg.as_ptr(), cfg.len(), &mut b));
+    if hook {
+        ok(logcap_builder_set_processor(
+            b,
+            Some(c_hook),
+            std::ptr::null_mut(),
+        ));
+    }
+    let mut p = std::ptr::null_mut();
+    ok(logcap_builder_build(b, &mut p));
+    p
+}
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("process_standard_event");
+    for (name, stages) in CASES {
+        let p = Pipeline::from_json(&config(stages)).unwrap();
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                chunked(
+                    iters,
+                    || {
+                        let e = p.acquire();
+                        e.with(fill);
+                        let _ = black_box(p.submit(e));
+                    },
+                    || p.flush(Duration::from_secs(30)).unwrap(),
+                )
+            })
+        });
+        p.close(Duration::from_secs(30)).unwrap();
+    }
+    let p = Pipeline::builder(logcap::Config::from_json(&config("")).unwrap())
+        .processor(|e| {
+            e.set_label("hooked", "yes").unwrap();
+            HookAction::Keep
+        })
+        .build()
+        .unwrap();
+    g.bench_function("hook_rust", |b| {
+        b.iter_custom(|iters| {
+            chunked(
+                iters,
+                || {
+                    let e = p.acquire();
+                    e.with(fill);
+                    let _ = black_box(p.submit(e));
+                },
+                || p.flush(Duration::from_secs(30)).unwrap(),
+            )
+        })
+    });
+    p.close(Duration::from_secs(30)).unwrap();
+    for (name, hook) in [("c_off", false), ("c_hook", true)] {
+        let p = open_c(hook);
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                chunked(
+                    iters,
+                    || {
+                        let mut e = std::ptr::null_mut();
+                        ok(logcap_acquire(p, &mut e));
+                        fill_c(e);
+                        let _ = black_box(logcap_submit(p, e));
+                    },
+                    || ok(logcap_pipeline_flush(p, 30_000)),
+                )
+            })
+        });
+        ok(logcap_pipeline_close(p, 30_000));
+        logcap_pipeline_free(p);
+    }
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    targets = bench
+}
+criterion_main!(benches);
