@@ -251,7 +251,7 @@ export type Config = Record<string, unknown>;
  */
 export function open(config?: Config | string, options?: OpenOptions): Pipeline;
 
-/** One packed record, encoded as log() encodes it (a copy). */
+/** One packed record, encoded as log() encodes it (a copy, in a Buffer). */
 export function encodeRecord(record?: {
   level?: Level;
   message?: string;
@@ -260,7 +260,7 @@ export function encodeRecord(record?: {
   spanId?: string | null;
   labels?: Labels;
   fields?: Fields;
-}): Buffer;
+}): Uint8Array;
 
 /** The loaded library's version. */
 export function version(): string;

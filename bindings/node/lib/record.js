@@ -353,7 +353,7 @@ class Encoder {
     const n = src.length;
     if (n === 0) return;
     if (this.pos + n > this.buf.length) this.grow(n);
-    src.copy(this.buf, this.pos);
+    this.buf.set(src, this.pos);
     this.pos += n;
   }
 
