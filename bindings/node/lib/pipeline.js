@@ -4,7 +4,7 @@
 
 const { fn, koffi } = require('./ffi');
 const { LogcapError, lastError, asyncError, codes } = require('./errors');
-const { Entry, consumedBy } = require('./entry');
+const { Entry, acquire, consumedBy } = require('./entry');
 const { registerCallback } = require('./batch');
 const { OUT, KEY } = require('./strings');
 const rec = require('./record');
@@ -210,9 +210,7 @@ class Pipeline extends Logger {
 
   /** Acquires an empty entry from the pipeline's pool (level info, stamped at submit). */
   acquire() {
-    const out = [null];
-    check(fn.logcap_acquire(this._ptr, out), 'acquire');
-    return new Entry(this, out[0]);
+    return acquire(this);
   }
 
   /**

@@ -435,6 +435,8 @@ function stringOpt(v, what) {
 }
 
 module.exports = {
+  utf8Short,
+  SHORT_STRING,
   Encoder,
   Bound,
   EMPTY_BOUND,

@@ -4,6 +4,7 @@
 // call; nothing is allocated per call once the buffers are large enough.
 
 const { koffi } = require('./ffi');
+const { utf8Short, SHORT_STRING } = require('./record');
 
 class Scratch {
   constructor(size) {
@@ -16,7 +17,7 @@ class Scratch {
       const need = Buffer.byteLength(s, 'utf8');
       if (need > this.buf.length) this.buf = Buffer.allocUnsafeSlow(Math.max(need, 2 * this.buf.length));
     }
-    return s.length === 0 ? 0 : this.buf.utf8Write(s, 0);
+    return s.length <= SHORT_STRING ? utf8Short(this.buf, s, 0) : this.buf.utf8Write(s, 0);
   }
 
   /** Makes the buffer at least `n` bytes long. */

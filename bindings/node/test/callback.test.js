@@ -190,3 +190,24 @@ test('a callback may log to another pipeline while it runs', async () => {
   await audit.close();
   assert.deepEqual(seen.map((e) => e.message), ['relayed one', 'relayed two']);
 });
+
+test('a pipeline with callback sinks that is collected without close() delivers, then lets go', async () => {
+  require('node:v8').setFlagsFromString('--expose-gc');
+  const gc = require('node:vm').runInNewContext('gc');
+  const before = koffi.stats().callbacks;
+  let delivered = 0;
+  (() => {
+    for (let i = 0; i < 5; i++) {
+      const p = logcap.open(cbConfig(['cb']), { callbacks: { cb: (b) => (delivered += b.entries.length) } });
+      p.info('one');
+      p.info('two');
+    }
+  })();
+  assert.equal(koffi.stats().callbacks, before + 5);
+  for (let i = 0; i < 50 && koffi.stats().callbacks > before; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(koffi.stats().callbacks, before, 'freed (closed on a worker thread) and unregistered');
+  assert.equal(delivered, 10, 'what they held was delivered first');
+});
