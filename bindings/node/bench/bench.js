@@ -51,11 +51,36 @@ function cpuModel() {
   return os.cpus()[0] ? os.cpus()[0].model : 'unknown';
 }
 
-/** ns per op of `n` calls of `f`. */
+/**
+ * The calling thread's CPU time in ns (clock_gettime(CLOCK_THREAD_CPUTIME_ID) through koffi),
+ * or null where libc cannot be loaded. On a shared machine it is steadier than wall time, and
+ * it leaves out the pipeline's own threads (batcher, sinks).
+ */
+const threadCpu = (() => {
+  if (process.platform !== 'linux') return null;
+  try {
+    const libc = koffi.load('libc.so.6');
+    koffi.struct('bench_timespec', { tv_sec: 'int64_t', tv_nsec: 'int64_t' });
+    const clockGettime = libc.func('int clock_gettime(int clk, _Out_ bench_timespec *tp)');
+    const CLOCK_THREAD_CPUTIME_ID = 3;
+    const ts = {};
+    return () => {
+      clockGettime(CLOCK_THREAD_CPUTIME_ID, ts);
+      return Number(ts.tv_sec) * 1e9 + Number(ts.tv_nsec);
+    };
+  } catch {
+    return null;
+  }
+})();
+
+/** [wall ns, thread CPU ns (or NaN)] per op of `n` calls of `f`. */
 function time(n, f) {
+  const c0 = threadCpu ? threadCpu() : NaN;
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) f();
-  return Number(process.hrtime.bigint() - t0) / n;
+  const wall = Number(process.hrtime.bigint() - t0) / n;
+  const cpu = threadCpu ? (threadCpu() - c0) / n : NaN;
+  return [wall, cpu];
 }
 
 function median(xs) {
@@ -104,6 +129,7 @@ async function main() {
     'child(labels).info(event fields)',
   ]);
   const results = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  const cpuResults = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   const drops = Object.fromEntries(Object.keys(cases).map((k) => [k, 0]));
 
   // Warm up: let the JIT settle and the pool fill.
@@ -113,7 +139,9 @@ async function main() {
   for (let r = 0; r < ROUNDS; r++) {
     for (const [name, f] of Object.entries(cases)) {
       const before = p.stats().droppedQueueFull;
-      results[name].push(time(OPS, f));
+      const [wall, cpu] = time(OPS, f);
+      results[name].push(wall);
+      cpuResults[name].push(cpu);
       if (logged.has(name)) {
         // Drain between cases, so that one case's backlog does not slow the next.
         await p.flush({ timeoutMs: 60000 });
@@ -136,6 +164,9 @@ async function main() {
     rounds: ROUNDS,
     opsPerRound: OPS,
     medians: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Number(median(v).toFixed(1))])),
+    cpuMedians: Object.fromEntries(
+      Object.entries(cpuResults).map(([k, v]) => [k, threadCpu ? Number(median(v).toFixed(1)) : null]),
+    ),
     ranges: Object.fromEntries(
       Object.entries(results).map(([k, v]) => [k, [Math.min(...v), Math.max(...v)].map((x) => Number(x.toFixed(1)))]),
     ),
@@ -150,11 +181,13 @@ async function main() {
   const m = summary.machine;
   console.log(`logcap ${m.logcap}, node ${m.node}, koffi ${m.koffi}`);
   console.log(`${m.cpu}, ${m.cores} cores, load average ${m.loadavg.join(' ')}`);
-  console.log(`${ROUNDS} rounds of ${OPS} ops; medians (min … max) in ns/op\n`);
+  console.log(`${ROUNDS} rounds of ${OPS} ops; medians in ns/op: wall (min … max), main thread CPU\n`);
   for (const [name, v] of Object.entries(summary.medians)) {
     const [lo, hi] = summary.ranges[name];
+    const cpu = summary.cpuMedians[name];
+    const c = cpu === null ? '' : `  cpu ${cpu}`;
     const d = logged.has(name) ? `  drops ${drops[name]}` : '';
-    console.log(`${name.padEnd(36)} ${String(v).padStart(9)}   (${lo} … ${hi})${d}`);
+    console.log(`${name.padEnd(36)} ${String(v).padStart(9)}   (${lo} … ${hi})${c}${d}`);
   }
   console.log(`\nsubmitted ${summary.submitted}, delivered by the null sink ${summary.delivered}`);
 }

@@ -299,24 +299,15 @@ class Pipeline extends Logger {
     } catch (e) {
       return Promise.reject(e);
     }
-    return new Promise((resolve, reject) => {
-      // The callback holds `this`, so the pipeline cannot be collected (and freed) meanwhile.
-      this._pending++;
-      fn.logcap_pipeline_flush.async(this._ptr, timeout, (err, rc) => {
-        this._pending--;
-        if (err) reject(err);
-        else if (rc !== 0) reject(asyncError(rc, 'flush'));
-        else resolve();
-      });
-    });
+    return this._onWorker(fn.logcap_pipeline_flush, timeout, 'flush');
   }
 
   /**
    * Stops intake, delivers everything queued, closes the sinks and stops the pipeline's
-   * threads, on a worker thread. Idempotent. Once it has resolved, the callback sinks' JS
-   * functions are released. Rejects with LogcapError TIMEOUT after `timeoutMs` (default 5000);
-   * a later call waits again. A process with callback sinks must await close() before it
-   * exits.
+   * threads, on a worker thread. Idempotent; concurrent calls share one. Once it has resolved,
+   * the callback sinks' JS functions are released. Rejects with LogcapError TIMEOUT after
+   * `timeoutMs` (default 5000); a later call waits again. A process with callback sinks must
+   * await close() before it exits.
    */
   close(opts) {
     if (this._closed) return Promise.resolve();
@@ -327,13 +318,9 @@ class Pipeline extends Logger {
     } catch (e) {
       return Promise.reject(e);
     }
-    this._closing = new Promise((resolve, reject) => {
-      this._pending++;
-      fn.logcap_pipeline_close.async(this._ptr, timeout, (err, rc) => {
-        this._pending--;
+    const closing = this._onWorker(fn.logcap_pipeline_close, timeout, 'close').then(
+      () => {
         this._closing = null;
-        if (err) return reject(err);
-        if (rc !== 0) return reject(asyncError(rc, 'close'));
         this._closed = true;
         // The sink threads have stopped: nothing calls the functions any more.
         for (const cb of this._callbacks) koffi.unregister(cb);
@@ -342,10 +329,37 @@ class Pipeline extends Logger {
         this._keepAlive = null;
         unfreed.unregister(this);
         unfreed.register(this, { ptr: this._ptr, callbacks: [], keepAlive: null }, this);
-        resolve();
-      });
+      },
+      (err) => {
+        this._closing = null;
+        throw err;
+      },
+    );
+    this._closing = closing;
+    return closing;
+  }
+
+  /**
+   * Runs `f(pipeline, timeout)` on one of koffi's worker threads; resolves on OK, rejects with
+   * the LogcapError otherwise. The completion callback holds `this`, so the pipeline cannot be
+   * collected (and freed) while the call runs.
+   */
+  _onWorker(f, timeout, op) {
+    return new Promise((resolve, reject) => {
+      this._pending++;
+      try {
+        f.async(this._ptr, timeout, (err, rc) => {
+          this._pending--;
+          if (err) reject(err);
+          else if (rc !== 0) reject(asyncError(rc, op));
+          else resolve();
+        });
+      } catch (e) {
+        // koffi refuses a call when its queue of asynchronous calls is full.
+        this._pending--;
+        reject(e);
+      }
     });
-    return this._closing;
   }
 }
 

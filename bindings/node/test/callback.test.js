@@ -155,7 +155,7 @@ test('flush and close awaited while a slow callback has batches pending: no dead
   assert.equal(p.stats().sinks[0].delivered, 400);
 });
 
-test('flush times out on a callback slower than the timeout, and a later flush completes', async () => {
+test('flush and close time out on a callback slower than the timeout; later calls complete', async () => {
   const p = logcap.open(cbConfig(['slow'], { max_entries: 1 }), { callbacks: { slow: () => spin(100) } });
   for (let i = 0; i < 5; i++) p.info('x');
   await assert.rejects(p.flush({ timeoutMs: 20 }), (e) => {
@@ -166,7 +166,16 @@ test('flush times out on a callback slower than the timeout, and a later flush c
   });
   await p.flush({ timeoutMs: 30000 });
   assert.equal(p.stats().sinks[0].delivered, 5);
-  await p.close();
+  for (let i = 0; i < 5; i++) p.info('y');
+  const before = koffi.stats().callbacks;
+  await assert.rejects(p.close({ timeoutMs: 20 }), (e) => e.codeName === 'TIMEOUT');
+  assert.equal(p.closed, false);
+  assert.equal(koffi.stats().callbacks, before, 'still registered: the sink may still call');
+  assert.throws(() => p.info('late'), (e) => e.codeName === 'CLOSED', 'intake stopped all the same');
+  await p.close({ timeoutMs: 30000 });
+  assert.equal(p.closed, true);
+  assert.equal(koffi.stats().callbacks, before - 1);
+  assert.equal(p.stats().sinks[0].delivered, 10);
 });
 
 test('callbacks are registered while open and unregistered once close completes', async () => {
