@@ -231,3 +231,22 @@ test('a missing library is a clear error naming the path and `make lib`', () => 
   const overridden = run(copy, { LOGCAP_LIB: logcap.libraryPath });
   assert.equal(overridden.status, 0, overridden.stderr);
 });
+
+test('a library without one of the header\'s functions fails at load, naming it', (t) => {
+  // Any shared library that is not logcap will do: the C library.
+  const libc = [
+    '/lib/x86_64-linux-gnu/libc.so.6',
+    '/usr/lib/x86_64-linux-gnu/libc.so.6',
+    '/lib/aarch64-linux-gnu/libc.so.6',
+    '/lib64/libc.so.6',
+    '/usr/lib/libc.so.6',
+  ].find((f) => fs.existsSync(f));
+  if (!libc) return t.skip('no libc.so.6 at a known path');
+  const r = spawnSync(process.execPath, ['-e', "require('.')"], {
+    cwd: path.join(__dirname, '..'),
+    env: { ...process.env, LOGCAP_LIB: libc },
+    encoding: 'utf8',
+  });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /does not provide logcap_batch_len as declared/);
+});
