@@ -116,7 +116,7 @@ function typeOf(v, key) {
 }
 
 /** Strings up to this many UTF-16 code units are encoded by utf8Short. */
-const SHORT_STRING = 48;
+const SHORT_STRING = 20;
 
 /**
  * Writes `s` as UTF-8 at `at` and returns the byte count; the caller has made room for 3 bytes
