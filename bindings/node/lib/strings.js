@@ -48,12 +48,11 @@ function requireString(v, what) {
 /**
  * A logcap_str the library points into its own memory (a batch, during a callback) as a JS
  * string. The bytes are UTF-8 by the library's contract and may hold NUL characters, so they
- * are read through a view of their exact length, not as a C string.
+ * are decoded with their explicit length, not as a C string.
  */
 function fromStr(s) {
   const n = Number(s.len);
-  if (n === 0) return '';
-  return Buffer.from(koffi.view(s.ptr, n)).toString('utf8');
+  return n === 0 ? '' : koffi.decode.string(s.ptr, n);
 }
 
 module.exports = { Scratch, KEY, VALUE, OUT, requireString, fromStr };
