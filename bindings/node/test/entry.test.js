@@ -205,7 +205,7 @@ test('entries that are garbage collected unreleased go back to the pool', async 
   const p = logcap.open(NULL_CONFIG);
   for (let i = 0; i < 1000; i++) p.acquire().setLabel('k', 'v');
   assert.equal(p.stats().poolIdle, 0);
-  for (let i = 0; i < 20 && p.stats().poolIdle < 1000; i++) {
+  for (let i = 0; i < 50 && p.stats().poolIdle < 1000; i++) {
     gc();
     await new Promise((r) => setTimeout(r, 20));
   }
