@@ -1,0 +1,289 @@
+// Type declarations for logcap's Node.js binding.
+
+/** Level names, lowest first. */
+export type LevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+/** A level by name, or by number: 0 trace … 5 fatal. */
+export type Level = LevelName | 0 | 1 | 2 | 3 | 4 | 5;
+
+/** Field types of the core. */
+export type FieldType = 'str' | 'i64' | 'u64' | 'f64' | 'bool';
+
+/** A field value with an explicit type; made by f64(), i64(), u64() and str(). */
+export class TypedValue {
+  constructor(type: FieldType, value: string | number | bigint | boolean);
+  readonly type: FieldType;
+  readonly value: string | number | bigint | boolean;
+}
+
+/**
+ * A field value. string → str, boolean → bool, bigint → i64 (u64 above the i64 maximum),
+ * safe integer → i64, any other number → f64, TypedValue → its type. In log() calls an
+ * undefined value leaves the field out.
+ */
+export type FieldValue = string | number | bigint | boolean | TypedValue;
+
+/** Labels: low-cardinality string pairs (stream labels for backends such as Loki). */
+export type Labels = Record<string, string> | Map<string, string>;
+/** Fields: typed values. */
+export type Fields = Record<string, FieldValue | undefined> | Map<string, FieldValue | undefined>;
+
+/** The per-call options of a log call. */
+export interface LogOptions {
+  labels?: Labels;
+  fields?: Fields;
+  /** Nanoseconds since the Unix epoch, or a Date; by default the pipeline stamps at submit. */
+  time?: bigint | Date;
+  traceId?: string;
+  spanId?: string;
+}
+
+/** f64 whatever the value: `f64(200)` is logged as 200.0. */
+export function f64(value: number): TypedValue;
+/** i64 from a bigint or a safe integer. */
+export function i64(value: bigint | number): TypedValue;
+/** u64 from a bigint or a non-negative safe integer. */
+export function u64(value: bigint | number): TypedValue;
+/** str. */
+export function str(value: string): TypedValue;
+
+/** logcap_result codes by name. */
+export const codes: Readonly<{
+  OK: 0;
+  NULL_ARGUMENT: 1;
+  INVALID_ARGUMENT: 2;
+  INVALID_HANDLE: 3;
+  STALE_HANDLE: 4;
+  WRONG_PIPELINE: 5;
+  CONFIG: 6;
+  SINK_SETUP: 7;
+  CLOSED: 8;
+  QUEUE_FULL: 9;
+  TIMEOUT: 10;
+  NOT_FOUND: 11;
+  LIMIT: 12;
+  BUFFER_TOO_SMALL: 13;
+  MALFORMED_RECORD: 14;
+  SINK_FLUSH: 15;
+  PANIC: 16;
+}>;
+
+export type CodeName = keyof typeof codes;
+
+/** The name of a logcap_result code, or 'UNKNOWN_<n>'. */
+export function codeName(code: number): CodeName | string;
+
+/** Level numbers by name. */
+export const levels: Readonly<Record<LevelName, number>>;
+
+/** A call the library refused: the logcap_result code, its name, and the library's detail. */
+export class LogcapError extends Error {
+  readonly name: 'LogcapError';
+  /** The logcap_result code. */
+  readonly code: number;
+  /** Its name, such as 'STALE_HANDLE'. */
+  readonly codeName: CodeName | string;
+}
+
+/** One entry of a batch given to a callback sink: a plain copy. */
+export interface BatchEntry {
+  level: LevelName;
+  /** Nanoseconds since the Unix epoch. */
+  time: bigint;
+  message: string;
+  traceId?: string;
+  spanId?: string;
+  labels: Record<string, string>;
+  /** i64/u64 values are numbers when safe integers, bigints beyond. */
+  fields: Record<string, string | number | bigint | boolean>;
+  /** Each field's type. */
+  types: Record<string, FieldType>;
+}
+
+/** A batch given to a callback sink. */
+export interface Batch {
+  /** The batch as JSON lines (the repository's docs/output.md), one line per entry. */
+  json: string;
+  entries: BatchEntry[];
+}
+
+/**
+ * A callback sink's function. It runs on the event loop, synchronously; a throw counts the
+ * batch as failed for this sink. A returned promise is not awaited.
+ */
+export type BatchCallback = (batch: Batch) => void;
+
+export interface OpenOptions {
+  /** Functions for the configuration's sinks of type "callback", by sink name. */
+  callbacks?: Record<string, BatchCallback>;
+  /** Hears about callbacks that threw; by default a process warning is emitted. */
+  onCallbackError?: (err: unknown, sinkName: string) => void;
+}
+
+/** A sink's counters (entries, except batches and bytes). */
+export interface SinkStats {
+  name: string;
+  received: number;
+  delivered: number;
+  dropped: number;
+  failed: number;
+  batches: number;
+  bytes: number;
+  panics: number;
+  queuedBatches: number;
+}
+
+/** A pipeline's counters. */
+export interface Stats {
+  submitted: number;
+  accepted: number;
+  droppedLevel: number;
+  droppedQueueFull: number;
+  droppedQueueEvicted: number;
+  droppedQueueTimeout: number;
+  queued: number;
+  batches: number;
+  poolAcquired: number;
+  poolReused: number;
+  poolAllocated: number;
+  poolDiscarded: number;
+  poolTrimmed: number;
+  poolIdle: number;
+  sinks: SinkStats[];
+}
+
+export interface TimeoutOptions {
+  /** Milliseconds; 5000 by default. */
+  timeoutMs?: number;
+}
+
+/** Logs through a pipeline, adding its bound labels and fields to every record. */
+export class Logger {
+  protected constructor();
+  /** The pipeline this logger writes to. */
+  readonly pipeline: Pipeline;
+  /** A logger adding `labels` (and `fields`) on top of this one's; the newer value wins. */
+  child(labels?: Labels, fields?: Fields): Logger;
+  /** The labels and fields this logger adds (copies). */
+  bindings(): { labels: Record<string, string>; fields: Record<string, FieldValue> };
+  /**
+   * Logs one event with one call into the library. True, or false when the queue policy
+   * dropped it (counted in stats()). Throws LogcapError (CLOSED after close()), TypeError or
+   * RangeError for values that cannot be logged.
+   */
+  log(level: Level, message?: string, opts?: LogOptions): boolean;
+  trace(message?: string, opts?: LogOptions): boolean;
+  debug(message?: string, opts?: LogOptions): boolean;
+  info(message?: string, opts?: LogOptions): boolean;
+  warn(message?: string, opts?: LogOptions): boolean;
+  error(message?: string, opts?: LogOptions): boolean;
+  fatal(message?: string, opts?: LogOptions): boolean;
+}
+
+/** A pipeline: a pool of entries, a dispatcher and its sinks. Also the root logger. */
+export class Pipeline extends Logger {
+  /** Whether close() has completed. */
+  readonly closed: boolean;
+  /** Acquires an empty entry (level info, stamped at submit). */
+  acquire(): Entry;
+  /** Submits an entry of this pipeline; see Entry.submit(). */
+  submit(entry: Entry): boolean;
+  /** Submits one packed record as it is (see encodeRecord). */
+  submitRecord(record: Uint8Array): boolean;
+  setMinLevel(level: Level): void;
+  minLevel(): LevelName;
+  /** Sink names in configuration order. */
+  sinkNames(): string[];
+  stats(): Stats;
+  /** Everything logged before the call delivered (or accounted for); on a worker thread. */
+  flush(opts?: TimeoutOptions): Promise<void>;
+  /** Stops intake, delivers what is queued, stops the sinks; on a worker thread. Idempotent. */
+  close(opts?: TimeoutOptions): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** A pooled entry filled through the handle API; submit() or release() ends it. */
+export class Entry {
+  private constructor();
+  readonly pipeline: Pipeline;
+  setLabel(key: string, value: string): this;
+  /** undefined when not set. */
+  getLabel(key: string): string | undefined;
+  /** false when it was not set. */
+  deleteLabel(key: string): boolean;
+  setString(key: string, value: string): this;
+  /** i64 from a safe integer or a bigint in range. */
+  setInt(key: string, value: number | bigint): this;
+  /** i64, or u64 above the i64 maximum. */
+  setBigInt(key: string, value: bigint): this;
+  setFloat(key: string, value: number): this;
+  setBool(key: string, value: boolean): this;
+  /** The type from the value (see FieldValue), or as given. */
+  setField(key: string, value: FieldValue, type?: FieldType): this;
+  /** i64/u64 as numbers when safe integers, bigints beyond; undefined when not set. */
+  getField(key: string): string | number | bigint | boolean | undefined;
+  /** With its type; i64/u64 values always bigints. */
+  getTypedField(key: string): { type: FieldType; value: string | number | bigint | boolean } | undefined;
+  deleteField(key: string): boolean;
+  counts(): { labels: number; fields: number };
+  setMessage(message: string): this;
+  getMessage(): string;
+  setLevel(level: Level): this;
+  getLevel(): LevelName;
+  /** Nanoseconds since the Unix epoch, or a Date; 0n: stamp at submit. */
+  setTime(time: bigint | Date): this;
+  getTime(): bigint;
+  setTraceId(id: string): this;
+  setSpanId(id: string): this;
+  /** A deep copy, owned by the caller. */
+  clone(): Entry;
+  /** True, or false when the queue policy dropped it. The entry must not be used afterwards. */
+  submit(): boolean;
+  /** Back to the pool unsubmitted. The entry must not be used afterwards. */
+  release(): void;
+}
+
+/** Configuration as an object (sent as JSON); see the repository's docs for the keys. */
+export type Config = Record<string, unknown>;
+
+/**
+ * Opens a pipeline: `config` as an object or a JSON string, undefined for the default (one
+ * JSON-lines sink on stdout).
+ */
+export function open(config?: Config | string, options?: OpenOptions): Pipeline;
+
+/** One packed record, encoded as log() encodes it (a copy, in a Buffer). */
+export function encodeRecord(record?: {
+  level?: Level;
+  message?: string;
+  time?: bigint | Date;
+  traceId?: string | null;
+  spanId?: string | null;
+  labels?: Labels;
+  fields?: Fields;
+}): Uint8Array;
+
+/** The loaded library's version. */
+export function version(): string;
+
+/** The library file loaded. */
+export const libraryPath: string;
+
+declare const logcap: {
+  open: typeof open;
+  Pipeline: typeof Pipeline;
+  Logger: typeof Logger;
+  Entry: typeof Entry;
+  LogcapError: typeof LogcapError;
+  codes: typeof codes;
+  codeName: typeof codeName;
+  levels: typeof levels;
+  TypedValue: typeof TypedValue;
+  f64: typeof f64;
+  i64: typeof i64;
+  u64: typeof u64;
+  str: typeof str;
+  encodeRecord: typeof encodeRecord;
+  version: typeof version;
+  libraryPath: typeof libraryPath;
+};
+export default logcap;

@@ -1,0 +1,198 @@
+'use strict';
+// The C ABI of include/logcap.h, declared once at load.
+//
+// Every prototype below is the header's, with `_Out_` (koffi's prototype-string spelling of
+// koffi.out()) on the output parameters, so that koffi copies them back into the JS object or
+// one-element array given for them. test/ffi.test.js checks this table against the header, and
+// declaring every function here at load makes a library without one of them fail at once
+// rather than at first use.
+
+const fs = require('node:fs');
+const path = require('node:path');
+const koffi = require('koffi');
+
+/** The header this table was written from (LOGCAP_VERSION_MAJOR.MINOR). */
+const HEADER_VERSION = '0.1.0';
+
+const PROTOTYPES = [
+  // Batches (callback sinks)
+  'logcap_result logcap_batch_len(const logcap_batch *batch, _Out_ size_t *out_len)',
+  'logcap_result logcap_batch_json(const logcap_batch *batch, _Out_ logcap_str *out_json)',
+  'logcap_result logcap_batch_entry(const logcap_batch *batch, size_t index, _Out_ logcap_entry_view *out_entry)',
+  'logcap_result logcap_batch_label(const logcap_batch *batch, size_t index, size_t label_index, _Out_ logcap_str *out_key, _Out_ logcap_str *out_value)',
+  'logcap_result logcap_batch_field(const logcap_batch *batch, size_t index, size_t field_index, _Out_ logcap_str *out_key, _Out_ logcap_field_view *out_value)',
+  // Builder
+  'logcap_result logcap_builder_new(const uint8_t *config, size_t len, _Out_ logcap_builder **out_builder)',
+  'logcap_result logcap_builder_add_callback(logcap_builder *builder, const uint8_t *name_ptr, size_t name_len, logcap_batch_fn callback, void *userdata)',
+  'logcap_result logcap_builder_build(logcap_builder *builder, _Out_ logcap_pipeline **out_pipeline)',
+  'void logcap_builder_free(logcap_builder *builder)',
+  // Entries
+  'logcap_result logcap_acquire(const logcap_pipeline *pipeline, _Out_ logcap_entry **out_entry)',
+  'logcap_result logcap_release(logcap_entry *entry)',
+  'logcap_result logcap_submit(const logcap_pipeline *pipeline, logcap_entry *entry)',
+  'logcap_result logcap_set_label(logcap_entry *entry, const uint8_t *key_ptr, size_t key_len, const uint8_t *value_ptr, size_t value_len)',
+  'logcap_result logcap_entry_get_label(const logcap_entry *entry, const uint8_t *key_ptr, size_t key_len, uint8_t *buf, size_t buf_len, _Out_ size_t *out_len)',
+  'logcap_result logcap_entry_delete_label(logcap_entry *entry, const uint8_t *key_ptr, size_t key_len)',
+  'logcap_result logcap_entry_set_field_str(logcap_entry *entry, const uint8_t *key_ptr, size_t key_len, const uint8_t *value_ptr, size_t value_len)',
+  'logcap_result logcap_entry_set_field_i64(logcap_entry *entry, const uint8_t *key_ptr, size_t key_len, int64_t value)',
+  'logcap_result logcap_entry_set_field_u64(logcap_entry *entry, const uint8_t *key_ptr, size_t key_len, uint64_t value)',
+  'logcap_result logcap_entry_set_field_f64(logcap_entry *entry, const uint8_t *key_ptr, size_t key_len, double value)',
+  'logcap_result logcap_entry_set_field_bool(logcap_entry *entry, const uint8_t *key_ptr, size_t key_len, bool value)',
+  'logcap_result logcap_entry_get_field(const logcap_entry *entry, const uint8_t *key_ptr, size_t key_len, uint8_t *buf, size_t buf_len, _Out_ logcap_field_view *out_value)',
+  'logcap_result logcap_entry_delete_field(logcap_entry *entry, const uint8_t *key_ptr, size_t key_len)',
+  'logcap_result logcap_entry_counts(const logcap_entry *entry, _Out_ size_t *out_labels, _Out_ size_t *out_fields)',
+  'logcap_result logcap_entry_set_message(logcap_entry *entry, const uint8_t *ptr, size_t len)',
+  'logcap_result logcap_entry_get_message(const logcap_entry *entry, uint8_t *buf, size_t buf_len, _Out_ size_t *out_len)',
+  'logcap_result logcap_entry_set_level(logcap_entry *entry, uint32_t level)',
+  'logcap_result logcap_entry_get_meta(const logcap_entry *entry, _Out_ uint32_t *out_level, _Out_ uint64_t *out_timestamp_ns)',
+  'logcap_result logcap_entry_set_timestamp(logcap_entry *entry, uint64_t timestamp_ns)',
+  'logcap_result logcap_entry_set_trace_id(logcap_entry *entry, const uint8_t *ptr, size_t len)',
+  'logcap_result logcap_entry_set_span_id(logcap_entry *entry, const uint8_t *ptr, size_t len)',
+  'logcap_result logcap_entry_clone(const logcap_entry *entry, _Out_ logcap_entry **out_entry)',
+  // Errors
+  'const char *logcap_last_error(void)',
+  // Pipelines
+  'logcap_result logcap_pipeline_new(const uint8_t *config, size_t len, _Out_ logcap_pipeline **out_pipeline)',
+  'void logcap_pipeline_free(logcap_pipeline *pipeline)',
+  'logcap_result logcap_pipeline_flush(const logcap_pipeline *pipeline, uint64_t timeout_ms)',
+  'logcap_result logcap_pipeline_close(const logcap_pipeline *pipeline, uint64_t timeout_ms)',
+  'logcap_result logcap_pipeline_submit_record(const logcap_pipeline *pipeline, const uint8_t *record, size_t len)',
+  'logcap_result logcap_pipeline_set_min_level(const logcap_pipeline *pipeline, uint32_t min_level)',
+  'logcap_result logcap_pipeline_min_level(const logcap_pipeline *pipeline, _Out_ uint32_t *out_level)',
+  'logcap_result logcap_pipeline_stats(const logcap_pipeline *pipeline, _Out_ logcap_stats *out_stats)',
+  'logcap_result logcap_pipeline_sink_stats(const logcap_pipeline *pipeline, size_t index, _Out_ logcap_sink_stats *out_stats)',
+  'logcap_result logcap_pipeline_sink_name(const logcap_pipeline *pipeline, size_t index, uint8_t *buf, size_t buf_len, _Out_ size_t *out_len)',
+  // Texts and version
+  'const char *logcap_result_text(uint32_t code)',
+  'const char *logcap_version(void)',
+];
+
+/** The library file name the repository's build produces on this platform. */
+function libraryFileName() {
+  switch (process.platform) {
+    case 'win32':
+      return 'logcap.dll';
+    case 'darwin':
+      return 'liblogcap.dylib';
+    default:
+      return 'liblogcap.so';
+  }
+}
+
+/** Where the library is: $LOGCAP_LIB, or the repository's release build next to the package. */
+function libraryPath() {
+  if (process.env.LOGCAP_LIB) return path.resolve(process.env.LOGCAP_LIB);
+  return path.resolve(__dirname, '..', '..', '..', 'target', 'release', libraryFileName());
+}
+
+function declareTypes() {
+  koffi.alias('logcap_result', 'uint32_t');
+  koffi.alias('logcap_value_kind', 'uint32_t');
+  koffi.opaque('logcap_batch');
+  koffi.opaque('logcap_builder');
+  koffi.opaque('logcap_entry');
+  koffi.opaque('logcap_pipeline');
+  const str = koffi.struct('logcap_str', {
+    ptr: 'const uint8_t *',
+    len: 'size_t',
+  });
+  const entryView = koffi.struct('logcap_entry_view', {
+    level: 'uint32_t',
+    timestamp_ns: 'uint64_t',
+    message: 'logcap_str',
+    trace_id: 'logcap_str',
+    span_id: 'logcap_str',
+    label_count: 'size_t',
+    field_count: 'size_t',
+  });
+  const fieldView = koffi.struct('logcap_field_view', {
+    kind: 'logcap_value_kind',
+    i64: 'int64_t',
+    u64: 'uint64_t',
+    f64: 'double',
+    boolean: 'bool',
+    str: 'logcap_str',
+  });
+  const stats = koffi.struct('logcap_stats', {
+    submitted: 'uint64_t',
+    accepted: 'uint64_t',
+    dropped_level: 'uint64_t',
+    dropped_queue_full: 'uint64_t',
+    dropped_queue_evicted: 'uint64_t',
+    dropped_queue_timeout: 'uint64_t',
+    queued: 'uint64_t',
+    batches: 'uint64_t',
+    pool_acquired: 'uint64_t',
+    pool_reused: 'uint64_t',
+    pool_allocated: 'uint64_t',
+    pool_discarded: 'uint64_t',
+    pool_trimmed: 'uint64_t',
+    pool_idle: 'uint64_t',
+    sink_count: 'uint64_t',
+  });
+  const sinkStats = koffi.struct('logcap_sink_stats', {
+    received: 'uint64_t',
+    delivered: 'uint64_t',
+    dropped: 'uint64_t',
+    failed: 'uint64_t',
+    batches: 'uint64_t',
+    bytes: 'uint64_t',
+    panics: 'uint64_t',
+    queued_batches: 'uint64_t',
+  });
+  // The header's `typedef int32_t (*logcap_batch_fn)(...)` is a pointer type: a named pointer
+  // to the prototype lets the prototype strings say `logcap_batch_fn callback` as the header does.
+  const batchProto = koffi.proto(
+    'int32_t logcap_batch_callback(void *userdata, const logcap_batch *batch)',
+  );
+  const batchFn = koffi.pointer('logcap_batch_fn', batchProto);
+  return { str, entryView, fieldView, stats, sinkStats, batchFn };
+}
+
+function nameOf(prototype) {
+  const m = /([A-Za-z_][A-Za-z0-9_]*)\s*\(/.exec(prototype);
+  return m[1];
+}
+
+function load() {
+  const file = libraryPath();
+  if (!fs.existsSync(file)) {
+    const why = process.env.LOGCAP_LIB
+      ? `LOGCAP_LIB points to ${file}, which does not exist`
+      : `the logcap library was not found at ${file}; run \`make lib\` (cargo build --release --lib) ` +
+        'at the repository root, or set LOGCAP_LIB to the library path';
+    throw new Error(`logcap: ${why}`);
+  }
+  let lib;
+  try {
+    lib = koffi.load(file);
+  } catch (e) {
+    throw new Error(`logcap: cannot load ${file}: ${e.message} (run \`make lib\`, or set LOGCAP_LIB)`);
+  }
+  const types = declareTypes();
+  const fn = {};
+  for (const p of PROTOTYPES) {
+    const name = nameOf(p);
+    try {
+      fn[name] = lib.func(p);
+    } catch (e) {
+      throw new Error(`logcap: ${file} does not provide ${name} as declared (${e.message})`);
+    }
+  }
+  const version = fn.logcap_version();
+  const [maj, min] = version.split('.');
+  const [hmaj, hmin] = HEADER_VERSION.split('.');
+  if (maj !== hmaj || min !== hmin) {
+    throw new Error(
+      `logcap: ${file} is version ${version}, this package was written for ${HEADER_VERSION}`,
+    );
+  }
+  return { lib, fn, types, file, version };
+}
+
+// koffi's type names are process-wide: a second copy of this module (a test runner's module
+// reset, say) reuses the first one's declarations instead of failing on duplicate names.
+const CACHE = Symbol.for('logcap.ffi.v1');
+const ffi = globalThis[CACHE] || (globalThis[CACHE] = load());
+
+module.exports = { ...ffi, koffi, PROTOTYPES, HEADER_VERSION, libraryPath };

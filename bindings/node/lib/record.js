@@ -1,0 +1,461 @@
+'use strict';
+// The packed record encoder (src/record/mod.rs documents the layout, version 1): one log
+// event in one little-endian buffer, submitted with one foreign call.
+//
+//   0  2  magic 'L' 'C'          8   8  u64 timestamp ns (0: stamped at submit)
+//   2  1  version 1              16  2  u16 label count
+//   3  1  level 0..5             18  2  u16 field count
+//   4  4  u32 total length       20  .. str message, str trace_id, str span_id,
+//                                       labels (str key, str value),
+//                                       fields (str key, u8 type, payload)
+//   str = u32 byte length + UTF-8 bytes; types 0 str, 1 i64, 2 u64, 3 f64, 4 bool (1 byte).
+//
+// The encoder writes into one Buffer that it keeps and grows, strings straight into it at
+// their offsets, so a log call allocates nothing of its own. It checks only what the layout
+// itself cannot carry (counts above 65535, records above 1 MiB); the library's decoder checks
+// the rest (empty or long keys, too many labels or fields) and its error names the problem.
+
+const { LogcapError, codes } = require('./errors');
+
+const HEADER_LEN = 20;
+const VERSION = 1;
+const MAX_RECORD_BYTES = 1 << 20;
+const U16_MAX = 0xffff;
+
+const T_STR = 0;
+const T_I64 = 1;
+const T_U64 = 2;
+const T_F64 = 3;
+const T_BOOL = 4;
+
+const TYPE_CODES = { str: T_STR, i64: T_I64, u64: T_U64, f64: T_F64, bool: T_BOOL };
+const TYPE_NAMES = ['str', 'i64', 'u64', 'f64', 'bool'];
+
+const I64_MIN = -(1n << 63n);
+const I64_MAX = (1n << 63n) - 1n;
+const U64_MAX = (1n << 64n) - 1n;
+
+/**
+ * A field value with an explicit type, for the cases a JS value's own type does not say:
+ * `f64(200)` (a float that happens to be integral), `u64(5n)`, `i64(-1n)`, `str(...)`.
+ */
+class TypedValue {
+  constructor(type, value) {
+    const code = TYPE_CODES[type];
+    if (code === undefined) throw new TypeError(`unknown field type ${String(type)}`);
+    this.type = type;
+    this.value = checkTyped(code, value, 'value');
+    Object.freeze(this);
+  }
+}
+
+function bigintRange(v, lo, hi, what, type) {
+  if (v < lo || v > hi) throw new RangeError(`${what}: ${v} is out of range for ${type}`);
+  return v;
+}
+
+/** Checks (and normalises) a value given with an explicit type code. */
+function checkTyped(code, v, what) {
+  switch (code) {
+    case T_STR:
+      if (typeof v !== 'string') throw new TypeError(`${what}: a str field needs a string`);
+      return v;
+    case T_BOOL:
+      if (typeof v !== 'boolean') throw new TypeError(`${what}: a bool field needs a boolean`);
+      return v;
+    case T_F64:
+      if (typeof v !== 'number') throw new TypeError(`${what}: an f64 field needs a number`);
+      return v;
+    case T_I64:
+    case T_U64: {
+      let b;
+      if (typeof v === 'bigint') b = v;
+      else if (typeof v === 'number' && Number.isSafeInteger(v)) b = BigInt(v);
+      else throw new TypeError(`${what}: an ${TYPE_NAMES[code]} field needs a bigint or a safe integer`);
+      return code === T_I64
+        ? bigintRange(b, I64_MIN, I64_MAX, what, 'i64')
+        : bigintRange(b, 0n, U64_MAX, what, 'u64');
+    }
+    default:
+      throw new TypeError(`${what}: unknown field type`);
+  }
+}
+
+/**
+ * The type code a JS value is logged as: string → str, boolean → bool, bigint → i64 (u64 above
+ * the i64 maximum), safe integer → i64, any other number → f64, TypedValue → its type.
+ * undefined → -1 (the field is left out). Anything else is a TypeError.
+ */
+function typeOf(v, key) {
+  switch (typeof v) {
+    case 'string':
+      return T_STR;
+    case 'number':
+      // -0 is an integer to Number.isInteger, but only f64 keeps its sign.
+      return Number.isSafeInteger(v) && !(v === 0 && 1 / v < 0) ? T_I64 : T_F64;
+    case 'boolean':
+      return T_BOOL;
+    case 'bigint':
+      if (v > I64_MAX) {
+        bigintRange(v, 0n, U64_MAX, `field ${key}`, 'u64');
+        return T_U64;
+      }
+      bigintRange(v, I64_MIN, I64_MAX, `field ${key}`, 'i64');
+      return T_I64;
+    case 'undefined':
+      return -1;
+    case 'object':
+      if (v instanceof TypedValue) return TYPE_CODES[v.type];
+    // fall through
+    default:
+      throw new TypeError(
+        `field ${key}: cannot log a value of type ${v === null ? 'null' : typeof v} ` +
+          '(string, number, bigint, boolean or a typed value from logcap.f64/i64/u64/str)',
+      );
+  }
+}
+
+/** Strings up to this many UTF-16 code units are encoded by utf8Short. */
+const SHORT_STRING = 20;
+
+/**
+ * Writes `s` as UTF-8 at `at` and returns the byte count; the caller has made room for 3 bytes
+ * per code unit. A lone surrogate becomes U+FFFD, as Buffer.write does.
+ */
+function utf8Short(b, s, at) {
+  const n = s.length;
+  let p = at;
+  for (let i = 0; i < n; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      b[p++] = c;
+    } else if (c < 0x800) {
+      b[p++] = 0xc0 | (c >> 6);
+      b[p++] = 0x80 | (c & 0x3f);
+    } else {
+      if (c >= 0xd800 && c <= 0xdfff) {
+        const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
+        if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+          const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          b[p++] = 0xf0 | (cp >> 18);
+          b[p++] = 0x80 | ((cp >> 12) & 0x3f);
+          b[p++] = 0x80 | ((cp >> 6) & 0x3f);
+          b[p++] = 0x80 | (cp & 0x3f);
+          i++;
+          continue;
+        }
+        c = 0xfffd;
+      }
+      b[p++] = 0xe0 | (c >> 12);
+      b[p++] = 0x80 | ((c >> 6) & 0x3f);
+      b[p++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return p - at;
+}
+
+function tooLarge(what) {
+  return new LogcapError(
+    codes.MALFORMED_RECORD,
+    `the record would be longer than ${MAX_RECORD_BYTES} bytes (${what})`,
+    'encode',
+  );
+}
+
+function tooMany(what) {
+  return new LogcapError(codes.MALFORMED_RECORD, `more than ${U16_MAX} ${what}`, 'encode');
+}
+
+const LEVEL_NAMES = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+const LEVELS = Object.freeze({ trace: 0, debug: 1, info: 2, warn: 3, error: 4, fatal: 5 });
+
+/** A level name or number (0 trace … 5 fatal) to its number; TypeError/RangeError otherwise. */
+function levelOf(level) {
+  if (typeof level === 'string') {
+    const n = LEVELS[level];
+    if (n === undefined) throw new RangeError(`unknown level ${JSON.stringify(level)}`);
+    return n;
+  }
+  if (typeof level === 'number' && Number.isInteger(level) && level >= 0 && level <= 5) return level;
+  if (typeof level === 'number') throw new RangeError(`level ${level} is not 0 (trace) to 5 (fatal)`);
+  throw new TypeError('a level is a name (trace … fatal) or a number 0 … 5');
+}
+
+/** A timestamp option to nanoseconds since the Unix epoch: bigint (ns) or Date; 0n = unset. */
+function timeOf(t) {
+  if (t === undefined || t === null) return 0n;
+  if (typeof t === 'bigint') return bigintRange(t, 0n, U64_MAX, 'time', 'a u64 nanosecond timestamp');
+  if (t instanceof Date) {
+    const ms = t.getTime();
+    if (!Number.isFinite(ms) || ms < 0) throw new RangeError('time: the Date is invalid or before 1970');
+    return BigInt(ms) * 1000000n;
+  }
+  throw new TypeError('time: a bigint (nanoseconds since the Unix epoch) or a Date');
+}
+
+/**
+ * Labels and fields that a child logger adds to every record, encoded once: the record's
+ * label and field sections are concatenations, so these bytes are copied in as they are.
+ */
+class Bound {
+  constructor(labels, fields) {
+    /** Merged plain objects, for bindings() and for making children of children. */
+    this.labels = labels;
+    this.fields = fields;
+    const enc = new Encoder(256);
+    enc.pos = 0;
+    this.labelCount = enc.labelsFrom(labels);
+    this.labelBytes = Buffer.from(enc.buf.subarray(0, enc.pos));
+    enc.pos = 0;
+    this.fieldCount = enc.fieldsFrom(fields);
+    this.fieldBytes = Buffer.from(enc.buf.subarray(0, enc.pos));
+  }
+}
+
+class Encoder {
+  constructor(size = 4096) {
+    this.buf = Buffer.allocUnsafeSlow(size);
+    this.pos = 0;
+    /** Set while a record is being written, so that a reentrant log call uses another encoder. */
+    this.busy = false;
+  }
+
+  /** Makes room for `n` more bytes. */
+  grow(n) {
+    const need = this.pos + n;
+    if (need > MAX_RECORD_BYTES + 64) throw tooLarge('grow');
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const next = Buffer.allocUnsafeSlow(Math.min(size, MAX_RECORD_BYTES + 64));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  u32(v, at) {
+    const b = this.buf;
+    b[at] = v;
+    b[at + 1] = v >>> 8;
+    b[at + 2] = v >>> 16;
+    b[at + 3] = v >>> 24;
+  }
+
+  /** A length-prefixed UTF-8 string. Lone surrogates become U+FFFD, as they must. */
+  str(s) {
+    const n = s.length;
+    // A UTF-16 code unit is at most 3 bytes of UTF-8.
+    if (this.pos + 4 + 3 * n > this.buf.length && this.growFor(s)) return;
+    const at = this.pos;
+    // Short strings (keys, most values) are written here: a call into Node's native UTF-8
+    // writer costs more than the loop.
+    const w = n <= SHORT_STRING ? utf8Short(this.buf, s, at + 4) : this.buf.utf8Write(s, at + 4);
+    this.u32(w, at);
+    this.pos = at + 4 + w;
+  }
+
+  growFor(s) {
+    const bytes = Buffer.byteLength(s, 'utf8');
+    if (this.pos + 4 + bytes > MAX_RECORD_BYTES) throw tooLarge(`a string of ${bytes} bytes`);
+    // Room for the exact bytes, and for the estimate str() checks before writing.
+    this.grow(4 + Math.min(3 * s.length, bytes + 64));
+    if (this.pos + 4 + 3 * s.length > this.buf.length) {
+      // The estimate is far above the real size: write exactly, without growing further.
+      const at = this.pos;
+      const w = this.buf.write(s, at + 4, bytes, 'utf8');
+      this.u32(w, at);
+      this.pos = at + 4 + w;
+      return true;
+    }
+    return false;
+  }
+
+  /** Writes labels from a plain object or a Map; returns how many. */
+  labelsFrom(labels) {
+    let count = 0;
+    if (labels instanceof Map) {
+      for (const [k, v] of labels) count += this.label(k, v);
+    } else {
+      for (const k in labels) count += this.label(k, labels[k]);
+    }
+    return count;
+  }
+
+  label(k, v) {
+    if (typeof v !== 'string') {
+      if (v === undefined) return 0;
+      throw new TypeError(`label ${k}: a label value is a string, not ${v === null ? 'null' : typeof v}`);
+    }
+    this.key(k);
+    this.str(v);
+    return 1;
+  }
+
+  key(k) {
+    if (typeof k !== 'string') throw new TypeError('a key is a string');
+    this.str(k);
+  }
+
+  /** Writes fields from a plain object or a Map; returns how many. */
+  fieldsFrom(fields) {
+    let count = 0;
+    if (fields instanceof Map) {
+      for (const [k, v] of fields) count += this.field(k, v);
+    } else {
+      for (const k in fields) count += this.field(k, fields[k]);
+    }
+    return count;
+  }
+
+  field(k, v) {
+    const t = typeOf(v, k);
+    if (t < 0) return 0;
+    this.key(k);
+    this.typed(t, v instanceof TypedValue ? v.value : v);
+    return 1;
+  }
+
+  /** A field's type byte and payload. */
+  typed(t, v) {
+    if (this.pos + 9 > this.buf.length) this.grow(9);
+    const b = this.buf;
+    b[this.pos++] = t;
+    switch (t) {
+      case T_STR:
+        this.str(v);
+        return;
+      case T_BOOL:
+        b[this.pos++] = v ? 1 : 0;
+        return;
+      case T_F64:
+        b.writeDoubleLE(v, this.pos);
+        break;
+      case T_I64:
+        if (typeof v === 'number') {
+          // A safe integer: its two's complement halves without a BigInt.
+          const hi = Math.floor(v / 4294967296);
+          this.u32(v - hi * 4294967296, this.pos);
+          this.u32(hi | 0, this.pos + 4);
+        } else {
+          b.writeBigInt64LE(v, this.pos);
+        }
+        break;
+      case T_U64:
+        if (typeof v === 'number') b.writeBigUInt64LE(BigInt(v), this.pos);
+        else b.writeBigUInt64LE(v, this.pos);
+        break;
+      default:
+        throw new TypeError('unknown field type');
+    }
+    this.pos += 8;
+  }
+
+  /** Copies pre-encoded label or field bytes. */
+  bytes(src) {
+    const n = src.length;
+    if (n === 0) return;
+    if (this.pos + n > this.buf.length) this.grow(n);
+    this.buf.set(src, this.pos);
+    this.pos += n;
+  }
+
+  /**
+   * Encodes one record; the bytes are buf[0, return value). `bound` holds pre-encoded labels
+   * and fields; `labels` and `fields` (plain objects or Maps, optional) come after them, so
+   * that a key given at the call wins (the decoder keeps the last value of a repeated key).
+   */
+  encode(level, message, timeNs, traceId, spanId, bound, labels, fields) {
+    if (this.buf.length < HEADER_LEN + 12) this.grow(HEADER_LEN + 12);
+    const b = this.buf;
+    b[0] = 0x4c; // 'L'
+    b[1] = 0x43; // 'C'
+    b[2] = VERSION;
+    b[3] = level;
+    if (timeNs === 0n) {
+      b[8] = 0;
+      b[9] = 0;
+      b[10] = 0;
+      b[11] = 0;
+      b[12] = 0;
+      b[13] = 0;
+      b[14] = 0;
+      b[15] = 0;
+    } else {
+      b.writeBigUInt64LE(timeNs, 8);
+    }
+    this.pos = HEADER_LEN;
+    this.str(message);
+    this.str(traceId);
+    this.str(spanId);
+
+    let labelCount = bound.labelCount;
+    this.bytes(bound.labelBytes);
+    if (labels !== undefined && labels !== null) labelCount += this.labelsFrom(labels);
+    let fieldCount = bound.fieldCount;
+    this.bytes(bound.fieldBytes);
+    if (fields !== undefined && fields !== null) fieldCount += this.fieldsFrom(fields);
+
+    if (labelCount > U16_MAX) throw tooMany('labels');
+    if (fieldCount > U16_MAX) throw tooMany('fields');
+    if (this.pos > MAX_RECORD_BYTES) throw tooLarge(`${this.pos} bytes`);
+    const out = this.buf;
+    out[16] = labelCount;
+    out[17] = labelCount >>> 8;
+    out[18] = fieldCount;
+    out[19] = fieldCount >>> 8;
+    this.u32(this.pos, 4);
+    return this.pos;
+  }
+}
+
+const EMPTY_BOUND = new Bound({}, {});
+
+/**
+ * Encodes one record and returns a copy of its bytes. `record` is
+ * `{level, message, time, traceId, spanId, labels, fields}`; labels and fields are plain
+ * objects or Maps (a Map keeps any key order), field values as for log() calls.
+ */
+function encodeRecord(record = {}) {
+  const enc = new Encoder(256);
+  const n = enc.encode(
+    levelOf(record.level === undefined ? 'info' : record.level),
+    stringOpt(record.message, 'message'),
+    timeOf(record.time),
+    stringOpt(record.traceId, 'traceId'),
+    stringOpt(record.spanId, 'spanId'),
+    EMPTY_BOUND,
+    record.labels,
+    record.fields,
+  );
+  return Buffer.from(enc.buf.subarray(0, n));
+}
+
+function stringOpt(v, what) {
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'string') throw new TypeError(`${what}: a string`);
+  return v;
+}
+
+module.exports = {
+  utf8Short,
+  SHORT_STRING,
+  Encoder,
+  Bound,
+  EMPTY_BOUND,
+  TypedValue,
+  encodeRecord,
+  levelOf,
+  timeOf,
+  typeOf,
+  checkTyped,
+  stringOpt,
+  LEVELS,
+  LEVEL_NAMES,
+  TYPE_CODES,
+  TYPE_NAMES,
+  T_STR,
+  T_I64,
+  T_U64,
+  T_F64,
+  T_BOOL,
+  I64_MAX,
+  MAX_RECORD_BYTES,
+};

@@ -1,0 +1,175 @@
+'use strict';
+// One-call logging: open(), log() and the level methods, child loggers, min level, stats.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const logcap = require('..');
+const { tmpdir, fileConfig, readLines, outputProblems, STANDARD, NULL_CONFIG } = require('../support/helpers');
+
+test('open takes an object, a JSON string, or nothing for the default', async () => {
+  const a = logcap.open({ sinks: [{ type: 'null', name: 'a' }, { type: 'null', name: 'b' }] });
+  assert.deepEqual(a.sinkNames(), ['a', 'b']);
+  const b = logcap.open('{"sinks":[{"type":"null","name":"from-json"}]}');
+  assert.deepEqual(b.sinkNames(), ['from-json']);
+  const c = logcap.open(); // the embedded default: JSON lines on stdout (nothing logged here)
+  assert.deepEqual(c.sinkNames(), ['stdout']);
+  assert.ok(a instanceof logcap.Pipeline && a instanceof logcap.Logger);
+  await Promise.all([a.close(), b.close(), c.close()]);
+  assert.equal(a.closed, true);
+});
+
+test('log() and every level method write one JSON line each, as docs/output.md says', async () => {
+  const file = path.join(tmpdir(), 'levels.log');
+  const p = logcap.open(fileConfig(file));
+  assert.equal(p.log(STANDARD.level, STANDARD.message, { labels: STANDARD.labels, fields: STANDARD.fields }), true);
+  for (const level of ['trace', 'debug', 'info', 'warn', 'error', 'fatal']) {
+    assert.equal(p[level](`at ${level}`, { fields: { n: 1 } }), true);
+  }
+  p.log(3, 'numeric level');
+  p.info('no options');
+  p.info('trace context', {
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    spanId: '00f067aa0ba902b7',
+    time: 1735689600000000000n,
+  });
+  p.info('typed', { fields: { whole: logcap.f64(200), u: logcap.u64(5n), big: 2n ** 64n - 1n, skipped: undefined } });
+  await p.close();
+  const lines = readLines(file);
+  assert.equal(lines.length, 11);
+  for (const l of lines) assert.deepEqual(outputProblems(l), [], JSON.stringify(l));
+  assert.deepEqual(
+    { level: lines[0].level, msg: lines[0].msg, labels: lines[0].labels, fields: lines[0].fields },
+    { level: 'info', msg: 'request completed', labels: STANDARD.labels, fields: STANDARD.fields },
+  );
+  assert.deepEqual(
+    lines.slice(1, 7).map((l) => [l.level, l.msg]),
+    ['trace', 'debug', 'info', 'warn', 'error', 'fatal'].map((l) => [l, `at ${l}`]),
+  );
+  assert.equal(lines[7].level, 'warn');
+  assert.deepEqual([lines[8].msg, lines[8].labels, lines[8].fields], ['no options', {}, {}]);
+  assert.equal(lines[9].trace_id, '4bf92f3577b34da6a3ce929d0e0e4736');
+  assert.equal(lines[9].span_id, '00f067aa0ba902b7');
+  assert.equal(lines[9].ts, '2025-01-01T00:00:00.000000000Z');
+  assert.deepEqual(Object.keys(lines[10].fields), ['whole', 'u', 'big']);
+  const raw = require('node:fs').readFileSync(file, 'utf8').split('\n')[10];
+  assert.ok(raw.includes('"whole":200.0'), raw);
+  assert.ok(raw.includes('"big":18446744073709551615'), raw);
+});
+
+test('child loggers bind labels and fields; children of children merge, the call wins', async () => {
+  const file = path.join(tmpdir(), 'children.log');
+  const p = logcap.open(fileConfig(file));
+  const svc = p.child({ service: 'checkout', env: 'prod' });
+  const req = svc.child({ env: 'staging', host: 'web-1' }, { request_id: 'r-1' });
+  const deeper = req.child(new Map([['region', 'eu-west-1']]), { attempt: 2 });
+  assert.deepEqual(svc.bindings(), { labels: { service: 'checkout', env: 'prod' }, fields: {} });
+  assert.deepEqual(req.bindings(), {
+    labels: { service: 'checkout', env: 'staging', host: 'web-1' },
+    fields: { request_id: 'r-1' },
+  });
+  assert.equal(deeper.pipeline, p);
+  svc.info('from svc');
+  req.warn('from req', { fields: { status: 200 } });
+  deeper.error('from deeper', { labels: { host: 'web-2' }, fields: { attempt: 3 } });
+  deeper.log('debug', 'via log');
+  p.info('from the root');
+  await p.close();
+  const lines = readLines(file);
+  assert.equal(lines.length, 5);
+  for (const l of lines) assert.deepEqual(outputProblems(l), []);
+  assert.deepEqual([lines[0].labels, lines[0].fields], [{ service: 'checkout', env: 'prod' }, {}]);
+  assert.deepEqual(lines[1].labels, { service: 'checkout', env: 'staging', host: 'web-1' });
+  assert.deepEqual(lines[1].fields, { request_id: 'r-1', status: 200 });
+  assert.deepEqual(lines[2].labels, { service: 'checkout', env: 'staging', host: 'web-2', region: 'eu-west-1' });
+  assert.deepEqual(lines[2].fields, { request_id: 'r-1', attempt: 3 });
+  assert.equal(lines[3].level, 'debug');
+  assert.deepEqual(lines[4].labels, {}, 'the root logger has no bindings');
+});
+
+test('min level: set, read, and entries below it dropped and counted', async () => {
+  const file = path.join(tmpdir(), 'minlevel.log');
+  const p = logcap.open(fileConfig(file));
+  assert.equal(p.minLevel(), 'trace');
+  p.setMinLevel('warn');
+  assert.equal(p.minLevel(), 'warn');
+  assert.equal(p.info('dropped'), true);
+  assert.equal(p.debug('dropped too'), true);
+  p.warn('kept');
+  p.acquire().setMessage('dropped entry').submit();
+  p.setMinLevel(0);
+  assert.equal(p.minLevel(), 'trace');
+  p.trace('kept again');
+  await p.close();
+  const s = p.stats();
+  assert.equal(s.droppedLevel, 3);
+  assert.equal(s.submitted, 5);
+  assert.equal(s.accepted, 2);
+  assert.deepEqual(readLines(file).map((l) => l.msg), ['kept', 'kept again']);
+  const q = logcap.open({ min_level: 'error', sinks: [{ type: 'null' }] });
+  assert.equal(q.minLevel(), 'error');
+  await q.close();
+});
+
+test('stats: pipeline counters and every sink by name keep the invariants', async () => {
+  const file = path.join(tmpdir(), 'stats.log');
+  const p = logcap.open({
+    batch: { max_entries: 100, max_delay_ms: 5 },
+    sinks: [
+      { type: 'null', name: 'nothing' },
+      { type: 'file', name: 'disk', path: file },
+    ],
+  });
+  for (let i = 0; i < 1000; i++) p.info('counted', { fields: { i } });
+  await p.flush();
+  const s = p.stats();
+  assert.equal(s.submitted, 1000);
+  assert.equal(s.accepted, 1000);
+  assert.equal(s.queued, 0);
+  assert.ok(s.batches >= 10);
+  assert.deepEqual(s.sinks.map((k) => k.name), ['nothing', 'disk']);
+  for (const k of s.sinks) {
+    assert.equal(k.received, 1000);
+    assert.equal(k.received, k.delivered + k.dropped + k.failed);
+    assert.equal(k.queuedBatches, 0);
+  }
+  assert.ok(s.sinks[1].bytes > 1000 * 50);
+  assert.equal(readLines(file).length, 1000);
+  await p.close();
+});
+
+test('a full queue with drop_newest: log() returns false and the drop is counted', async () => {
+  const p = logcap.open({
+    queue: { capacity: 1, when_full: 'drop_newest' },
+    batch: { max_delay_ms: 1000, max_entries: 100000 },
+    sinks: [{ type: 'null' }],
+  });
+  let dropped = 0;
+  for (let i = 0; i < 10000; i++) if (!p.info('x')) dropped++;
+  await p.flush();
+  const s = p.stats();
+  assert.ok(dropped > 0, 'some were dropped');
+  assert.equal(s.droppedQueueFull, dropped);
+  assert.equal(s.submitted, 10000);
+  assert.equal(s.accepted + s.droppedQueueFull, 10000);
+  await p.close();
+});
+
+test('flush and close resolve; close is idempotent and concurrent closes share one call', async () => {
+  const p = logcap.open(NULL_CONFIG);
+  p.info('x');
+  await p.flush({ timeoutMs: 10000 });
+  const [a, b] = [p.close(), p.close()];
+  assert.equal(a, b);
+  await a;
+  await p.close();
+  assert.equal(p.closed, true);
+});
+
+test('the ESM entry exports the same API', async () => {
+  const esm = await import('../index.mjs');
+  assert.equal(esm.open, logcap.open);
+  assert.equal(esm.LogcapError, logcap.LogcapError);
+  assert.equal(esm.default, logcap);
+  assert.equal(logcap.version(), '0.1.0');
+});
