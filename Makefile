@@ -11,11 +11,11 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 BUILD := build
 VECTORS := tests/vectors/records.json
 
-.PHONY: help lib header demo test test-rust lint test-header test-c test-go bench bench-go clean
+.PHONY: help lib header demo test test-rust lint test-header test-c test-go test-node node-deps bench bench-go bench-node clean
 
 help:
-	@echo "make demo    build the library and run the quickstart example"
-	@echo "make test    every test: Rust, header, C under sanitizers, Go"
+	@echo "make demo    the standard event from C, Go and Node.js; outputs compared"
+	@echo "make test    every test: Rust, header, C under sanitizers, Go, Node.js"
 	@echo "make bench   criterion benchmarks (docs/benchmarks.md); bench-go for the Go binding"
 	@echo "make header  regenerate include/logcap.h with cbindgen"
 
@@ -28,11 +28,13 @@ header:
 $(BUILD):
 	mkdir -p $(BUILD)
 
-demo: lib | $(BUILD)
+# The main job: the standard event through the C, Go and Node.js quickstarts with one
+# configuration; the three outputs must be identical but for timestamps.
+demo: lib node-deps | $(BUILD)
 	$(CC) $(CWARN) -O2 bindings/c/examples/quickstart.c $(LINK) -o $(BUILD)/quickstart
-	./$(BUILD)/quickstart
+	scripts/demo.sh
 
-test: lint test-rust test-header test-c test-go
+test: lint test-rust test-header test-c test-go test-node
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -69,12 +71,22 @@ test-go: lib
 	cd bindings/go && go test -race -count=1 ./...
 	cd bindings/go && GOGC=1 go test -count=1 ./...
 
+# npm packages of the Node binding (koffi), as locked in package-lock.json.
+node-deps:
+	cd bindings/node && npm ci --no-audit --no-fund
+
+test-node: lib node-deps
+	cd bindings/node && npm test
+
 bench:
 	$(CARGO) bench --bench core
 	$(CARGO) bench --bench ffi
 
 bench-go: lib
 	cd bindings/go && go test -run '^$$' -bench . -benchmem -count=5 ./...
+
+bench-node: lib node-deps
+	cd bindings/node && npm run bench
 
 clean:
 	$(CARGO) clean

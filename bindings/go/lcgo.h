@@ -72,6 +72,11 @@ static inline lcgo_result lcgo_sink_name(const logcap_pipeline *p, size_t i, uin
   logcap_result rc = logcap_pipeline_sink_name(p, i, buf, n, &len);
   return lcgo_done(rc, len);
 }
+static inline lcgo_result lcgo_metrics(const logcap_pipeline *p, uint8_t *buf, size_t n) {
+  size_t len = 0;
+  logcap_result rc = logcap_pipeline_metrics(p, buf, n, &len);
+  return lcgo_done(rc, len);
+}
 static inline lcgo_result lcgo_acquire(const logcap_pipeline *p) {
   logcap_entry *e = NULL;
   logcap_result rc = logcap_acquire(p, &e);

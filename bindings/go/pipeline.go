@@ -300,3 +300,21 @@ func (p *Pipeline) sinkName(i int) (string, error) {
 		return string(buf[:r.value]), nil
 	}
 }
+
+// Metrics renders every counter of the pipeline, its sinks and its processing stage in the
+// Prometheus text exposition format, for a service to serve on its own /metrics.
+func (p *Pipeline) Metrics() (string, error) {
+	buf := make([]byte, 8192)
+	for {
+		r := C.lcgo_metrics(p.ptr(), bytesPtr(buf), C.size_t(len(buf)))
+		runtime.KeepAlive(p)
+		if Code(r.rc) == ErrBufferTooSmall {
+			buf = make([]byte, int(r.value))
+			continue
+		}
+		if err := check(r); err != nil {
+			return "", err
+		}
+		return string(buf[:r.value]), nil
+	}
+}

@@ -25,12 +25,20 @@ type Stats struct {
 	PoolDiscarded       uint64 // freed on release because the pool was full
 	PoolTrimmed         uint64 // whose buffers were freed on release because they held too much
 	PoolIdle            uint64 // idle entries in the pool now
+	SampledOut          uint64 // refused by sampling
+	RateLimited         uint64 // refused by the rate limiter
+	Deduplicated        uint64 // collapsed into an earlier identical entry (which counts its repeats)
+	DroppedByHook       uint64 // dropped by the processor hook
+	HookErrors          uint64 // processor hook errors (the entry was kept)
+	Held                uint64 // held for deduplication now
 	Sinks               []SinkStats
 }
 
-// Dropped is every entry dropped at submit or by the queue, whatever the reason.
+// Dropped is every entry that did not reach a batch, whatever the reason: the level, the
+// processing stage (sampling, rate limit, hook, deduplication) or the queue.
 func (s *Stats) Dropped() uint64 {
-	return s.DroppedLevel + s.DroppedQueueFull + s.DroppedQueueEvicted + s.DroppedQueueTimeout
+	return s.DroppedLevel + s.DroppedQueueFull + s.DroppedQueueEvicted + s.DroppedQueueTimeout +
+		s.SampledOut + s.RateLimited + s.Deduplicated + s.DroppedByHook
 }
 
 // Sink is the counters of the sink named name, if there is one.
@@ -78,6 +86,12 @@ func (p *Pipeline) Stats() (Stats, error) {
 		PoolDiscarded:       uint64(c.pool_discarded),
 		PoolTrimmed:         uint64(c.pool_trimmed),
 		PoolIdle:            uint64(c.pool_idle),
+		SampledOut:          uint64(c.sampled_out),
+		RateLimited:         uint64(c.rate_limited),
+		Deduplicated:        uint64(c.deduplicated),
+		DroppedByHook:       uint64(c.dropped_by_hook),
+		HookErrors:          uint64(c.hook_errors),
+		Held:                uint64(c.held),
 		Sinks:               make([]SinkStats, len(p.sinkNames)),
 	}
 	var k C.logcap_sink_stats

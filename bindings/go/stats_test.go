@@ -1,6 +1,10 @@
 package logcap
 
-import "testing"
+import (
+	"context"
+	"strings"
+	"testing"
+)
 
 func TestStatsHelpers(t *testing.T) {
 	s := Stats{DroppedLevel: 1, DroppedQueueFull: 2, DroppedQueueEvicted: 3, DroppedQueueTimeout: 4,
@@ -53,6 +57,42 @@ func TestStatsCounters(t *testing.T) {
 	for _, k := range st.Sinks {
 		if k.Received != st.Accepted || k.Delivered != st.Accepted || k.Batches == 0 || k.QueuedBatches != 0 {
 			t.Fatalf("sink %+v", k)
+		}
+	}
+}
+
+func TestProcessingStageCountsAndMetrics(t *testing.T) {
+	p, err := OpenJSON(`{"sampling":{"initial":2,"thereafter":1000,"tick_ms":600000},
+		"sinks":[{"type":"null","name":"n"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		if err := p.Log(LevelInfo, "same message", String("k", "v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := p.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Submitted != 10 || st.SampledOut != 8 || st.Accepted != 2 || st.Submitted != st.Accepted+st.Dropped() {
+		t.Fatalf("counts: %+v", st)
+	}
+	m, err := p.Metrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"# TYPE logcap_entries_dropped_total counter\n",
+		"logcap_entries_dropped_total{reason=\"sampled_out\"} 8\n",
+		"logcap_sink_entries_delivered_total{sink=\"n\"} 2\n",
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %q:\n%s", want, m)
 		}
 	}
 }

@@ -148,6 +148,18 @@ export interface Stats {
   poolDiscarded: number;
   poolTrimmed: number;
   poolIdle: number;
+  /** Refused by sampling. */
+  sampledOut: number;
+  /** Refused by the rate limiter. */
+  rateLimited: number;
+  /** Collapsed into an earlier identical entry (which carries a `repeats` field). */
+  deduplicated: number;
+  /** Dropped by the processor hook. */
+  droppedByHook: number;
+  /** Errors of the processor hook (the entry was kept). */
+  hookErrors: number;
+  /** Held for deduplication now. */
+  held: number;
   sinks: SinkStats[];
 }
 
@@ -194,6 +206,8 @@ export class Pipeline extends Logger {
   /** Sink names in configuration order. */
   sinkNames(): string[];
   stats(): Stats;
+  /** Every counter in the Prometheus text exposition format. */
+  metrics(): string;
   /** Everything logged before the call delivered (or accounted for); on a worker thread. */
   flush(opts?: TimeoutOptions): Promise<void>;
   /** Stops intake, delivers what is queued, stops the sinks; on a worker thread. Idempotent. */

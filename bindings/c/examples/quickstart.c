@@ -48,9 +48,13 @@ int main(void) {
   if (!check(logcap_pipeline_stats(p, &st), "stats")) {
     logcap_sink_stats ks;
     for (uint64_t i = 0; i < st.sink_count; i++) {
-      if (check(logcap_pipeline_sink_stats(p, (size_t)i, &ks), "sink stats")) continue;
-      fprintf(stderr, "quickstart (C, logcap %s): submitted %llu, sink %llu delivered %llu, %llu bytes\n",
-              logcap_version(), (unsigned long long)st.submitted, (unsigned long long)i,
+      uint8_t name[64];
+      size_t name_len = 0;
+      if (check(logcap_pipeline_sink_stats(p, (size_t)i, &ks), "sink stats") ||
+          check(logcap_pipeline_sink_name(p, (size_t)i, name, sizeof name, &name_len), "sink name"))
+        continue;
+      fprintf(stderr, "quickstart (C, logcap %s): submitted %llu, sink %.*s delivered %llu, %llu bytes\n",
+              logcap_version(), (unsigned long long)st.submitted, (int)name_len, (const char *)name,
               (unsigned long long)ks.delivered, (unsigned long long)ks.bytes);
     }
   }

@@ -26,6 +26,7 @@ const PROTOTYPES = [
   'logcap_result logcap_builder_add_callback(logcap_builder *builder, const uint8_t *name_ptr, size_t name_len, logcap_batch_fn callback, void *userdata)',
   'logcap_result logcap_builder_build(logcap_builder *builder, _Out_ logcap_pipeline **out_pipeline)',
   'void logcap_builder_free(logcap_builder *builder)',
+  'logcap_result logcap_builder_set_processor(logcap_builder *builder, logcap_processor_fn processor, void *userdata)',
   // Entries
   'logcap_result logcap_acquire(const logcap_pipeline *pipeline, _Out_ logcap_entry **out_entry)',
   'logcap_result logcap_release(logcap_entry *entry)',
@@ -62,6 +63,7 @@ const PROTOTYPES = [
   'logcap_result logcap_pipeline_stats(const logcap_pipeline *pipeline, _Out_ logcap_stats *out_stats)',
   'logcap_result logcap_pipeline_sink_stats(const logcap_pipeline *pipeline, size_t index, _Out_ logcap_sink_stats *out_stats)',
   'logcap_result logcap_pipeline_sink_name(const logcap_pipeline *pipeline, size_t index, uint8_t *buf, size_t buf_len, _Out_ size_t *out_len)',
+  'logcap_result logcap_pipeline_metrics(const logcap_pipeline *pipeline, uint8_t *buf, size_t buf_len, _Out_ size_t *out_len)',
   // Texts and version
   'const char *logcap_result_text(uint32_t code)',
   'const char *logcap_version(void)',
@@ -129,6 +131,12 @@ function declareTypes() {
     pool_trimmed: 'uint64_t',
     pool_idle: 'uint64_t',
     sink_count: 'uint64_t',
+    sampled_out: 'uint64_t',
+    rate_limited: 'uint64_t',
+    deduplicated: 'uint64_t',
+    dropped_by_hook: 'uint64_t',
+    hook_errors: 'uint64_t',
+    held: 'uint64_t',
   });
   const sinkStats = koffi.struct('logcap_sink_stats', {
     received: 'uint64_t',
@@ -146,6 +154,10 @@ function declareTypes() {
     'int32_t logcap_batch_callback(void *userdata, const logcap_batch *batch)',
   );
   const batchFn = koffi.pointer('logcap_batch_fn', batchProto);
+  const processorProto = koffi.proto(
+    'int32_t logcap_processor_callback(void *userdata, logcap_entry *entry)',
+  );
+  koffi.pointer('logcap_processor_fn', processorProto);
   return { str, entryView, fieldView, stats, sinkStats, batchFn };
 }
 

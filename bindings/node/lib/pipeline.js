@@ -277,8 +277,31 @@ class Pipeline extends Logger {
       poolDiscarded: Number(st.pool_discarded),
       poolTrimmed: Number(st.pool_trimmed),
       poolIdle: Number(st.pool_idle),
+      sampledOut: Number(st.sampled_out),
+      rateLimited: Number(st.rate_limited),
+      deduplicated: Number(st.deduplicated),
+      droppedByHook: Number(st.dropped_by_hook),
+      hookErrors: Number(st.hook_errors),
+      held: Number(st.held),
       sinks,
     };
+  }
+
+  /**
+   * Every counter of the pipeline, its sinks and its processing stage in the Prometheus text
+   * exposition format, for a service to serve on its own /metrics.
+   */
+  metrics() {
+    const len = [0];
+    for (;;) {
+      const rc = fn.logcap_pipeline_metrics(this._ptr, OUT.buf, OUT.buf.length, len);
+      if (rc === codes.BUFFER_TOO_SMALL) {
+        OUT.reserve(Number(len[0]));
+        continue;
+      }
+      check(rc, 'metrics');
+      return OUT.buf.toString('utf8', 0, Number(len[0]));
+    }
   }
 
   /** Whether close() has completed. */

@@ -173,3 +173,23 @@ test('the ESM entry exports the same API', async () => {
   assert.equal(esm.default, logcap);
   assert.equal(logcap.version(), '0.1.0');
 });
+
+test('the processing stage is configured by the document, counted in stats() and metrics()', async () => {
+  const p = logcap.open({
+    sampling: { initial: 2, thereafter: 1000, tick_ms: 600000 },
+    redact: { keys: ['password'] },
+    sinks: [{ type: 'null', name: 'n' }],
+  });
+  for (let i = 0; i < 10; i++) p.info('same message', { fields: { password: 'hunter2' } });
+  await p.flush({ timeoutMs: 10000 });
+  const st = p.stats();
+  assert.equal(st.submitted, 10);
+  assert.equal(st.sampledOut, 8);
+  assert.equal(st.accepted, 2);
+  assert.equal(st.sinks[0].delivered, 2);
+  const m = p.metrics();
+  assert.match(m, /^# TYPE logcap_entries_dropped_total counter$/m);
+  assert.match(m, /^logcap_entries_dropped_total\{reason="sampled_out"\} 8$/m);
+  assert.match(m, /^logcap_sink_entries_delivered_total\{sink="n"\} 2$/m);
+  await p.close();
+});
