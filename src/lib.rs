@@ -20,6 +20,7 @@
 //! ```
 
 pub mod config;
+pub mod delivery;
 pub mod dispatcher;
 pub mod encode;
 pub mod entry;
@@ -32,10 +33,11 @@ pub mod sink;
 pub mod stats;
 
 pub use config::{Config, ConfigError, WhenFull};
+pub use delivery::ReplayReport;
 pub use dispatcher::Batch;
 pub use encode::Format;
 pub use entry::{Entry, EntryData, EntryError, Level, Value, ValueKind, ValueRef};
 pub use error::Error;
 pub use pipeline::{Pipeline, PipelineBuilder};
 pub use pool::{Pool, PoolLimits, PoolStats};
-pub use stats::{SinkStats, Stats};
+pub use stats::{DeliveryCounters, SinkStats, Stats};
