@@ -11,12 +11,14 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 BUILD := build
 VECTORS := tests/vectors/records.json
 
-.PHONY: help lib header demo test test-rust lint test-header test-c bench clean
+.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c bench bench-net clean
 
 help:
 	@echo "make demo    build the library and run the quickstart example"
-	@echo "make test    every test: Rust, header, C under sanitizers"
+	@echo "make test    every test: Rust, network sinks against real servers, header, C under sanitizers"
+	@echo "make test-network  the network sinks against VictoriaLogs and rsyslog (.ci/servers.sh)"
 	@echo "make bench   criterion benchmarks (docs/benchmarks.md)"
+	@echo "make bench-net  the network sink benchmarks (docs/network-sinks.md)"
 	@echo "make header  regenerate include/logcap.h with cbindgen"
 
 lib:
@@ -32,14 +34,24 @@ demo: lib | $(BUILD)
 	$(CC) $(CWARN) -O2 bindings/c/examples/quickstart.c $(LINK) -o $(BUILD)/quickstart
 	./$(BUILD)/quickstart
 
-test: lint test-rust test-header test-c
+test: lint test-rust test-network test-header test-c
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --test network_sinks -- -D warnings
 
 test-rust:
 	$(CARGO) test
+
+# Builds or installs the real servers (VictoriaLogs, rsyslog) and writes build/servers.env.
+servers:
+	bash .ci/servers.sh
+
+# The network sinks against those servers, which the tests start on 127.0.0.1; one test at a
+# time, since each starts, kills and restarts its own servers.
+test-network: servers
+	set -a && . build/servers.env && set +a && \
+		$(CARGO) test --test network_sinks -- --test-threads=1
 
 # The header compiles on its own as C11 and as C++17.
 test-header: | $(BUILD)
@@ -61,6 +73,9 @@ test-c: lib | $(BUILD)
 
 bench:
 	$(CARGO) bench --bench core
+
+bench-net: servers
+	set -a && . build/servers.env && set +a && $(CARGO) bench --bench net
 
 clean:
 	$(CARGO) clean
