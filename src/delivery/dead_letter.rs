@@ -153,6 +153,15 @@ pub(crate) fn replay(
         REPLAY_SEQ.fetch_add(1, Ordering::Relaxed)
     ));
     let taken = PathBuf::from(taken);
+    match fs::symlink_metadata(path) {
+        Ok(m) if !m.file_type().is_file() => {
+            return Err(Error::Io(format!(
+                "dead-letter replay: {} is not a regular file",
+                path.display()
+            )))
+        }
+        _ => {}
+    }
     match fs::rename(path, &taken) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(ReplayReport::default()),
@@ -393,6 +402,13 @@ mod tests {
             replay(&path, |_| unreachable!()).unwrap(),
             ReplayReport::default()
         );
+        // A directory is never taken.
+        let err = replay(dir.path(), |_| unreachable!()).unwrap_err();
+        assert!(
+            matches!(&err, Error::Io(m) if m.contains("not a regular file")),
+            "{err}"
+        );
+        assert!(dir.path().is_dir());
     }
 
     #[test]

@@ -336,25 +336,22 @@ impl LokiEncoder {
     }
 
     fn metadata(&mut self, e: &EntryData, out: &mut Vec<LabelPairAdapter>) {
+        out.reserve(3 + self.cache.overflow.len() + e.field_count());
         let mut names = Names::default();
-        let mut push = |names: &mut Names, name: &str, value: String| {
-            let name = names.unique(name);
-            out.push(LabelPairAdapter { name, value });
-        };
-        push(&mut names, "level", e.level().as_str().to_owned());
+        names.push(out, "level", e.level().as_str().to_owned());
         if let Some(t) = e.trace_id() {
-            push(&mut names, "trace_id", t.to_owned());
+            names.push(out, "trace_id", t.to_owned());
         }
         if let Some(s) = e.span_id() {
-            push(&mut names, "span_id", s.to_owned());
+            names.push(out, "span_id", s.to_owned());
         }
         for (k, v) in &self.cache.overflow {
-            push(&mut names, k, v.clone());
+            names.push(out, k, v.clone());
         }
         for (k, v) in e.fields() {
             sanitize_label_name(k, &mut self.name);
             super::value_text(v, &mut self.value);
-            push(&mut names, &self.name, self.value.clone());
+            names.push(out, &self.name, self.value.clone());
         }
     }
 
@@ -486,44 +483,40 @@ impl LokiEncoder {
     }
 }
 
-/// Names already used in one entry's structured metadata; a repeated name gets `_2`, `_3`…
+/// Keeps the names of one entry's structured metadata unique: a repeated name gets `_2`,
+/// `_3`… A few names are compared in place; past [`Names::SMALL`] they are indexed.
 #[derive(Default)]
 struct Names {
-    small: Vec<String>,
-    large: Option<HashSet<String>>,
+    index: Option<HashSet<String>>,
 }
 
 impl Names {
-    fn contains(&self, n: &str) -> bool {
-        match &self.large {
+    const SMALL: usize = 16;
+
+    fn taken(&self, out: &[LabelPairAdapter], n: &str) -> bool {
+        match &self.index {
             Some(set) => set.contains(n),
-            None => self.small.iter().any(|s| s == n),
+            None => out.iter().any(|p| p.name == n),
         }
     }
 
-    fn insert(&mut self, n: String) {
-        match &mut self.large {
-            Some(set) => {
-                set.insert(n);
-            }
-            None if self.small.len() < 16 => self.small.push(n),
-            None => {
-                let mut set: HashSet<String> = self.small.drain(..).collect();
-                set.insert(n);
-                self.large = Some(set);
-            }
+    fn push(&mut self, out: &mut Vec<LabelPairAdapter>, name: &str, value: String) {
+        let name = if self.taken(out, name) {
+            (2..)
+                .map(|k| format!("{name}_{k}"))
+                .find(|n| !self.taken(out, n))
+                .expect("some suffix is free")
+        } else {
+            name.to_owned()
+        };
+        if let Some(set) = &mut self.index {
+            set.insert(name.clone());
+        } else if out.len() >= Self::SMALL {
+            let mut set: HashSet<String> = out.iter().map(|p| p.name.clone()).collect();
+            set.insert(name.clone());
+            self.index = Some(set);
         }
-    }
-
-    fn unique(&mut self, name: &str) -> String {
-        let mut n = name.to_owned();
-        let mut k = 2;
-        while self.contains(&n) {
-            n = format!("{name}_{k}");
-            k += 1;
-        }
-        self.insert(n.clone());
-        n
+        out.push(LabelPairAdapter { name, value });
     }
 }
 

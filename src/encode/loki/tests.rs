@@ -286,3 +286,28 @@ fn json_body_is_gzip_of_the_push_format() {
     assert_eq!(value[2]["tab"], "a\tb");
     assert_eq!(value[2]["level"], "info");
 }
+
+#[test]
+fn many_repeated_metadata_names_stay_unique() {
+    let mut e = EntryData::new();
+    for i in 0..40 {
+        // "a.b" and "a-b" both become "a_b".
+        e.set_field(
+            &format!("f{}{}", i % 20, if i < 20 { "." } else { "-" }),
+            i as i64,
+        )
+        .unwrap();
+    }
+    e.set_field("level", "x").unwrap();
+    let reqs = proto(&[&e], LokiFieldsAs::StructuredMetadata);
+    let names: Vec<String> = reqs[0].streams[0].entries[0]
+        .structured_metadata
+        .iter()
+        .map(|p| p.name.clone())
+        .collect();
+    let unique: HashSet<&String> = names.iter().collect();
+    assert_eq!(unique.len(), names.len(), "{names:?}");
+    assert_eq!(names.len(), 42);
+    assert!(names.contains(&"f3_".to_string()) && names.contains(&"f3__2".to_string()));
+    assert_eq!(names.last().unwrap(), "level_2");
+}
