@@ -650,10 +650,16 @@ fn syslog_udp_and_tcp_deliver_every_entry_to_rsyslog() {
         syslog_sink("udp", "udp", &format!("127.0.0.1:{}", rs.udp_port), ""),
         syslog_sink("tcp", "tcp", &format!("127.0.0.1:{}", rs.tcp_port), "")
     ));
-    // UDP has no flow control: submit in steps so that the receiver's socket buffer keeps up.
+    // UDP has no flow control: submit in steps, each once rsyslog has read the one before,
+    // so that its socket buffer cannot overflow however busy the machine is.
+    let base = base_ns();
     for step in 0..10 {
-        submit(&p, step * 100..step * 100 + 100, base_ns());
+        submit(&p, step * 100..step * 100 + 100, base);
         p.flush(WAIT).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while rs.count("imudp") < (step as usize + 1) * 100 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
     p.close(WAIT).unwrap();
     let s = p.stats();

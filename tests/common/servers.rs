@@ -497,6 +497,15 @@ action(type="omfile" file="{d}/out.log" template="line")
             .collect()
     }
 
+    /// How many lines from `input` were written so far.
+    pub fn count(&self, input: &str) -> usize {
+        let prefix = format!("{input} ");
+        self.lines()
+            .iter()
+            .filter(|l| l.starts_with(&prefix))
+            .count()
+    }
+
     /// Waits until at least `n` lines from `input` (`imudp`, `imtcp`, `imuxsock`, `imptcp`)
     /// were written, or 30 s; returns those lines.
     pub fn wait_for(&self, input: &str, n: usize) -> Vec<String> {
