@@ -126,10 +126,16 @@ fn post(
         .lossy_utf8(true)
         .read_to_string()
         .unwrap_or_default();
+    status_outcome(status, &text, retry_after)
+}
+
+/// 2xx is success; 429 and 5xx are transient (with the server's `Retry-After`); every other
+/// status (the 4xx, and 1xx or 3xx, which are not followed) is permanent.
+fn status_outcome(status: u16, body: &str, retry_after: Option<Duration>) -> Result<(), Failure> {
     if (200..300).contains(&status) {
         return Ok(());
     }
-    let message = format!("HTTP {status}: {}", text.trim());
+    let message = format!("HTTP {status}: {}", body.trim());
     if status == 429 || status >= 500 {
         Err(Failure::Transient {
             message,
@@ -239,7 +245,81 @@ fn base64(input: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::base64;
+    use super::*;
+    use crate::config::{Config, SinkKind};
+
+    #[test]
+    fn statuses_are_classified() {
+        for ok in [200, 204] {
+            assert_eq!(status_outcome(ok, "", None), Ok(()));
+        }
+        for transient in [429, 500, 502, 503, 504] {
+            let f = status_outcome(transient, " busy\n", Some(Duration::from_secs(2)));
+            assert_eq!(
+                f,
+                Err(Failure::Transient {
+                    message: format!("HTTP {transient}: busy"),
+                    retry_after: Some(Duration::from_secs(2))
+                })
+            );
+        }
+        for permanent in [301, 400, 401, 403, 404, 413, 422] {
+            let f = status_outcome(permanent, "no", None).unwrap_err();
+            assert!(f.is_permanent(), "{permanent}");
+        }
+    }
+
+    fn sink(extra: &str) -> LokiSink {
+        let c = Config::from_json(&format!(
+            r#"{{"sinks":[{{"type":"loki","url":"http://127.0.0.1:1"{extra}}}]}}"#
+        ))
+        .unwrap();
+        let SinkKind::Loki(l) = &c.sinks[0].kind else {
+            unreachable!()
+        };
+        LokiSink::new("loki-0", (**l).clone()).unwrap()
+    }
+
+    #[test]
+    fn auth_tenant_and_extra_headers_are_sent() {
+        let s = sink(r#","tenant_id":"team-a","bearer_token":"t0k","headers":{"X-A":"1"}"#);
+        assert_eq!(
+            s.headers,
+            [
+                ("X-A".to_owned(), "1".to_owned()),
+                ("X-Scope-OrgID".to_owned(), "team-a".to_owned()),
+                ("Authorization".to_owned(), "Bearer t0k".to_owned()),
+            ]
+        );
+        let s = sink(r#","basic_auth":{"username":"u","password":"p:w"}"#);
+        assert_eq!(
+            s.headers,
+            [("Authorization".to_owned(), "Basic dTpwOnc=".to_owned())]
+        );
+        assert_eq!(s.name(), "loki-0");
+    }
+
+    #[test]
+    fn a_bad_ca_file_fails_at_setup() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        for (path, msg) in [
+            (dir.path().join("missing.pem"), "No such file"),
+            (empty, "no PEM certificate"),
+        ] {
+            let c = Config::from_json(&format!(
+                r#"{{"sinks":[{{"type":"loki","url":"https://127.0.0.1:1","ca_file":"{}"}}]}}"#,
+                path.display()
+            ))
+            .unwrap();
+            let SinkKind::Loki(l) = &c.sinks[0].kind else {
+                unreachable!()
+            };
+            let err = LokiSink::new("l", (**l).clone()).err().expect("fails");
+            assert!(err.to_string().contains(msg), "{err}");
+        }
+    }
 
     #[test]
     fn base64_matches_rfc_4648_vectors() {
