@@ -570,7 +570,7 @@ fn loki_outage_leaves_other_sinks_untouched() {
     let p = pipeline(&format!(
         r#"{{"type":"file","name":"file","path":"{}"}},
            {{"type":"loki","name":"loki","url":"http://127.0.0.1:{}","queue_capacity":2,
-             "retry":{{"initial_ms":500,"max_ms":500,"attempts":4}}}}"#,
+             "retry":{{"initial_ms":500,"max_ms":500,"attempts":6}}}}"#,
         file.display(),
         free_port()
     ));
