@@ -11,12 +11,14 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 BUILD := build
 VECTORS := tests/vectors/records.json
 
-.PHONY: help lib header demo test test-rust lint test-header test-c test-go test-node node-deps bench bench-go bench-node clean
+.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-go test-node node-deps bench bench-go bench-node bench-net clean
 
 help:
 	@echo "make demo    the standard event from C, Go and Node.js; outputs compared"
-	@echo "make test    every test: Rust, header, C under sanitizers, Go, Node.js"
-	@echo "make bench   criterion benchmarks (docs/benchmarks.md); bench-go for the Go binding"
+	@echo "make test    every test: Rust, network sinks against real servers, header, C under sanitizers, Go, Node.js"
+	@echo "make test-network  the network sinks against VictoriaLogs and rsyslog (.ci/servers.sh)"
+	@echo "make bench   criterion benchmarks (docs/benchmarks.md); bench-go, bench-node for the bindings"
+	@echo "make bench-net  the network sink benchmarks (docs/network-sinks.md)"
 	@echo "make header  regenerate include/logcap.h with cbindgen"
 
 lib:
@@ -34,14 +36,26 @@ demo: lib node-deps | $(BUILD)
 	$(CC) $(CWARN) -O2 bindings/c/examples/quickstart.c $(LINK) -o $(BUILD)/quickstart
 	scripts/demo.sh
 
-test: lint test-rust test-header test-c test-go test-node
+test: lint test-rust test-network test-header test-c test-go test-node
 
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	# --all-targets leaves out tests with `test = false`: the network sink tests.
+	$(CARGO) clippy --test network_sinks -- -D warnings
 
 test-rust:
 	$(CARGO) test
+
+# Builds or installs the real servers (VictoriaLogs, rsyslog) and writes build/servers.env.
+servers:
+	bash .ci/servers.sh
+
+# The network sinks against those servers, which the tests start on 127.0.0.1; one test at a
+# time, since each starts, kills and restarts its own servers.
+test-network: servers
+	set -a && . build/servers.env && set +a && \
+		$(CARGO) test --test network_sinks -- --test-threads=1
 
 # The header compiles on its own as C11 and as C++17.
 test-header: | $(BUILD)
@@ -87,6 +101,9 @@ bench-go: lib
 
 bench-node: lib node-deps
 	cd bindings/node && npm run bench
+
+bench-net: servers
+	set -a && . build/servers.env && set +a && $(CARGO) bench --bench net
 
 clean:
 	$(CARGO) clean

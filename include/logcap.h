@@ -39,6 +39,9 @@
 #define LOGCAP_VERSION_STRING "0.1.0"
 
 
+// At most this many labels in a stream: Loki's default `max_label_names_per_series`.
+#define MAX_STREAM_LABELS 15
+
 // A processor hook's return value: keep the entry.
 #define LOGCAP_PROCESSOR_KEEP 0
 
@@ -103,6 +106,9 @@ enum logcap_result
   LOGCAP_RESULT_SINK_FLUSH = 15,
   // logcap panicked inside the call (a bug); the call had no effect that can be relied on.
   LOGCAP_RESULT_PANIC = 16,
+  // A file could not be read or written (a dead-letter replay); logcap_last_error() says
+  // which and why.
+  LOGCAP_RESULT_IO = 17,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -285,7 +291,8 @@ typedef struct {
   uint64_t held;
 } logcap_stats;
 
-// One sink's counters (entries, except `batches` and `bytes`).
+// One sink's counters (entries, except `batches`, `bytes`, `requests`, `retries` and
+// `bytes_sent`). Fields are only ever appended, at the end.
 typedef struct {
   // Entries in batches offered to the sink.
   uint64_t received;
@@ -303,6 +310,16 @@ typedef struct {
   uint64_t panics;
   // Batches in the sink's queue now.
   uint64_t queued_batches;
+  // Network sinks: requests attempted, retries included (0 for other sinks).
+  uint64_t requests;
+  // Network sinks: attempts that repeated a request after a transient failure.
+  uint64_t retries;
+  // Network sinks: requests refused permanently (such as HTTP 400), never retried.
+  uint64_t permanent_failures;
+  // Network sinks: entries written to the dead-letter file (also counted in `failed`).
+  uint64_t dead_lettered;
+  // Network sinks: bytes sent in successful requests, after compression.
+  uint64_t bytes_sent;
 } logcap_sink_stats;
 
 
@@ -592,6 +609,20 @@ logcap_result logcap_pipeline_stats(const logcap_pipeline *pipeline, logcap_stat
 logcap_result logcap_pipeline_sink_stats(const logcap_pipeline *pipeline,
                                          size_t index,
                                          logcap_sink_stats *out_stats);
+
+// Re-submits the entries of a dead-letter file through the pipeline (see
+// docs/network-sinks.md) and writes how many were submitted to `*out_count`.
+//
+// `path` is `len` bytes (a file name, not NUL-terminated). Does not take ownership of
+// `pipeline` or `path`. The file is renamed aside first and deleted once every entry is
+// submitted; entries that fail again are dead-lettered into a new file at `path`. A missing
+// file submits nothing (`*out_count` is 0). LOGCAP_RESULT_IO when the file cannot be read;
+// LOGCAP_RESULT_CLOSED, LOGCAP_RESULT_QUEUE_FULL or LOGCAP_RESULT_TIMEOUT when the pipeline
+// refused an entry: it and the entries after it are put back into the file.
+logcap_result logcap_pipeline_replay(const logcap_pipeline *pipeline,
+                                     const uint8_t *path,
+                                     size_t len,
+                                     uint64_t *out_count);
 
 // Copies the name of the sink at `index` into `buf` and writes its length to `*out_len`.
 // LOGCAP_RESULT_BUFFER_TOO_SMALL writes only the needed length to `*out_len`.

@@ -7,6 +7,7 @@
 use crate::encode::Format;
 use crate::entry::Level;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -199,6 +200,213 @@ pub enum SinkKind {
     File(FileSinkConfig),
     /// Hands each batch to a function registered with the pipeline builder under the sink's name.
     Callback,
+    /// Pushes to a Loki push API endpoint (docs/network-sinks.md).
+    Loki(Box<LokiSinkConfig>),
+    /// Sends RFC 5424 syslog messages (docs/network-sinks.md).
+    Syslog(Box<SyslogSinkConfig>),
+}
+
+impl SinkKind {
+    /// Whether the sink sends over a network or a socket (Loki, syslog).
+    pub fn is_network(&self) -> bool {
+        matches!(self, SinkKind::Loki(_) | SinkKind::Syslog(_))
+    }
+}
+
+/// How a network sink retries a failed request.
+///
+/// A transient failure (connection refused or reset, a timeout, HTTP 429 or 5xx) is retried
+/// after `initial_ms`, then after twice as long each time, at most `max_ms`, each delay with
+/// random jitter (between half and all of it); a permanent failure is never retried.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetryConfig {
+    /// The delay before the first retry, in milliseconds.
+    pub initial_ms: u64,
+    /// The longest delay between two attempts, in milliseconds.
+    pub max_ms: u64,
+    /// How many times a request is tried in all, the first attempt included (at least 1).
+    pub attempts: u32,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            initial_ms: 100,
+            max_ms: 5_000,
+            attempts: 5,
+        }
+    }
+}
+
+/// HTTP basic authentication.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuth {
+    /// The user name.
+    pub username: String,
+    /// The password.
+    pub password: String,
+}
+
+impl fmt::Debug for BasicAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BasicAuth")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// The body encoding of a Loki push request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LokiEncoding {
+    /// `logproto.PushRequest` in protobuf, snappy-compressed (Loki's default).
+    #[default]
+    Protobuf,
+    /// The JSON push body, gzip-compressed.
+    Json,
+}
+
+/// Where a Loki sink puts an entry's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LokiFieldsAs {
+    /// The line is the message; fields, level and trace context are structured metadata.
+    #[default]
+    StructuredMetadata,
+    /// The line is the whole entry in `line_format`; no structured metadata.
+    Line,
+}
+
+/// A Loki sink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LokiSinkConfig {
+    /// The push endpoint. A URL without a path gets `/loki/api/v1/push`.
+    pub url: String,
+    /// Sent as `X-Scope-OrgID` when set.
+    pub tenant_id: Option<String>,
+    /// HTTP basic authentication.
+    pub basic_auth: Option<BasicAuth>,
+    /// Sent as `Authorization: Bearer …` when set.
+    pub bearer_token: Option<String>,
+    /// Extra request headers.
+    pub headers: BTreeMap<String, String>,
+    /// PEM file of the certificate authorities trusted for https (instead of the bundled
+    /// web roots).
+    pub ca_file: Option<PathBuf>,
+    /// The body encoding.
+    pub encoding: LokiEncoding,
+    /// Where fields go.
+    pub fields_as: LokiFieldsAs,
+    /// The line's encoding with `fields_as: line`.
+    pub line_format: Format,
+    /// At most this many entries in one request.
+    pub max_request_entries: usize,
+    /// At most about this many uncompressed bytes in one request.
+    pub max_request_bytes: usize,
+    /// The whole request's timeout, in milliseconds.
+    pub timeout_ms: u64,
+    /// Retries.
+    pub retry: RetryConfig,
+    /// JSON-lines file for what cannot be delivered; none: such entries are only counted.
+    pub dead_letter_path: Option<PathBuf>,
+}
+
+/// How a syslog sink reaches its receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SyslogTransport {
+    /// UDP datagrams, one message each (RFC 5426).
+    Udp,
+    /// TCP with octet-counting framing (RFC 6587).
+    Tcp,
+    /// A unix datagram socket such as `/dev/log`, one message per datagram.
+    #[default]
+    Unix,
+    /// A unix stream socket, octet-counting framing.
+    UnixStream,
+}
+
+/// Where a syslog sink puts labels and fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SyslogFieldsAs {
+    /// STRUCTURED-DATA elements; MSG is the message.
+    #[default]
+    StructuredData,
+    /// MSG is the whole entry in `msg_format`; no STRUCTURED-DATA.
+    Msg,
+}
+
+/// A syslog facility code, 0 (kern) to 23 (local7). In configuration a name (`"local0"`) or
+/// the number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facility(pub u8);
+
+impl Facility {
+    const NAMES: [&'static str; 24] = [
+        "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+        "authpriv", "ftp", "ntp", "audit", "alert", "clock", "local0", "local1", "local2",
+        "local3", "local4", "local5", "local6", "local7",
+    ];
+}
+
+impl<'de> Deserialize<'de> for Facility {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Code(u64),
+            Name(String),
+        }
+        let err = || {
+            serde::de::Error::custom(
+                "unknown facility: expected 0 to 23 or a name such as \"user\" or \"local0\"",
+            )
+        };
+        match Raw::deserialize(d)? {
+            Raw::Code(n) if n < 24 => Ok(Facility(n as u8)),
+            Raw::Code(_) => Err(err()),
+            Raw::Name(n) => Facility::NAMES
+                .iter()
+                .position(|&k| k == n)
+                .map(|i| Facility(i as u8))
+                .ok_or_else(err),
+        }
+    }
+}
+
+/// A syslog sink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyslogSinkConfig {
+    /// How the receiver is reached.
+    pub transport: SyslogTransport,
+    /// `host:port` for `udp` and `tcp`.
+    pub address: Option<String>,
+    /// The socket for `unix` and `unix_stream`.
+    pub path: Option<PathBuf>,
+    /// The facility of every message.
+    pub facility: Facility,
+    /// APP-NAME; `None`: the executable's name.
+    pub app_name: Option<String>,
+    /// HOSTNAME; `None`: the machine's host name.
+    pub hostname: Option<String>,
+    /// Longer messages are truncated to this many bytes.
+    pub max_message_bytes: usize,
+    /// Where labels and fields go.
+    pub fields_as: SyslogFieldsAs,
+    /// MSG's encoding with `fields_as: msg`.
+    pub msg_format: Format,
+    /// The private enterprise number in the SD-IDs (`labels@32473`).
+    pub enterprise_id: u32,
+    /// Connect and write timeout, in milliseconds.
+    pub timeout_ms: u64,
+    /// Retries.
+    pub retry: RetryConfig,
+    /// JSON-lines file for what cannot be delivered; none: such entries are only counted.
+    pub dead_letter_path: Option<PathBuf>,
 }
 
 /// A file sink.
@@ -353,6 +561,28 @@ struct RawSink {
     max_bytes: Option<u64>,
     keep: Option<u32>,
     fsync_on_flush: Option<bool>,
+    url: Option<String>,
+    tenant_id: Option<String>,
+    basic_auth: Option<BasicAuth>,
+    bearer_token: Option<String>,
+    headers: Option<BTreeMap<String, String>>,
+    ca_file: Option<PathBuf>,
+    encoding: Option<LokiEncoding>,
+    fields_as: Option<String>,
+    line_format: Option<Format>,
+    max_request_entries: Option<usize>,
+    max_request_bytes: Option<usize>,
+    timeout_ms: Option<u64>,
+    retry: Option<RetryConfig>,
+    dead_letter_path: Option<PathBuf>,
+    transport: Option<SyslogTransport>,
+    address: Option<String>,
+    facility: Option<Facility>,
+    app_name: Option<String>,
+    hostname: Option<String>,
+    max_message_bytes: Option<usize>,
+    msg_format: Option<Format>,
+    enterprise_id: Option<u32>,
 }
 
 impl Config {
@@ -496,41 +726,113 @@ fn positive(key: &str, v: usize) -> Result<(), ConfigError> {
     }
 }
 
+const LOKI_KEYS: &[&str] = &[
+    "url",
+    "tenant_id",
+    "basic_auth",
+    "bearer_token",
+    "headers",
+    "ca_file",
+    "encoding",
+    "fields_as",
+    "line_format",
+    "max_request_entries",
+    "max_request_bytes",
+    "timeout_ms",
+    "retry",
+    "dead_letter_path",
+];
+
+const SYSLOG_KEYS: &[&str] = &[
+    "transport",
+    "address",
+    "path",
+    "facility",
+    "app_name",
+    "hostname",
+    "max_message_bytes",
+    "fields_as",
+    "msg_format",
+    "enterprise_id",
+    "timeout_ms",
+    "retry",
+    "dead_letter_path",
+];
+
 impl RawSink {
-    fn validate(self, i: usize) -> Result<SinkConfig, ConfigError> {
-        let key = |k: &str| format!("sinks[{i}].{k}");
-        let given: [(&str, bool); 5] = [
+    /// The type-specific keys that are set.
+    fn given(&self) -> [(&'static str, bool); 27] {
+        [
             ("format", self.format.is_some()),
             ("path", self.path.is_some()),
             ("max_bytes", self.max_bytes.is_some()),
             ("keep", self.keep.is_some()),
             ("fsync_on_flush", self.fsync_on_flush.is_some()),
-        ];
+            ("url", self.url.is_some()),
+            ("tenant_id", self.tenant_id.is_some()),
+            ("basic_auth", self.basic_auth.is_some()),
+            ("bearer_token", self.bearer_token.is_some()),
+            ("headers", self.headers.is_some()),
+            ("ca_file", self.ca_file.is_some()),
+            ("encoding", self.encoding.is_some()),
+            ("fields_as", self.fields_as.is_some()),
+            ("line_format", self.line_format.is_some()),
+            ("max_request_entries", self.max_request_entries.is_some()),
+            ("max_request_bytes", self.max_request_bytes.is_some()),
+            ("timeout_ms", self.timeout_ms.is_some()),
+            ("retry", self.retry.is_some()),
+            ("dead_letter_path", self.dead_letter_path.is_some()),
+            ("transport", self.transport.is_some()),
+            ("address", self.address.is_some()),
+            ("facility", self.facility.is_some()),
+            ("app_name", self.app_name.is_some()),
+            ("hostname", self.hostname.is_some()),
+            ("max_message_bytes", self.max_message_bytes.is_some()),
+            ("msg_format", self.msg_format.is_some()),
+            ("enterprise_id", self.enterprise_id.is_some()),
+        ]
+    }
+
+    fn validate(self, i: usize) -> Result<SinkConfig, ConfigError> {
+        let key = |k: &str| format!("sinks[{i}].{k}");
         let allowed: &[&str] = match self.kind.as_str() {
             "null" | "callback" => &[],
             "stdout" | "stderr" => &["format"],
             "file" => &["format", "path", "max_bytes", "keep", "fsync_on_flush"],
+            "loki" => LOKI_KEYS,
+            "syslog" => SYSLOG_KEYS,
             other => {
                 return Err(ConfigError::new(
                     key("type"),
                     format!(
-                        "unknown sink type {other:?}: expected one of null, stdout, stderr, file, callback"
+                        "unknown sink type {other:?}: expected one of null, stdout, stderr, file, callback, loki, syslog"
                     ),
                 ))
             }
         };
-        if let Some((k, _)) = given.iter().find(|(k, set)| *set && !allowed.contains(k)) {
+        if let Some((k, _)) = self
+            .given()
+            .iter()
+            .find(|(k, set)| *set && !allowed.contains(k))
+        {
             return Err(ConfigError::new(
                 key(k),
                 format!("not a key of a {} sink", self.kind),
             ));
         }
         let format = self.format.unwrap_or(Format::Json);
+        let queue_capacity = self.queue_capacity.unwrap_or(DEFAULT_SINK_QUEUE);
+        positive(&key("queue_capacity"), queue_capacity)?;
+        let (name, when_full, block_timeout_ms) =
+            (self.name.clone(), self.when_full, self.block_timeout_ms);
+        let type_name = self.kind.clone();
         let kind = match self.kind.as_str() {
             "null" => SinkKind::Null,
             "callback" => SinkKind::Callback,
             "stdout" => SinkKind::Stdout { format },
             "stderr" => SinkKind::Stderr { format },
+            "loki" => SinkKind::Loki(Box::new(self.loki(&key)?)),
+            "syslog" => SinkKind::Syslog(Box::new(self.syslog(&key)?)),
             _ => {
                 let path = self
                     .path
@@ -545,9 +847,7 @@ impl RawSink {
                 })
             }
         };
-        let queue_capacity = self.queue_capacity.unwrap_or(DEFAULT_SINK_QUEUE);
-        positive(&key("queue_capacity"), queue_capacity)?;
-        let name = match self.name {
+        let name = match name {
             Some(n) if n.is_empty() => {
                 return Err(ConfigError::new(key("name"), "must not be empty"))
             }
@@ -558,15 +858,249 @@ impl RawSink {
                     "a callback sink needs a name, to bind its function to",
                 ))
             }
-            None => format!("{}-{i}", self.kind),
+            None => format!("{type_name}-{i}"),
+        };
+        // A network sink blocks while its backend is down; with `block`, that would hold up
+        // the dispatcher and so every other sink. Its own queue absorbs outages instead.
+        let default_when_full = if kind.is_network() {
+            WhenFull::DropNewest
+        } else {
+            WhenFull::Block
         };
         Ok(SinkConfig {
             name,
             kind,
             queue_capacity,
-            when_full: self.when_full.unwrap_or_default(),
-            block_timeout_ms: self.block_timeout_ms.unwrap_or(DEFAULT_SINK_BLOCK_MS),
+            when_full: when_full.unwrap_or(default_when_full),
+            block_timeout_ms: block_timeout_ms.unwrap_or(DEFAULT_SINK_BLOCK_MS),
         })
+    }
+
+    fn retry(&mut self, key: &dyn Fn(&str) -> String) -> Result<RetryConfig, ConfigError> {
+        let retry = self.retry.take().unwrap_or_default();
+        if retry.attempts == 0 {
+            return Err(ConfigError::new(
+                key("retry.attempts"),
+                "must be at least 1 (the first attempt)",
+            ));
+        }
+        if retry.initial_ms > retry.max_ms {
+            return Err(ConfigError::new(
+                key("retry.initial_ms"),
+                "must not be greater than retry.max_ms",
+            ));
+        }
+        Ok(retry)
+    }
+
+    fn loki(mut self, key: &dyn Fn(&str) -> String) -> Result<LokiSinkConfig, ConfigError> {
+        let retry = self.retry(key)?;
+        let url = self
+            .url
+            .take()
+            .ok_or_else(|| ConfigError::new(key("url"), "a loki sink needs a url"))?;
+        let url = loki_push_url(&url).map_err(|m| ConfigError::new(key("url"), m))?;
+        if self.basic_auth.is_some() && self.bearer_token.is_some() {
+            return Err(ConfigError::new(
+                key("bearer_token"),
+                "basic_auth and bearer_token exclude each other",
+            ));
+        }
+        if let Some(t) = &self.tenant_id {
+            header_value(t).map_err(|m| ConfigError::new(key("tenant_id"), m))?;
+            if t.is_empty() {
+                return Err(ConfigError::new(key("tenant_id"), "must not be empty"));
+            }
+        }
+        if let Some(t) = &self.bearer_token {
+            header_value(t).map_err(|m| ConfigError::new(key("bearer_token"), m))?;
+        }
+        let headers = self.headers.take().unwrap_or_default();
+        for (name, value) in &headers {
+            let k = key(&format!("headers.{name}"));
+            if name.is_empty() || !name.bytes().all(is_token_byte) {
+                return Err(ConfigError::new(k, "not a valid HTTP header name"));
+            }
+            if ["content-type", "content-encoding", "content-length", "host"]
+                .contains(&name.to_ascii_lowercase().as_str())
+            {
+                return Err(ConfigError::new(k, "this header is set by the sink itself"));
+            }
+            header_value(value).map_err(|m| ConfigError::new(k, m))?;
+        }
+        let fields_as = match self.fields_as.as_deref() {
+            None | Some("structured_metadata") => LokiFieldsAs::StructuredMetadata,
+            Some("line") => LokiFieldsAs::Line,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    key("fields_as"),
+                    format!(
+                        "unknown value {other:?}: expected \"structured_metadata\" or \"line\""
+                    ),
+                ))
+            }
+        };
+        let max_request_entries = self.max_request_entries.unwrap_or(10_000);
+        positive(&key("max_request_entries"), max_request_entries)?;
+        let max_request_bytes = self.max_request_bytes.unwrap_or(4 << 20);
+        positive(&key("max_request_bytes"), max_request_bytes)?;
+        let timeout_ms = self.timeout_ms.unwrap_or(10_000);
+        positive(&key("timeout_ms"), timeout_ms as usize)?;
+        Ok(LokiSinkConfig {
+            url,
+            tenant_id: self.tenant_id,
+            basic_auth: self.basic_auth,
+            bearer_token: self.bearer_token,
+            headers,
+            ca_file: non_empty_path(self.ca_file, &key("ca_file"))?,
+            encoding: self.encoding.unwrap_or_default(),
+            fields_as,
+            line_format: self.line_format.unwrap_or(Format::Json),
+            max_request_entries,
+            max_request_bytes,
+            timeout_ms,
+            retry,
+            dead_letter_path: non_empty_path(self.dead_letter_path, &key("dead_letter_path"))?,
+        })
+    }
+
+    fn syslog(mut self, key: &dyn Fn(&str) -> String) -> Result<SyslogSinkConfig, ConfigError> {
+        let retry = self.retry(key)?;
+        let transport = self.transport.unwrap_or_default();
+        let (address, path) = match transport {
+            SyslogTransport::Udp | SyslogTransport::Tcp => {
+                if self.path.is_some() {
+                    return Err(ConfigError::new(
+                        key("path"),
+                        "udp and tcp transports take an address, not a path",
+                    ));
+                }
+                let a = self
+                    .address
+                    .take()
+                    .filter(|a| !a.is_empty())
+                    .ok_or_else(|| {
+                        ConfigError::new(
+                            key("address"),
+                            "udp and tcp transports need an address (host:port)",
+                        )
+                    })?;
+                match a.rsplit_once(':') {
+                    Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {}
+                    _ => {
+                        return Err(ConfigError::new(
+                            key("address"),
+                            format!("{a:?} is not host:port"),
+                        ))
+                    }
+                }
+                (Some(a), None)
+            }
+            SyslogTransport::Unix | SyslogTransport::UnixStream => {
+                if self.address.is_some() {
+                    return Err(ConfigError::new(
+                        key("address"),
+                        "unix transports take a path, not an address",
+                    ));
+                }
+                let p = non_empty_path(self.path.take(), &key("path"))?
+                    .unwrap_or_else(|| PathBuf::from("/dev/log"));
+                (None, Some(p))
+            }
+        };
+        let fields_as = match self.fields_as.as_deref() {
+            None | Some("structured_data") => SyslogFieldsAs::StructuredData,
+            Some("msg") => SyslogFieldsAs::Msg,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    key("fields_as"),
+                    format!("unknown value {other:?}: expected \"structured_data\" or \"msg\""),
+                ))
+            }
+        };
+        let max_message_bytes = self.max_message_bytes.unwrap_or(match transport {
+            SyslogTransport::Udp | SyslogTransport::Unix => 2048,
+            SyslogTransport::Tcp | SyslogTransport::UnixStream => 65_536,
+        });
+        if max_message_bytes < 480 {
+            return Err(ConfigError::new(
+                key("max_message_bytes"),
+                "must be at least 480 (RFC 5424's smallest message size)",
+            ));
+        }
+        let timeout_ms = self.timeout_ms.unwrap_or(10_000);
+        positive(&key("timeout_ms"), timeout_ms as usize)?;
+        for (k, v) in [("app_name", &self.app_name), ("hostname", &self.hostname)] {
+            if let Some(v) = v {
+                if v.is_empty() || !v.bytes().all(|b| (33..=126).contains(&b)) {
+                    return Err(ConfigError::new(
+                        key(k),
+                        "must be printable ASCII without spaces",
+                    ));
+                }
+            }
+        }
+        if self.app_name.as_ref().is_some_and(|a| a.len() > 48) {
+            return Err(ConfigError::new(key("app_name"), "at most 48 characters"));
+        }
+        if self.hostname.as_ref().is_some_and(|a| a.len() > 255) {
+            return Err(ConfigError::new(key("hostname"), "at most 255 characters"));
+        }
+        Ok(SyslogSinkConfig {
+            transport,
+            address,
+            path,
+            facility: self.facility.unwrap_or(Facility(1)),
+            app_name: self.app_name,
+            hostname: self.hostname,
+            max_message_bytes,
+            fields_as,
+            msg_format: self.msg_format.unwrap_or(Format::Json),
+            enterprise_id: self.enterprise_id.unwrap_or(32_473),
+            timeout_ms,
+            retry,
+            dead_letter_path: non_empty_path(self.dead_letter_path, &key("dead_letter_path"))?,
+        })
+    }
+}
+
+fn non_empty_path(p: Option<PathBuf>, key: &str) -> Result<Option<PathBuf>, ConfigError> {
+    match p {
+        Some(p) if p.as_os_str().is_empty() => Err(ConfigError::new(key, "must not be empty")),
+        p => Ok(p),
+    }
+}
+
+/// RFC 9110 `tchar`.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn header_value(v: &str) -> Result<(), String> {
+    if v.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        Err("must not contain control characters".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// The push endpoint for a configured URL: `http(s)://host[:port]` gets Loki's push path.
+fn loki_push_url(url: &str) -> Result<String, String> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(|| format!("{url:?} is not an http:// or https:// URL"))?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    if authority.is_empty() || authority.contains(['?', '#', ' ']) {
+        return Err(format!("{url:?} has no host"));
+    }
+    if path.is_empty() || path == "/" {
+        Ok(format!("{}/loki/api/v1/push", url.trim_end_matches('/')))
+    } else {
+        Ok(url.to_owned())
     }
 }
 
@@ -685,6 +1219,227 @@ mod tests {
             assert!(e.message.contains(msg), "{doc}: {e}");
             assert!(e.to_string().contains(key));
         }
+    }
+
+    #[test]
+    fn loki_sink_parses_with_defaults() {
+        let c = Config::from_json(
+            r#"{"sinks":[{"type":"loki","url":"http://127.0.0.1:3100"},
+                         {"type":"loki","name":"vl","url":"https://logs.example:9428/insert/loki/api/v1/push",
+                          "tenant_id":"1:2","basic_auth":{"username":"u","password":"p"},
+                          "headers":{"X-Team":"core"},"ca_file":"/etc/ca.pem","encoding":"json",
+                          "fields_as":"line","line_format":"text","max_request_entries":10,
+                          "max_request_bytes":1000,"timeout_ms":500,
+                          "retry":{"initial_ms":10,"max_ms":20,"attempts":3},
+                          "dead_letter_path":"/tmp/dead.jsonl","when_full":"block"}]}"#,
+        )
+        .unwrap();
+        let SinkKind::Loki(l) = &c.sinks[0].kind else {
+            panic!("{:?}", c.sinks[0].kind)
+        };
+        assert_eq!(l.url, "http://127.0.0.1:3100/loki/api/v1/push");
+        assert_eq!(l.encoding, LokiEncoding::Protobuf);
+        assert_eq!(l.fields_as, LokiFieldsAs::StructuredMetadata);
+        assert_eq!(l.retry, RetryConfig::default());
+        assert_eq!(
+            (l.max_request_entries, l.max_request_bytes),
+            (10_000, 4 << 20)
+        );
+        assert_eq!(l.dead_letter_path, None);
+        // Network sinks drop rather than hold up the dispatcher, unless told otherwise.
+        assert_eq!(c.sinks[0].when_full, WhenFull::DropNewest);
+        assert_eq!(c.sinks[0].name, "loki-0");
+        let SinkKind::Loki(l) = &c.sinks[1].kind else {
+            panic!()
+        };
+        assert_eq!(l.url, "https://logs.example:9428/insert/loki/api/v1/push");
+        assert_eq!(l.encoding, LokiEncoding::Json);
+        assert_eq!(
+            (l.fields_as, l.line_format),
+            (LokiFieldsAs::Line, Format::Text)
+        );
+        assert_eq!(l.retry.attempts, 3);
+        assert_eq!(l.headers["X-Team"], "core");
+        assert!(!format!("{:?}", l.basic_auth).contains("\"p\""));
+        assert_eq!(c.sinks[1].when_full, WhenFull::Block);
+    }
+
+    #[test]
+    fn syslog_sink_parses_with_defaults() {
+        let c = Config::from_json(
+            r#"{"sinks":[{"type":"syslog"},
+                         {"type":"syslog","transport":"tcp","address":"127.0.0.1:6514","facility":"local3",
+                          "app_name":"api","hostname":"h1","max_message_bytes":8192,"fields_as":"msg",
+                          "msg_format":"text","enterprise_id":1,"timeout_ms":100,
+                          "retry":{"attempts":1},"dead_letter_path":"d.jsonl"},
+                         {"type":"syslog","transport":"udp","address":"[::1]:514","facility":23}]}"#,
+        )
+        .unwrap();
+        let SinkKind::Syslog(s) = &c.sinks[0].kind else {
+            panic!()
+        };
+        assert_eq!(s.transport, SyslogTransport::Unix);
+        assert_eq!(s.path.as_deref(), Some(std::path::Path::new("/dev/log")));
+        assert_eq!(s.facility, Facility(1));
+        assert_eq!(s.max_message_bytes, 2048);
+        assert_eq!(s.fields_as, SyslogFieldsAs::StructuredData);
+        assert_eq!(s.enterprise_id, 32473);
+        let SinkKind::Syslog(s) = &c.sinks[1].kind else {
+            panic!()
+        };
+        assert_eq!(s.transport, SyslogTransport::Tcp);
+        assert_eq!(s.facility, Facility(19));
+        assert_eq!(
+            (s.fields_as, s.msg_format),
+            (SyslogFieldsAs::Msg, Format::Text)
+        );
+        let SinkKind::Syslog(s) = &c.sinks[2].kind else {
+            panic!()
+        };
+        assert_eq!((s.facility, s.max_message_bytes), (Facility(23), 2048));
+    }
+
+    #[test]
+    fn network_sink_errors_name_the_key() {
+        let cases = [
+            (r#"{"type":"loki"}"#, "sinks[0].url", "needs a url"),
+            (
+                r#"{"type":"loki","url":"ftp://x"}"#,
+                "sinks[0].url",
+                "not an http",
+            ),
+            (
+                r#"{"type":"loki","url":"http:///p"}"#,
+                "sinks[0].url",
+                "no host",
+            ),
+            (
+                r#"{"type":"loki","url":"http://x","bearer_token":"t","basic_auth":{"username":"u","password":"p"}}"#,
+                "sinks[0].bearer_token",
+                "exclude each other",
+            ),
+            (
+                r#"{"type":"loki","url":"http://x","basic_auth":{"username":"u"}}"#,
+                "sinks[0].basic_auth",
+                "missing field `password`",
+            ),
+            (
+                r#"{"type":"loki","url":"http://x","headers":{"Content-Type":"x"}}"#,
+                "sinks[0].headers.Content-Type",
+                "set by the sink",
+            ),
+            (
+                r#"{"type":"loki","url":"http://x","headers":{"X-A":"a\nb"}}"#,
+                "sinks[0].headers.X-A",
+                "control characters",
+            ),
+            (
+                r#"{"type":"loki","url":"http://x","encoding":"avro"}"#,
+                "sinks[0].encoding",
+                "unknown variant",
+            ),
+            (
+                r#"{"type":"loki","url":"http://x","fields_as":"msg"}"#,
+                "sinks[0].fields_as",
+                "structured_metadata",
+            ),
+            (
+                r#"{"type":"loki","url":"http://x","retry":{"attempts":0}}"#,
+                "sinks[0].retry.attempts",
+                "at least 1",
+            ),
+            (
+                r#"{"type":"loki","url":"http://x","retry":{"initial_ms":10,"max_ms":5}}"#,
+                "sinks[0].retry.initial_ms",
+                "greater than retry.max_ms",
+            ),
+            (
+                r#"{"type":"loki","url":"http://x","retry":{"tries":3}}"#,
+                "sinks[0].retry.tries",
+                "unknown field",
+            ),
+            (
+                r#"{"type":"loki","url":"http://x","max_request_bytes":0}"#,
+                "sinks[0].max_request_bytes",
+                "greater than 0",
+            ),
+            (
+                r#"{"type":"loki","url":"http://x","transport":"udp"}"#,
+                "sinks[0].transport",
+                "not a key of a loki sink",
+            ),
+            (
+                r#"{"type":"syslog","url":"http://x"}"#,
+                "sinks[0].url",
+                "not a key of a syslog sink",
+            ),
+            (
+                r#"{"type":"syslog","transport":"tcp"}"#,
+                "sinks[0].address",
+                "need an address",
+            ),
+            (
+                r#"{"type":"syslog","transport":"udp","address":"localhost"}"#,
+                "sinks[0].address",
+                "not host:port",
+            ),
+            (
+                r#"{"type":"syslog","transport":"unix","address":"h:1"}"#,
+                "sinks[0].address",
+                "take a path",
+            ),
+            (
+                r#"{"type":"syslog","transport":"udp","address":"h:1","path":"/x"}"#,
+                "sinks[0].path",
+                "not a path",
+            ),
+            (
+                r#"{"type":"syslog","transport":"rfc3164"}"#,
+                "sinks[0].transport",
+                "unknown variant",
+            ),
+            (
+                r#"{"type":"syslog","facility":"local8"}"#,
+                "sinks[0].facility",
+                "unknown facility",
+            ),
+            (
+                r#"{"type":"syslog","facility":24}"#,
+                "sinks[0].facility",
+                "unknown facility",
+            ),
+            (
+                r#"{"type":"syslog","max_message_bytes":100}"#,
+                "sinks[0].max_message_bytes",
+                "at least 480",
+            ),
+            (
+                r#"{"type":"syslog","app_name":"my app"}"#,
+                "sinks[0].app_name",
+                "printable ASCII",
+            ),
+            (
+                r#"{"type":"syslog","fields_as":"line"}"#,
+                "sinks[0].fields_as",
+                "structured_data",
+            ),
+            (
+                r#"{"type":"file","path":"x","dead_letter_path":"y"}"#,
+                "sinks[0].dead_letter_path",
+                "not a key of a file sink",
+            ),
+        ];
+        for (sink, key, msg) in cases {
+            let doc = format!(r#"{{"sinks":[{sink}]}}"#);
+            let e = err(&doc);
+            assert_eq!(e.key, key, "{doc}: {e}");
+            assert!(e.message.contains(msg), "{doc}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_default_configuration_has_no_network_sink() {
+        assert!(Config::default().sinks.iter().all(|s| !s.kind.is_network()));
     }
 
     #[test]

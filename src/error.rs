@@ -27,6 +27,8 @@ pub enum Error {
     Entry(EntryError),
     /// A sink failed to flush; the text names the sink.
     SinkFlush(String),
+    /// A file could not be read or written (a dead-letter replay); the text says which.
+    Io(String),
 }
 
 impl fmt::Display for Error {
@@ -39,6 +41,7 @@ impl fmt::Display for Error {
             Error::Timeout => f.write_str("timed out"),
             Error::Entry(e) => e.fmt(f),
             Error::SinkFlush(m) => write!(f, "flush failed: {m}"),
+            Error::Io(m) => f.write_str(m),
         }
     }
 }

@@ -20,6 +20,7 @@
 //! ```
 
 pub mod config;
+pub mod delivery;
 pub mod dispatcher;
 pub mod encode;
 pub mod entry;
@@ -36,6 +37,7 @@ pub mod stats;
 pub use config::{
     Config, ConfigError, DedupConfig, RateLimitConfig, RedactConfig, SamplingConfig, WhenFull,
 };
+pub use delivery::ReplayReport;
 pub use dispatcher::Batch;
 pub use encode::Format;
 pub use entry::{Entry, EntryData, EntryError, Level, Value, ValueKind, ValueRef};
@@ -43,4 +45,4 @@ pub use error::Error;
 pub use pipeline::{Pipeline, PipelineBuilder};
 pub use pool::{Pool, PoolLimits, PoolStats};
 pub use process::{Clock, HookAction, ManualClock};
-pub use stats::{SinkStats, Stats};
+pub use stats::{DeliveryCounters, SinkStats, Stats};

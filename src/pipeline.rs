@@ -1,6 +1,8 @@
 //! The pipeline: a pool, a dispatcher and its sinks, built from one configuration.
 
 use crate::config::{Config, ConfigError, SinkKind};
+use crate::delivery::dead_letter::{self, Replayed};
+use crate::delivery::ReplayReport;
 use crate::dispatcher::{Batch, Dispatcher};
 use crate::entry::{Entry, EntryData, Level};
 use crate::error::Error;
@@ -239,6 +241,37 @@ impl Pipeline {
     /// Prometheus text exposition format (version 0.0.4), ready to serve on `/metrics`.
     pub fn metrics_text(&self) -> String {
         crate::metrics::prometheus_text(&self.stats())
+    }
+
+    /// Re-submits the entries of a dead-letter file (docs/network-sinks.md) through this
+    /// pipeline, as if they were submitted now: they keep their timestamps and go to every
+    /// sink, under the intake queue's policy.
+    ///
+    /// The file is taken first (renamed aside), so entries that fail again are dead-lettered
+    /// into a fresh file at the same path and a replay never reads its own failures. On
+    /// success the taken file is deleted and the report says how many entries were submitted;
+    /// lines that are not dead-letter records are moved to `<path>.malformed` and counted.
+    /// A missing file replays nothing. If the pipeline refuses an entry ([`Error::Closed`],
+    /// [`Error::QueueFull`], [`Error::Timeout`]), that entry and the ones after it are put back
+    /// into the file and the refusal is returned; [`Error::Io`] if the file cannot be read.
+    pub fn replay_dead_letters(
+        &self,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<ReplayReport, Error> {
+        if self.is_closed() {
+            return Err(Error::Closed);
+        }
+        dead_letter::replay(path.as_ref(), |line| {
+            let mut data = self.pool.take();
+            if dead_letter::decode_record(line, &mut data).is_err() {
+                self.pool.put(data);
+                return Replayed::Malformed;
+            }
+            match self.dispatcher.submit(data) {
+                Ok(()) => Replayed::Submitted,
+                Err(e) => Replayed::Refused(e),
+            }
+        })
     }
 
     /// The last error the named sink reported, if any.

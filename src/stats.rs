@@ -63,7 +63,11 @@ impl Stats {
     }
 }
 
-/// A snapshot of one sink's counters. Entry counts, except `batches` and `bytes`.
+/// A snapshot of one sink's counters. Entry counts, except `batches`, `bytes`, `requests`,
+/// `retries` and `bytes_sent`.
+///
+/// The delivery counters (`requests` to `bytes_sent`) are kept by network sinks; every other
+/// sink reports them as 0.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SinkStats {
     /// The sink's name.
@@ -84,6 +88,16 @@ pub struct SinkStats {
     pub panics: u64,
     /// Batches in the sink's queue now.
     pub queued_batches: u64,
+    /// Requests (HTTP requests, syslog sends) attempted, retries included.
+    pub requests: u64,
+    /// Of those, attempts that repeated a request after a transient failure.
+    pub retries: u64,
+    /// Requests refused permanently (such as HTTP 400), never retried.
+    pub permanent_failures: u64,
+    /// Entries written to the dead-letter file (they also count as `failed`).
+    pub dead_lettered: u64,
+    /// Bytes sent on the wire in successful requests (after compression).
+    pub bytes_sent: u64,
 }
 
 impl SinkStats {
@@ -133,6 +147,52 @@ pub(crate) struct IntakeCounters {
     pub(crate) held: Counter,
 }
 
+/// The delivery counters of a network sink, shared between the sink (which counts) and the
+/// pipeline (which reads them into [`SinkStats`]). A sink hands them over through
+/// [`Sink::delivery_counters`](crate::sink::Sink::delivery_counters).
+#[derive(Debug, Default)]
+pub struct DeliveryCounters {
+    requests: Counter,
+    retries: Counter,
+    permanent_failures: Counter,
+    dead_lettered: Counter,
+    bytes_sent: Counter,
+}
+
+impl DeliveryCounters {
+    /// Counts one request attempt; `retry` when it repeats a failed one.
+    pub fn request(&self, retry: bool) {
+        self.requests.add(1);
+        if retry {
+            self.retries.add(1);
+        }
+    }
+    /// Counts a request refused permanently.
+    pub fn permanent_failure(&self) {
+        self.permanent_failures.add(1);
+    }
+    /// Counts `n` entries written to the dead-letter file.
+    pub fn dead_lettered(&self, n: u64) {
+        self.dead_lettered.add(n);
+    }
+    /// Counts `n` bytes sent in a successful request.
+    pub fn sent(&self, n: u64) {
+        self.bytes_sent.add(n);
+    }
+    #[cfg(test)]
+    pub(crate) fn fill_for_test(&self, s: &mut SinkStats) {
+        self.fill(s)
+    }
+
+    fn fill(&self, s: &mut SinkStats) {
+        s.requests = self.requests.get();
+        s.retries = self.retries.get();
+        s.permanent_failures = self.permanent_failures.get();
+        s.dead_lettered = self.dead_lettered.get();
+        s.bytes_sent = self.bytes_sent.get();
+    }
+}
+
 /// The live counters of one sink.
 #[derive(Debug, Default)]
 pub(crate) struct SinkCounters {
@@ -143,6 +203,8 @@ pub(crate) struct SinkCounters {
     pub(crate) batches: Counter,
     pub(crate) bytes: Counter,
     pub(crate) panics: Counter,
+    /// A network sink's own counters; `None` for the others, which report zeros.
+    pub(crate) delivery: Option<std::sync::Arc<DeliveryCounters>>,
 }
 
 impl SinkCounters {
@@ -152,7 +214,7 @@ impl SinkCounters {
         let delivered = self.delivered.get();
         let dropped = self.dropped.get();
         let failed = self.failed.get();
-        SinkStats {
+        let mut s = SinkStats {
             name: name.to_owned(),
             delivered,
             dropped,
@@ -161,7 +223,12 @@ impl SinkCounters {
             bytes: self.bytes.get(),
             panics: self.panics.get(),
             queued_batches: queued_batches as u64,
-            received: self.received.get(),
+            ..SinkStats::default()
+        };
+        if let Some(d) = &self.delivery {
+            d.fill(&mut s);
         }
+        s.received = self.received.get();
+        s
     }
 }

@@ -56,7 +56,7 @@ fn counting(
         if !sleep.is_zero() {
             std::thread::sleep(sleep);
         }
-        if every_nth_fails > 0 && n % every_nth_fails == 0 {
+        if every_nth_fails > 0 && n.is_multiple_of(every_nth_fails) {
             return Err(SinkError::new("refused on purpose"));
         }
         seen.fetch_add(b.len() as u64, Ordering::Relaxed);

@@ -32,6 +32,7 @@ const (
 	ErrMalformedRecord = Code(C.LOGCAP_RESULT_MALFORMED_RECORD) // a packed record was refused
 	ErrSinkFlush       = Code(C.LOGCAP_RESULT_SINK_FLUSH)       // a sink failed to flush
 	ErrPanic           = Code(C.LOGCAP_RESULT_PANIC)            // logcap panicked inside the call (a bug)
+	ErrIO              = Code(C.LOGCAP_RESULT_IO)               // a file could not be read or written
 )
 
 // String is the library's description of the code (logcap_result_text).

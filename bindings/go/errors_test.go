@@ -11,7 +11,7 @@ import (
 func TestCodesMirrorTheHeader(t *testing.T) {
 	codes := []Code{ErrNullArgument, ErrInvalidArgument, ErrInvalidHandle, ErrStaleHandle, ErrWrongPipeline,
 		ErrConfig, ErrSinkSetup, ErrClosed, ErrQueueFull, ErrTimeout, ErrNotFound, ErrLimit, ErrBufferTooSmall,
-		ErrMalformedRecord, ErrSinkFlush, ErrPanic}
+		ErrMalformedRecord, ErrSinkFlush, ErrPanic, ErrIO}
 	for i, c := range codes {
 		if c != Code(i+1) {
 			t.Errorf("code %d is %d", i+1, c)

@@ -77,6 +77,11 @@ static inline lcgo_result lcgo_metrics(const logcap_pipeline *p, uint8_t *buf, s
   logcap_result rc = logcap_pipeline_metrics(p, buf, n, &len);
   return lcgo_done(rc, len);
 }
+static inline lcgo_result lcgo_replay(const logcap_pipeline *p, const uint8_t *path, size_t len) {
+  uint64_t count = 0;
+  logcap_result rc = logcap_pipeline_replay(p, path, len, &count);
+  return lcgo_done(rc, count);
+}
 static inline lcgo_result lcgo_acquire(const logcap_pipeline *p) {
   logcap_entry *e = NULL;
   logcap_result rc = logcap_acquire(p, &e);

@@ -318,3 +318,17 @@ func (p *Pipeline) Metrics() (string, error) {
 		return string(buf[:r.value]), nil
 	}
 }
+
+// ReplayDeadLetters re-submits the entries of a network sink's dead-letter file
+// (docs/network-sinks.md) through this pipeline and returns how many were submitted. An
+// *Error with code ErrIO means the file could not be read.
+func (p *Pipeline) ReplayDeadLetters(path string) (int, error) {
+	b := []byte(path)
+	r := C.lcgo_replay(p.ptr(), bytesPtr(b), C.size_t(len(b)))
+	runtime.KeepAlive(p)
+	runtime.KeepAlive(b)
+	if err := check(r); err != nil {
+		return 0, err
+	}
+	return int(r.value), nil
+}

@@ -292,3 +292,20 @@ func TestPipelineFinalizer(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestReplayDeadLettersOfAMissingFileSubmitsNothing(t *testing.T) {
+	p, err := OpenJSON(`{"sinks":[{"type":"null"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := p.ReplayDeadLetters(t.TempDir() + "/none.jsonl")
+	if err != nil || n != 0 {
+		t.Fatalf("replay of a missing file: %d, %v", n, err)
+	}
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.ReplayDeadLetters("x"); !errors.Is(err, ErrClosed) {
+		t.Fatalf("replay after close: %v", err)
+	}
+}

@@ -62,6 +62,12 @@ type SinkStats struct {
 	Bytes         uint64 // bytes written
 	Panics        uint64 // panics caught in the sink; for a Go callback sink, in its function
 	QueuedBatches uint64 // batches in the sink's queue now
+
+	Requests          uint64 // network sinks: requests attempted, retries included
+	Retries           uint64 // network sinks: requests repeated after a transient failure
+	PermanentFailures uint64 // network sinks: requests refused permanently (HTTP 400 and the like)
+	DeadLettered      uint64 // network sinks: entries written to the dead-letter file
+	BytesSent         uint64 // network sinks: bytes sent, after compression
 }
 
 // Stats reads the counters; it works after Close too.
@@ -110,6 +116,12 @@ func (p *Pipeline) Stats() (Stats, error) {
 			Bytes:         uint64(k.bytes),
 			Panics:        uint64(k.panics),
 			QueuedBatches: uint64(k.queued_batches),
+
+			Requests:          uint64(k.requests),
+			Retries:           uint64(k.retries),
+			PermanentFailures: uint64(k.permanent_failures),
+			DeadLettered:      uint64(k.dead_lettered),
+			BytesSent:         uint64(k.bytes_sent),
 		}
 	}
 	runtime.KeepAlive(p)

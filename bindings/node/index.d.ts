@@ -130,6 +130,16 @@ export interface SinkStats {
   bytes: number;
   panics: number;
   queuedBatches: number;
+  /** Network sinks: requests attempted, retries included. */
+  requests: number;
+  /** Network sinks: requests repeated after a transient failure. */
+  retries: number;
+  /** Network sinks: requests refused permanently (HTTP 400 and the like). */
+  permanentFailures: number;
+  /** Network sinks: entries written to the dead-letter file. */
+  deadLettered: number;
+  /** Network sinks: bytes sent, after compression. */
+  bytesSent: number;
 }
 
 /** A pipeline's counters. */
@@ -206,6 +216,8 @@ export class Pipeline extends Logger {
   /** Sink names in configuration order. */
   sinkNames(): string[];
   stats(): Stats;
+  /** Re-submits a network sink's dead-letter file; returns how many entries were submitted. */
+  replayDeadLetters(path: string): number;
   /** Every counter in the Prometheus text exposition format. */
   metrics(): string;
   /** Everything logged before the call delivered (or accounted for); on a worker thread. */

@@ -120,7 +120,10 @@ pub(crate) fn spawn(
     let (ctl_tx, ctl_rx) = unbounded::<SinkControl>();
     let shared = Arc::new(SinkShared {
         name: cfg.name.clone(),
-        counters: SinkCounters::default(),
+        counters: SinkCounters {
+            delivery: sink.delivery_counters(),
+            ..SinkCounters::default()
+        },
         accounted: AtomicU64::new(0),
         last_error: Mutex::new(None),
         queue: rx.clone(),
@@ -217,7 +220,15 @@ fn write(sh: &SinkShared, sink: &mut dyn Sink, b: Arc<Batch>) {
             sh.counters.bytes.add(bytes);
         }
         Ok(Err(e)) => {
-            sh.counters.failed.add(n);
+            match e.partial_delivery() {
+                Some(p) => {
+                    let failed = p.failed.min(n);
+                    sh.counters.delivered.add(n - failed);
+                    sh.counters.failed.add(failed);
+                    sh.counters.bytes.add(p.bytes);
+                }
+                None => sh.counters.failed.add(n),
+            }
             *sh.last_error.lock() = Some(e.to_string());
         }
         Err(p) => {

@@ -26,10 +26,12 @@
 //! ```
 
 pub mod json;
+pub mod loki;
+pub mod syslog;
 pub mod text;
 pub mod time;
 
-use crate::entry::EntryData;
+use crate::entry::{EntryData, ValueRef};
 use std::fmt;
 use std::str::FromStr;
 
@@ -116,6 +118,21 @@ pub fn encode_all<'a>(
     match format {
         Format::Json => entries.into_iter().for_each(|e| json::encode(e, out)),
         Format::Text => entries.into_iter().for_each(|e| text::encode(e, out)),
+    }
+}
+
+/// The plain text of a field value, replacing `out`: a string as is, numbers as in JSON
+/// (`200`, `12.5`, `NaN`), `true` / `false`. For formats whose values are all text (Loki
+/// structured metadata, syslog structured data).
+pub(crate) fn value_text(v: ValueRef<'_>, out: &mut String) {
+    out.clear();
+    match v {
+        ValueRef::Str(s) => out.push_str(s),
+        ValueRef::I64(n) => out.push_str(itoa::Buffer::new().format(n)),
+        ValueRef::U64(n) => out.push_str(itoa::Buffer::new().format(n)),
+        ValueRef::F64(n) if n.is_finite() => out.push_str(ryu::Buffer::new().format_finite(n)),
+        ValueRef::F64(n) => out.push_str(json::non_finite_name(n)),
+        ValueRef::Bool(b) => out.push_str(if b { "true" } else { "false" }),
     }
 }
 

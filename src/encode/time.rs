@@ -95,6 +95,106 @@ pub fn write_rfc3339_millis(ns: u64, out: &mut Vec<u8>) {
     out.extend_from_slice(&buf);
 }
 
+/// Appends `ns` (nanoseconds since the Unix epoch) as RFC 3339 UTC with exactly six
+/// fractional digits, truncated to the microsecond: `2026-11-27T20:42:08.123456Z` (27 bytes).
+/// RFC 5424 (syslog) allows at most six.
+#[inline]
+pub fn write_rfc3339_micros(ns: u64, out: &mut Vec<u8>) {
+    let mut buf = [0u8; 27];
+    let sub = put_date_time(&mut buf, ns);
+    put_digits(&mut buf[20..26], sub / 1_000);
+    buf[26] = b'Z';
+    out.extend_from_slice(&buf);
+}
+
+/// The number of days from 1970-01-01 to the proleptic Gregorian date `(year, month, day)`;
+/// the inverse of [`civil_from_days`] (Howard Hinnant's `days_from_civil`). `None` before 1970.
+pub fn days_from_civil(year: u32, month: u32, day: u32) -> Option<u64> {
+    let y = u64::from(year).checked_sub(u64::from(month <= 2))?;
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = u64::from((month + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + u64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe).checked_sub(719_468)
+}
+
+/// Parses an RFC 3339 timestamp (`2026-11-27T20:42:08.123456789Z`, any number of fractional
+/// digits, `Z` or a `±HH:MM` offset, `t`/`z`/space accepted) into nanoseconds since the Unix
+/// epoch. `None` if it is malformed or outside what a `u64` of nanoseconds holds.
+pub fn parse_rfc3339(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() < 20 {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let d = b.get(r)?;
+        if !d.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        Some(d.iter().fold(0u32, |n, &c| n * 10 + u32::from(c - b'0')))
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
+            29
+        }
+        2 => 28,
+        _ => return None,
+    };
+    if day == 0 || day > days_in_month || hour > 23 || min > 59 || sec > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut nanos = 0u64;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            if i - start < 9 {
+                nanos = nanos * 10 + u64::from(b[i] - b'0');
+            }
+            i += 1;
+        }
+        let n = i - start;
+        if n == 0 {
+            return None;
+        }
+        for _ in n..9 {
+            nanos *= 10;
+        }
+    }
+    let offset_secs: i64 = match b.get(i) {
+        Some(b'Z' | b'z') if i + 1 == b.len() => 0,
+        Some(&sign @ (b'+' | b'-')) if i + 6 == b.len() && b[i + 3] == b':' => {
+            let (h, m) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let o = i64::from(h * 3_600 + m * 60);
+            if sign == b'+' {
+                o
+            } else {
+                -o
+            }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month, day)?;
+    let secs = days * 86_400 + u64::from(hour * 3_600 + min * 60 + sec);
+    let secs = u64::try_from(i64::try_from(secs).ok()?.checked_sub(offset_secs)?).ok()?;
+    secs.checked_mul(1_000_000_000)?.checked_add(nanos)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,7 +262,7 @@ mod tests {
     #[test]
     fn every_reachable_day_matches_a_naive_calendar() {
         fn is_leap(y: u32) -> bool {
-            (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+            (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
         }
         let (mut y, mut m, mut d) = (1970u32, 1u32, 1u32);
         for days in 0..=(u64::MAX / NS_PER_DAY) {
@@ -184,6 +284,63 @@ mod tests {
             }
         }
         assert_eq!((y, m, d), (2554, 7, 22));
+    }
+
+    #[test]
+    fn micros_truncate() {
+        let ns = 1_795_812_128 * SEC + 123_456_789;
+        let mut out = Vec::new();
+        write_rfc3339_micros(ns, &mut out);
+        assert_eq!(out, b"2026-11-27T20:42:08.123456Z");
+    }
+
+    #[test]
+    fn parse_reads_back_what_is_written() {
+        for ns in [
+            0,
+            1,
+            1_709_208_000 * SEC + 7,
+            1_795_812_128 * SEC + 123_456_789,
+            4_107_542_399 * SEC + 999_999_999,
+            u64::MAX,
+        ] {
+            assert_eq!(parse_rfc3339(&nanos(ns)), Some(ns), "{}", nanos(ns));
+            assert_eq!(parse_rfc3339(&millis(ns)), Some(ns / 1_000_000 * 1_000_000));
+        }
+        for days in (0..=(u64::MAX / NS_PER_DAY)).step_by(97) {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), Some(days));
+        }
+    }
+
+    #[test]
+    fn parse_accepts_offsets_and_rejects_garbage() {
+        let base = 1_795_812_128 * SEC;
+        assert_eq!(parse_rfc3339("2026-11-27T20:42:08Z"), Some(base));
+        assert_eq!(parse_rfc3339("2026-11-27T21:42:08+01:00"), Some(base));
+        assert_eq!(
+            parse_rfc3339("2026-11-27t19:42:08.5-01:00"),
+            Some(base + SEC / 2)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-11-27T20:42:08.1234567891Z"),
+            Some(base + 123_456_789)
+        );
+        for bad in [
+            "",
+            "2026-11-27",
+            "2026-11-27T20:42:08",
+            "2026-13-27T20:42:08Z",
+            "2026-02-29T20:42:08Z",
+            "2026-11-27T24:42:08Z",
+            "2026-11-27T20:42:08.Z",
+            "2026-11-27T20:42:08ZZ",
+            "1969-12-31T23:59:59Z",
+            "2554-07-21T23:34:34Z",
+            "+026-11-27T20:42:08Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub(crate) fn from_error(e: &Error) -> logcap_result {
         Error::Timeout => logcap_result::Timeout,
         Error::Entry(_) => logcap_result::Limit,
         Error::SinkFlush(_) => logcap_result::SinkFlush,
+        Error::Io(_) => logcap_result::Io,
     };
     fail(code, e.to_string())
 }

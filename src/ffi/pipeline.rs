@@ -219,7 +219,44 @@ pub extern "C" fn logcap_pipeline_sink_stats(
             bytes: k.bytes,
             panics: k.panics,
             queued_batches: k.queued_batches,
+            requests: k.requests,
+            retries: k.retries,
+            permanent_failures: k.permanent_failures,
+            dead_lettered: k.dead_lettered,
+            bytes_sent: k.bytes_sent,
         };
+        Ok(())
+    })
+}
+
+/// Re-submits the entries of a dead-letter file through the pipeline (see
+/// docs/network-sinks.md) and writes how many were submitted to `*out_count`.
+///
+/// `path` is `len` bytes (a file name, not NUL-terminated). Does not take ownership of
+/// `pipeline` or `path`. The file is renamed aside first and deleted once every entry is
+/// submitted; entries that fail again are dead-lettered into a new file at `path`. A missing
+/// file submits nothing (`*out_count` is 0). LOGCAP_RESULT_IO when the file cannot be read;
+/// LOGCAP_RESULT_CLOSED, LOGCAP_RESULT_QUEUE_FULL or LOGCAP_RESULT_TIMEOUT when the pipeline
+/// refused an entry: it and the entries after it are put back into the file.
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_replay(
+    pipeline: *const logcap_pipeline,
+    path: *const u8,
+    len: usize,
+    out_count: *mut u64,
+) -> logcap_result {
+    boundary(|| {
+        let p = try_ref(pipeline)?;
+        let o = out(out_count, "out_count")?;
+        let raw = bytes(path, len, "path")?;
+        if raw.is_empty() {
+            return Err(fail(logcap_result::InvalidArgument, "the path is empty"));
+        }
+        let path = std::path::Path::new(
+            <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(raw),
+        );
+        let report = p.replay_dead_letters(path).map_err(|e| from_error(&e))?;
+        *o = report.submitted;
         Ok(())
     })
 }

@@ -40,6 +40,9 @@ pub enum logcap_result {
     SinkFlush = 15,
     /// logcap panicked inside the call (a bug); the call had no effect that can be relied on.
     Panic = 16,
+    /// A file could not be read or written (a dead-letter replay); logcap_last_error() says
+    /// which and why.
+    Io = 17,
 }
 
 /// A static, NUL-terminated description of a result code (unknown codes included).
@@ -64,6 +67,7 @@ pub extern "C" fn logcap_result_text(code: u32) -> *const c_char {
         14 => c"malformed record",
         15 => c"a sink failed to flush",
         16 => c"internal panic",
+        17 => c"a file could not be read or written",
         _ => c"unknown result code",
     };
     s.as_ptr()

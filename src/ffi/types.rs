@@ -167,7 +167,8 @@ pub struct logcap_stats {
     pub held: u64,
 }
 
-/// One sink's counters (entries, except `batches` and `bytes`).
+/// One sink's counters (entries, except `batches`, `bytes`, `requests`, `retries` and
+/// `bytes_sent`). Fields are only ever appended, at the end.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct logcap_sink_stats {
@@ -187,6 +188,16 @@ pub struct logcap_sink_stats {
     pub panics: u64,
     /// Batches in the sink's queue now.
     pub queued_batches: u64,
+    /// Network sinks: requests attempted, retries included (0 for other sinks).
+    pub requests: u64,
+    /// Network sinks: attempts that repeated a request after a transient failure.
+    pub retries: u64,
+    /// Network sinks: requests refused permanently (such as HTTP 400), never retried.
+    pub permanent_failures: u64,
+    /// Network sinks: entries written to the dead-letter file (also counted in `failed`).
+    pub dead_lettered: u64,
+    /// Network sinks: bytes sent in successful requests, after compression.
+    pub bytes_sent: u64,
 }
 
 #[cfg(test)]

@@ -248,7 +248,7 @@ fn luhn_valid(s: &str) -> bool {
         };
         n += 1;
     }
-    (13..=19).contains(&n) && sum % 10 == 0
+    (13..=19).contains(&n) && sum.is_multiple_of(10)
 }
 
 #[cfg(test)]

@@ -5,30 +5,62 @@
 
 mod callback;
 mod file;
+mod loki;
 mod null;
 mod stream;
+mod syslog;
 
 pub use callback::CallbackSink;
 pub use file::FileSink;
+pub use loki::LokiSink;
 pub use null::NullSink;
 pub use stream::{StreamSink, StreamTarget};
+pub use syslog::SyslogSink;
 
 use crate::config::{SinkConfig, SinkKind};
 use crate::dispatcher::Batch;
+use crate::stats::DeliveryCounters;
 use std::fmt;
+use std::sync::Arc;
 
 /// What a sink could not do.
 #[derive(Debug)]
 pub struct SinkError {
     message: String,
+    partial: Option<Partial>,
+}
+
+/// The part of a batch that a sink did deliver before it failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partial {
+    /// Entries of the batch that were not delivered.
+    pub failed: u64,
+    /// Bytes written for the entries that were delivered.
+    pub bytes: u64,
 }
 
 impl SinkError {
-    /// An error with this description.
+    /// An error with this description: the whole batch failed.
     pub fn new(message: impl Into<String>) -> Self {
         SinkError {
             message: message.into(),
+            partial: None,
         }
+    }
+
+    /// An error for a batch of which only `failed` entries were not delivered: the others were,
+    /// with `bytes` written for them. Network sinks that split a batch into several requests
+    /// report this when some of the requests fail.
+    pub fn partial(message: impl Into<String>, failed: u64, bytes: u64) -> Self {
+        SinkError {
+            message: message.into(),
+            partial: Some(Partial { failed, bytes }),
+        }
+    }
+
+    /// For an error made with [`SinkError::partial`], what was and was not delivered.
+    pub fn partial_delivery(&self) -> Option<Partial> {
+        self.partial
     }
 }
 
@@ -61,6 +93,12 @@ pub trait Sink: Send {
     fn close(&mut self) -> Result<(), SinkError> {
         self.flush()
     }
+
+    /// The sink's delivery counters (requests, retries, dead letters…), if it keeps them.
+    /// Asked once, when the sink's thread starts; sinks that return `None` report zeros.
+    fn delivery_counters(&self) -> Option<Arc<DeliveryCounters>> {
+        None
+    }
 }
 
 /// Builds the sink a configuration describes. Callback sinks are bound by the pipeline
@@ -71,6 +109,8 @@ pub(crate) fn build(cfg: &SinkConfig) -> Result<Box<dyn Sink>, SinkError> {
         SinkKind::Stdout { format } => Box::new(StreamSink::new(StreamTarget::Stdout, *format)),
         SinkKind::Stderr { format } => Box::new(StreamSink::new(StreamTarget::Stderr, *format)),
         SinkKind::File(f) => Box::new(FileSink::open(f.clone())?),
+        SinkKind::Loki(l) => Box::new(LokiSink::new(&cfg.name, (**l).clone())?),
+        SinkKind::Syslog(s) => Box::new(SyslogSink::new(&cfg.name, (**s).clone())),
         SinkKind::Callback => {
             return Err(SinkError::new(format!(
                 "callback sink {:?} has no function bound to it",

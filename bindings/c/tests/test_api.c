@@ -1,5 +1,6 @@
 /* Every export of the C ABI, used as documented. Built with -Wall -Wextra -Werror and run
  * under AddressSanitizer and UndefinedBehaviorSanitizer by `make test`. */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <pthread.h>
 #include <stdlib.h>
 #include "check.h"
@@ -33,7 +34,7 @@ static void test_version_and_texts(void) {
   CHECK(strcmp(logcap_result_text(LOGCAP_RESULT_OK), "ok") == 0);
   CHECK(strstr(logcap_result_text(LOGCAP_RESULT_STALE_HANDLE), "stale") != NULL);
   CHECK(strcmp(logcap_result_text(9999), "unknown result code") == 0);
-  for (uint32_t c = 0; c <= LOGCAP_RESULT_PANIC; c++) {
+  for (uint32_t c = 0; c <= LOGCAP_RESULT_IO; c++) {
     CHECK(strcmp(logcap_result_text(c), "unknown result code") != 0);
   }
 }
@@ -366,6 +367,58 @@ static void test_threads_share_an_entry(void) {
   logcap_pipeline_free(p);
 }
 
+/* A dead-letter file (as a network sink writes it) replayed into a pipeline with a file sink:
+ * the entries keep their timestamp, level, labels and fields; the file is removed; sinks that
+ * are not network sinks report zero delivery counters. */
+static void test_dead_letter_replay(void) {
+  char dir[] = "/tmp/logcap-replay-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  char dead[64], out[64], cfg[160];
+  snprintf(dead, sizeof dead, "%s/dead.jsonl", dir);
+  snprintf(out, sizeof out, "%s/out.jsonl", dir);
+  snprintf(cfg, sizeof cfg, "{\"sinks\":[{\"type\":\"file\",\"path\":\"%s\"}]}", out);
+  FILE *f = fopen(dead, "w");
+  CHECK(f != NULL);
+  for (int i = 0; i < 2; i++) {
+    fputs("{\"entry\":{\"ts\":\"2026-11-27T20:42:08.123456789Z\",\"level\":\"warn\",\"msg\":\"replayed\","
+          "\"labels\":{\"service\":\"checkout\"},\"fields\":{\"status\":503}},"
+          "\"sink\":\"loki-0\",\"error\":\"gave up after 5 attempts: HTTP 503\",\"attempts\":5}\n",
+          f);
+  }
+  fclose(f);
+  logcap_pipeline *p = NULL;
+  OK(logcap_pipeline_new((const uint8_t *)cfg, strlen(cfg), &p));
+  uint64_t count = 99;
+  OK(logcap_pipeline_replay(p, (const uint8_t *)dead, strlen(dead), &count));
+  CHECK(count == 2);
+  CHECK(fopen(dead, "r") == NULL); /* taken and removed */
+  count = 99;
+  OK(logcap_pipeline_replay(p, (const uint8_t *)dead, strlen(dead), &count)); /* nothing left */
+  CHECK(count == 0);
+  EXPECT_RC(logcap_pipeline_replay(p, (const uint8_t *)dir, strlen(dir), &count), LOGCAP_RESULT_IO);
+  CHECK(strstr(logcap_last_error(), "not a regular file") != NULL);
+  OK(logcap_pipeline_close(p, 10000));
+  count = 99;
+  EXPECT_RC(logcap_pipeline_replay(p, (const uint8_t *)dead, strlen(dead), &count), LOGCAP_RESULT_CLOSED);
+  CHECK(count == 99); /* outputs only on success */
+  logcap_sink_stats ks;
+  OK(logcap_pipeline_sink_stats(p, 0, &ks));
+  CHECK(ks.delivered == 2 && ks.failed == 0);
+  CHECK(ks.requests == 0 && ks.retries == 0 && ks.permanent_failures == 0 && ks.dead_lettered == 0 &&
+        ks.bytes_sent == 0);
+  logcap_pipeline_free(p);
+  size_t len = 0;
+  char *text = read_file(out, &len);
+  CHECK(text != NULL && len > 0);
+  if (text) {
+    CHECK(strstr(text, "{\"ts\":\"2026-11-27T20:42:08.123456789Z\",\"level\":\"warn\",\"msg\":\"replayed\","
+                       "\"labels\":{\"service\":\"checkout\"},\"fields\":{\"status\":503}}\n") == text);
+    free(text);
+  }
+  remove(out);
+  remove(dir);
+}
+
 int main(int argc, char **argv) {
   test_version_and_texts();
   test_config_errors_name_the_key();
@@ -375,5 +428,6 @@ int main(int argc, char **argv) {
   test_min_level();
   test_record_vectors(argc > 1 ? argv[1] : "tests/vectors/records.json");
   test_threads_share_an_entry();
+  test_dead_letter_replay();
   return finish("test_api");
 }

@@ -61,6 +61,8 @@ static void null_everywhere(void) {
   EXPECT_RC(logcap_pipeline_sink_name(NULL, 0, buf, sizeof buf, &n), LOGCAP_RESULT_NULL_ARGUMENT);
   EXPECT_RC(logcap_pipeline_set_min_level(NULL, 1), LOGCAP_RESULT_NULL_ARGUMENT);
   EXPECT_RC(logcap_pipeline_min_level(NULL, &l), LOGCAP_RESULT_NULL_ARGUMENT);
+  uint64_t count = 0;
+  EXPECT_RC(logcap_pipeline_replay(NULL, (const uint8_t *)"d.jsonl", 7, &count), LOGCAP_RESULT_NULL_ARGUMENT);
   logcap_pipeline_free(NULL); /* no-op */
   EXPECT_RC(logcap_release(NULL), LOGCAP_RESULT_OK); /* no-op */
   all_entry_calls(NULL, LOGCAP_RESULT_NULL_ARGUMENT);
@@ -91,6 +93,9 @@ static void null_everywhere(void) {
   EXPECT_RC(logcap_pipeline_metrics(p, NULL, 0, NULL), LOGCAP_RESULT_NULL_ARGUMENT);
   EXPECT_RC(logcap_pipeline_metrics(p, NULL, 1 << 20, &n), LOGCAP_RESULT_NULL_ARGUMENT);
   EXPECT_RC(logcap_pipeline_min_level(p, NULL), LOGCAP_RESULT_NULL_ARGUMENT);
+  EXPECT_RC(logcap_pipeline_replay(p, (const uint8_t *)"d.jsonl", 7, NULL), LOGCAP_RESULT_NULL_ARGUMENT);
+  EXPECT_RC(logcap_pipeline_replay(p, NULL, 7, &count), LOGCAP_RESULT_NULL_ARGUMENT);
+  EXPECT_RC(logcap_pipeline_replay(p, NULL, 0, &count), LOGCAP_RESULT_INVALID_ARGUMENT);
   EXPECT_RC(logcap_pipeline_submit_record(p, NULL, 10), LOGCAP_RESULT_NULL_ARGUMENT);
   EXPECT_RC(logcap_pipeline_submit_record(p, NULL, 0), LOGCAP_RESULT_MALFORMED_RECORD);
   EXPECT_RC(logcap_set_label(e, NULL, 3, S("v")), LOGCAP_RESULT_NULL_ARGUMENT);

@@ -23,6 +23,7 @@ const codes = Object.freeze({
   MALFORMED_RECORD: 14,
   SINK_FLUSH: 15,
   PANIC: 16,
+  IO: 17,
 });
 
 const NAMES = [];

@@ -64,6 +64,7 @@ const PROTOTYPES = [
   'logcap_result logcap_pipeline_sink_stats(const logcap_pipeline *pipeline, size_t index, _Out_ logcap_sink_stats *out_stats)',
   'logcap_result logcap_pipeline_sink_name(const logcap_pipeline *pipeline, size_t index, uint8_t *buf, size_t buf_len, _Out_ size_t *out_len)',
   'logcap_result logcap_pipeline_metrics(const logcap_pipeline *pipeline, uint8_t *buf, size_t buf_len, _Out_ size_t *out_len)',
+  'logcap_result logcap_pipeline_replay(const logcap_pipeline *pipeline, const uint8_t *path, size_t len, _Out_ uint64_t *out_count)',
   // Texts and version
   'const char *logcap_result_text(uint32_t code)',
   'const char *logcap_version(void)',
@@ -147,6 +148,11 @@ function declareTypes() {
     bytes: 'uint64_t',
     panics: 'uint64_t',
     queued_batches: 'uint64_t',
+    requests: 'uint64_t',
+    retries: 'uint64_t',
+    permanent_failures: 'uint64_t',
+    dead_lettered: 'uint64_t',
+    bytes_sent: 'uint64_t',
   });
   // The header's `typedef int32_t (*logcap_batch_fn)(...)` is a pointer type: a named pointer
   // to the prototype lets the prototype strings say `logcap_batch_fn callback` as the header does.

@@ -6,7 +6,7 @@ const { fn, koffi } = require('./ffi');
 const { LogcapError, lastError, asyncError, codes } = require('./errors');
 const { Entry, acquire, consumedBy } = require('./entry');
 const { registerCallback } = require('./batch');
-const { OUT, KEY } = require('./strings');
+const { OUT, KEY, requireString } = require('./strings');
 const rec = require('./record');
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -260,6 +260,11 @@ class Pipeline extends Logger {
         bytes: Number(ks.bytes),
         panics: Number(ks.panics),
         queuedBatches: Number(ks.queued_batches),
+        requests: Number(ks.requests),
+        retries: Number(ks.retries),
+        permanentFailures: Number(ks.permanent_failures),
+        deadLettered: Number(ks.dead_lettered),
+        bytesSent: Number(ks.bytes_sent),
       });
     }
     return {
@@ -285,6 +290,19 @@ class Pipeline extends Logger {
       held: Number(st.held),
       sinks,
     };
+  }
+
+  /**
+   * Re-submits the entries of a network sink's dead-letter file (docs/network-sinks.md) through
+   * this pipeline; returns how many were submitted. Throws LogcapError IO when the file cannot
+   * be read, CLOSED after close.
+   */
+  replayDeadLetters(path) {
+    requireString(path, 'path');
+    const bytes = Buffer.from(path, 'utf8');
+    const count = [0];
+    check(fn.logcap_pipeline_replay(this._ptr, bytes, bytes.length, count), 'replayDeadLetters');
+    return Number(count[0]);
   }
 
   /**

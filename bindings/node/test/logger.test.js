@@ -193,3 +193,10 @@ test('the processing stage is configured by the document, counted in stats() and
   assert.match(m, /^logcap_sink_entries_delivered_total\{sink="n"\} 2$/m);
   await p.close();
 });
+
+test('replayDeadLetters: a missing file submits nothing; after close it is CLOSED', async () => {
+  const p = logcap.open(NULL_CONFIG);
+  assert.equal(p.replayDeadLetters(path.join(tmpdir(), 'none.jsonl')), 0);
+  await p.close();
+  assert.throws(() => p.replayDeadLetters('x'), (e) => e instanceof logcap.LogcapError && e.codeName === 'CLOSED');
+});
