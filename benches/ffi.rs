@@ -4,66 +4,19 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use logcap::ffi::entry::*;
 use logcap::ffi::pipeline::*;
-use logcap::ffi::result::logcap_result;
 use logcap::{EntryData, Level, Pipeline};
 use std::time::Duration;
 
+mod common;
+use common::{fill_c, ok};
+
 const CONFIG: &str =
     r#"{"queue":{"capacity":1048576,"when_full":"drop_newest"},"sinks":[{"type":"null"}]}"#;
-
-fn ok(r: logcap_result) {
-    assert_eq!(r, logcap_result::Ok);
-}
 
 fn open_c() -> *mut logcap_pipeline {
     let mut p = std::ptr::null_mut();
     ok(logcap_pipeline_new(CONFIG.as_ptr(), CONFIG.len(), &mut p));
     p
-}
-
-macro_rules! s {
-    ($lit:expr) => {
-        ($lit.as_ptr(), $lit.len())
-    };
-}
-
-fn fill_c(e: *mut logcap_entry) {
-    ok(logcap_entry_set_level(e, 2));
-    let (m, ml) = s!("request completed");
-    ok(logcap_entry_set_message(e, m, ml));
-    for (k, v) in [
-        ("service", "checkout"),
-        ("env", "prod"),
-        ("host", "web-1"),
-        ("region", "eu-west-1"),
-    ] {
-        ok(logcap_set_label(
-            e,
-            k.as_ptr(),
-            k.len(),
-            v.as_ptr(),
-            v.len(),
-        ));
-    }
-    for (k, v) in [
-        ("method", "GET"),
-        ("path", "/api/v1/orders/12345"),
-        ("user_id", "u-998877"),
-    ] {
-        ok(logcap_entry_set_field_str(
-            e,
-            k.as_ptr(),
-            k.len(),
-            v.as_ptr(),
-            v.len(),
-        ));
-    }
-    let (k, kl) = s!("status");
-    ok(logcap_entry_set_field_i64(e, k, kl, 200));
-    let (k, kl) = s!("latency_ms");
-    ok(logcap_entry_set_field_f64(e, k, kl, 12.5));
-    let (k, kl) = s!("cache_hit");
-    ok(logcap_entry_set_field_bool(e, k, kl, true));
 }
 
 fn fill_rust(d: &mut EntryData) {

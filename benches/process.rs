@@ -19,6 +19,9 @@ use logcap::{EntryData, HookAction, Level, Pipeline};
 use std::ffi::c_void;
 use std::time::{Duration, Instant};
 
+mod common;
+use common::{fill_c, ok};
+
 /// Entries submitted between two (untimed) flushes.
 const CHUNK: u64 = 1000;
 
@@ -100,56 +103,6 @@ fn config(stages: &str) -> String {
     } else {
         format!("{{{BASE},{stages}}}")
     }
-}
-
-fn ok(r: logcap_result) {
-    assert_eq!(r, logcap_result::Ok);
-}
-
-fn fill_c(e: *mut logcap_entry) {
-    ok(logcap_entry_set_level(e, 2));
-    let m = "request completed";
-    ok(logcap_entry_set_message(e, m.as_ptr(), m.len()));
-    for (k, v) in [
-        ("service", "checkout"),
-        ("env", "prod"),
-        ("host", "web-1"),
-        ("region", "eu-west-1"),
-    ] {
-        ok(logcap_set_label(
-            e,
-            k.as_ptr(),
-            k.len(),
-            v.as_ptr(),
-            v.len(),
-        ));
-    }
-    for (k, v) in [
-        ("method", "GET"),
-        ("path", "/api/v1/orders/12345"),
-        ("user_id", "u-998877"),
-    ] {
-        ok(logcap_entry_set_field_str(
-            e,
-            k.as_ptr(),
-            k.len(),
-            v.as_ptr(),
-            v.len(),
-        ));
-    }
-    ok(logcap_entry_set_field_i64(e, "status".as_ptr(), 6, 200));
-    ok(logcap_entry_set_field_f64(
-        e,
-        "latency_ms".as_ptr(),
-        10,
-        12.5,
-    ));
-    ok(logcap_entry_set_field_bool(
-        e,
-        "cache_hit".as_ptr(),
-        9,
-        true,
-    ));
 }
 
 extern "C" fn c_hook(_userdata: *mut c_void, e: *mut logcap_entry) -> i32 {

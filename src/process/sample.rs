@@ -74,7 +74,8 @@ impl Sampler {
         let h = hash::finish(hash::fold(self.seed, message.as_bytes())) as usize;
         let i = level as usize * COUNTERS_PER_LEVEL + (h & (COUNTERS_PER_LEVEL - 1));
         let n = self.counters[i].inc_check_reset(now, self.tick_ns);
-        n <= self.initial || (self.thereafter != 0 && (n - self.initial).is_multiple_of(self.thereafter))
+        n <= self.initial
+            || (self.thereafter != 0 && (n - self.initial).is_multiple_of(self.thereafter))
     }
 }
 

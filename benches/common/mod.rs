@@ -1,0 +1,56 @@
+//! What the benchmarks through the C ABI share: the standard event filled by handle calls.
+#![allow(dead_code)]
+
+use logcap::ffi::entry::*;
+use logcap::ffi::result::logcap_result;
+
+/// Asserts a C ABI call succeeded.
+pub fn ok(r: logcap_result) {
+    assert_eq!(r, logcap_result::Ok);
+}
+
+macro_rules! s {
+    ($lit:expr) => {
+        ($lit.as_ptr(), $lit.len())
+    };
+}
+
+/// Fills an entry with the standard event, one exported call per attribute.
+pub fn fill_c(e: *mut logcap_entry) {
+    ok(logcap_entry_set_level(e, 2));
+    let (m, ml) = s!("request completed");
+    ok(logcap_entry_set_message(e, m, ml));
+    for (k, v) in [
+        ("service", "checkout"),
+        ("env", "prod"),
+        ("host", "web-1"),
+        ("region", "eu-west-1"),
+    ] {
+        ok(logcap_set_label(
+            e,
+            k.as_ptr(),
+            k.len(),
+            v.as_ptr(),
+            v.len(),
+        ));
+    }
+    for (k, v) in [
+        ("method", "GET"),
+        ("path", "/api/v1/orders/12345"),
+        ("user_id", "u-998877"),
+    ] {
+        ok(logcap_entry_set_field_str(
+            e,
+            k.as_ptr(),
+            k.len(),
+            v.as_ptr(),
+            v.len(),
+        ));
+    }
+    let (k, kl) = s!("status");
+    ok(logcap_entry_set_field_i64(e, k, kl, 200));
+    let (k, kl) = s!("latency_ms");
+    ok(logcap_entry_set_field_f64(e, k, kl, 12.5));
+    let (k, kl) = s!("cache_hit");
+    ok(logcap_entry_set_field_bool(e, k, kl, true));
+}
