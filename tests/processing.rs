@@ -593,7 +593,7 @@ fn metrics_text_is_read_back_by_a_prometheus_parser() {
         let found: Vec<_> = scrape
             .samples
             .iter()
-            .filter(|x| x.metric == name && label.map_or(true, |(k, v)| x.labels.get(k) == Some(v)))
+            .filter(|x| x.metric == name && label.is_none_or(|(k, v)| x.labels.get(k) == Some(v)))
             .collect();
         assert_eq!(found.len(), 1, "{name} {label:?}");
         match found[0].value {
