@@ -4,11 +4,11 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use logcap::ffi::entry::*;
 use logcap::ffi::pipeline::*;
-use logcap::{EntryData, Level, Pipeline};
+use logcap::{EntryData, Pipeline};
 use std::time::Duration;
 
 mod common;
-use common::{fill_c, ok};
+use common::{fill_c, fill_standard, ok};
 
 const CONFIG: &str =
     r#"{"queue":{"capacity":1048576,"when_full":"drop_newest"},"sinks":[{"type":"null"}]}"#;
@@ -17,25 +17,6 @@ fn open_c() -> *mut logcap_pipeline {
     let mut p = std::ptr::null_mut();
     ok(logcap_pipeline_new(CONFIG.as_ptr(), CONFIG.len(), &mut p));
     p
-}
-
-fn fill_rust(d: &mut EntryData) {
-    d.set_level(Level::Info);
-    d.set_message("request completed");
-    for (k, v) in [
-        ("service", "checkout"),
-        ("env", "prod"),
-        ("host", "web-1"),
-        ("region", "eu-west-1"),
-    ] {
-        d.set_label(k, v).unwrap();
-    }
-    d.set_field("method", "GET").unwrap();
-    d.set_field("path", "/api/v1/orders/12345").unwrap();
-    d.set_field("status", 200i64).unwrap();
-    d.set_field("latency_ms", 12.5).unwrap();
-    d.set_field("user_id", "u-998877").unwrap();
-    d.set_field("cache_hit", true).unwrap();
 }
 
 fn bench(c: &mut Criterion) {
@@ -83,7 +64,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("rust_handle_calls", |b| {
         b.iter(|| {
             let e = rp.acquire();
-            e.with(fill_rust);
+            e.with(fill_standard);
             let _ = rp.submit(e);
         })
     });
@@ -96,7 +77,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     let mut std_event = EntryData::new();
-    fill_rust(&mut std_event);
+    fill_standard(&mut std_event);
     let mut record = Vec::new();
     logcap::record::encode_entry(&std_event, &mut record).unwrap();
     g.bench_function("c_packed_record", |b| {

@@ -15,12 +15,12 @@ use logcap::ffi::builder::*;
 use logcap::ffi::entry::*;
 use logcap::ffi::pipeline::*;
 use logcap::ffi::result::logcap_result;
-use logcap::{EntryData, HookAction, Level, Pipeline};
+use logcap::{HookAction, Pipeline};
 use std::ffi::c_void;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{fill_c, ok};
+use common::{fill_c, fill_standard, ok};
 
 /// Entries submitted between two (untimed) flushes.
 const CHUNK: u64 = 1000;
@@ -77,26 +77,6 @@ const CASES: [(&str, &str); 8] = [
     ),
 ];
 
-/// The standard event (tests/common/mod.rs `fill_standard`).
-fn fill(d: &mut EntryData) {
-    d.set_level(Level::Info);
-    d.set_message("request completed");
-    for (k, v) in [
-        ("service", "checkout"),
-        ("env", "prod"),
-        ("host", "web-1"),
-        ("region", "eu-west-1"),
-    ] {
-        d.set_label(k, v).unwrap();
-    }
-    d.set_field("method", "GET").unwrap();
-    d.set_field("path", "/api/v1/orders/12345").unwrap();
-    d.set_field("status", 200i64).unwrap();
-    d.set_field("latency_ms", 12.5).unwrap();
-    d.set_field("user_id", "u-998877").unwrap();
-    d.set_field("cache_hit", true).unwrap();
-}
-
 fn config(stages: &str) -> String {
     if stages.is_empty() {
         format!("{{{BASE}}}")
@@ -140,7 +120,7 @@ fn bench(c: &mut Criterion) {
                     iters,
                     || {
                         let e = p.acquire();
-                        e.with(fill);
+                        e.with(fill_standard);
                         let _ = black_box(p.submit(e));
                     },
                     || p.flush(Duration::from_secs(30)).unwrap(),
@@ -162,7 +142,7 @@ fn bench(c: &mut Criterion) {
                 iters,
                 || {
                     let e = p.acquire();
-                    e.with(fill);
+                    e.with(fill_standard);
                     let _ = black_box(p.submit(e));
                 },
                 || p.flush(Duration::from_secs(30)).unwrap(),

@@ -3,6 +3,7 @@
 
 use logcap::ffi::entry::*;
 use logcap::ffi::result::logcap_result;
+use logcap::{EntryData, Level};
 
 /// Asserts a C ABI call succeeded.
 pub fn ok(r: logcap_result) {
@@ -53,4 +54,24 @@ pub fn fill_c(e: *mut logcap_entry) {
     ok(logcap_entry_set_field_f64(e, k, kl, 12.5));
     let (k, kl) = s!("cache_hit");
     ok(logcap_entry_set_field_bool(e, k, kl, true));
+}
+
+/// Fills entry data with the standard event (as tests/common/mod.rs `fill_standard`).
+pub fn fill_standard(d: &mut EntryData) {
+    d.set_level(Level::Info);
+    d.set_message("request completed");
+    for (k, v) in [
+        ("service", "checkout"),
+        ("env", "prod"),
+        ("host", "web-1"),
+        ("region", "eu-west-1"),
+    ] {
+        d.set_label(k, v).unwrap();
+    }
+    d.set_field("method", "GET").unwrap();
+    d.set_field("path", "/api/v1/orders/12345").unwrap();
+    d.set_field("status", 200i64).unwrap();
+    d.set_field("latency_ms", 12.5).unwrap();
+    d.set_field("user_id", "u-998877").unwrap();
+    d.set_field("cache_hit", true).unwrap();
 }
