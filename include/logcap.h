@@ -581,8 +581,8 @@ logcap_result logcap_pipeline_flush(const logcap_pipeline *pipeline, uint64_t ti
 // LOGCAP_RESULT_TIMEOUT after `timeout_ms` milliseconds (a later call waits again).
 logcap_result logcap_pipeline_close(const logcap_pipeline *pipeline, uint64_t timeout_ms);
 
-// Decodes one packed record (docs/record-format.md) straight into a pooled entry and
-// submits it: one call per log event.
+// Checks one packed record (docs/record-format.md), copies it into a pooled entry and
+// submits it: one call per log event (see logcap::Pipeline::submit_record).
 //
 // Does not take ownership of `record`. LOGCAP_RESULT_MALFORMED_RECORD when the record is
 // malformed (logcap_last_error() says where): nothing is submitted. Otherwise as

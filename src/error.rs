@@ -2,6 +2,7 @@
 
 use crate::config::ConfigError;
 use crate::entry::EntryError;
+use crate::record::RecordError;
 use std::fmt;
 
 /// What a pipeline operation could not do.
@@ -29,6 +30,8 @@ pub enum Error {
     SinkFlush(String),
     /// A file could not be read or written (a dead-letter replay); the text says which.
     Io(String),
+    /// A packed record is malformed (docs/record-format.md): nothing was submitted.
+    Record(RecordError),
 }
 
 impl fmt::Display for Error {
@@ -42,6 +45,7 @@ impl fmt::Display for Error {
             Error::Entry(e) => e.fmt(f),
             Error::SinkFlush(m) => write!(f, "flush failed: {m}"),
             Error::Io(m) => f.write_str(m),
+            Error::Record(e) => e.fmt(f),
         }
     }
 }
@@ -51,6 +55,12 @@ impl std::error::Error for Error {}
 impl From<ConfigError> for Error {
     fn from(e: ConfigError) -> Self {
         Error::Config(e)
+    }
+}
+
+impl From<RecordError> for Error {
+    fn from(e: RecordError) -> Self {
+        Error::Record(e)
     }
 }
 

@@ -197,6 +197,27 @@ impl Pipeline {
         self.dispatcher.submit(data)
     }
 
+    /// Submits one packed record (docs/record-format.md) as an entry: one call per log event
+    /// for bindings that encode records in their own language.
+    ///
+    /// The whole record is checked here, on the caller's thread, and a malformed one is
+    /// refused with [`Error::Record`] (nothing is submitted, nothing is counted); after close,
+    /// any record gets [`Error::Closed`]. An accepted
+    /// record is copied into a pooled entry and submitted as [`Pipeline::submit`] does; its
+    /// text is decoded into that same entry by the batcher thread (or before the processing
+    /// stages, when any is on), so the caller pays for a check and a copy only. Invalid UTF-8
+    /// is no error: it is replaced when decoded, as [`crate::record::decode_into`] does.
+    #[inline]
+    pub fn submit_record(&self, record: &[u8]) -> Result<(), Error> {
+        if self.is_closed() {
+            return Err(Error::Closed);
+        }
+        let (level, timestamp_ns) = crate::record::check(record)?;
+        let mut data = self.pool.take();
+        data.pack(record, level, timestamp_ns);
+        self.dispatcher.submit(data)
+    }
+
     /// Whether an entry at `level` would pass the minimum level now.
     #[inline]
     pub fn enabled(&self, level: Level) -> bool {

@@ -138,6 +138,7 @@ impl Batcher {
         e: Box<EntryData>,
         max_delay: Duration,
     ) -> bool {
+        let e = crate::record::expanded(e);
         let Some(mut d) = self.dedup.take() else {
             return self.push(open, seq, e, max_delay);
         };

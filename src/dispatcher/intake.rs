@@ -110,7 +110,7 @@ impl Intake {
         // The one branch every submit pays for the processing stages.
         match &self.stages {
             None => stamp(&mut entry),
-            Some(stages) => match stages.run(entry, c) {
+            Some(stages) => match stages.run(crate::record::expanded(entry), c) {
                 Some(e) => entry = e,
                 None => return Ok(()),
             },

@@ -62,6 +62,10 @@ pub struct EntryData {
     /// The largest `bytes` since the last reset: only an entry that held much content can
     /// retain much heap, so `reset` measures the heap only then.
     peak: usize,
+    /// A packed record not decoded yet, or empty. [`crate::Pipeline::submit_record`] checks a
+    /// record and copies it here on the producer's thread; the batcher decodes it into this
+    /// same entry (`record::expand`) before anything reads the entry's contents.
+    packed: Vec<u8>,
 }
 
 /// An entry's values open to change in place; see [`EntryData::edit_in_place`].
@@ -301,6 +305,34 @@ impl EntryData {
         }
     }
 
+    /// Makes this empty entry carry a checked record, to be decoded later by `record::expand`:
+    /// the level and timestamp are set now (the intake reads them), the rest is copied as it
+    /// is.
+    pub(crate) fn pack(&mut self, record: &[u8], level: Level, timestamp_ns: u64) {
+        debug_assert!(self.is_empty(), "only an empty entry carries a record");
+        self.level = level;
+        self.timestamp_ns = timestamp_ns;
+        self.packed.extend_from_slice(record);
+        self.peak = self.peak.max(record.len());
+    }
+
+    /// The packed record, if the entry carries one; the entry keeps an empty buffer meanwhile.
+    #[inline]
+    pub(crate) fn take_packed(&mut self) -> Option<Vec<u8>> {
+        if self.packed.is_empty() {
+            None
+        } else {
+            Some(std::mem::take(&mut self.packed))
+        }
+    }
+
+    /// Gives back the buffer [`EntryData::take_packed`] took, emptied, for the next record.
+    #[inline]
+    pub(crate) fn restore_packed_buffer(&mut self, mut buf: Vec<u8>) {
+        buf.clear();
+        self.packed = buf;
+    }
+
     /// Empties the entry for reuse. Buffers are kept, unless the entry retains more than
     /// `max_retained_bytes` of heap, in which case they are freed and `true` is returned.
     pub fn reset(&mut self, max_retained_bytes: usize) -> bool {
@@ -311,6 +343,7 @@ impl EntryData {
         self.span_id.clear();
         self.labels.clear();
         self.fields.clear();
+        self.packed.clear();
         self.bytes = 0;
         // Buffers grow at most to twice what they held, plus per-slot overhead: an entry
         // whose content never passed a quarter of the budget cannot be over it, so the heap
@@ -344,6 +377,7 @@ impl EntryData {
             + self.span_id.capacity()
             + self.labels.retained_bytes()
             + self.fields.retained_bytes()
+            + self.packed.capacity()
     }
 
     /// An estimate of the entry's encoded size in bytes, used to close batches by size and to
@@ -351,6 +385,17 @@ impl EntryData {
     #[inline]
     pub fn size_hint(&self) -> usize {
         64 + self.bytes
+    }
+
+    /// Whether the entry is as [`EntryData::new`] makes it (or [`EntryData::reset`] leaves
+    /// it): no timestamp, level info, no text, no labels, no fields.
+    pub fn is_empty(&self) -> bool {
+        self.timestamp_ns == 0
+            && self.level == Level::Info
+            && self.bytes == 0
+            && self.labels.len() == 0
+            && self.fields.len() == 0
+            && self.packed.is_empty()
     }
 }
 

@@ -36,6 +36,7 @@ pub(crate) fn from_error(e: &Error) -> logcap_result {
         Error::Entry(_) => logcap_result::Limit,
         Error::SinkFlush(_) => logcap_result::SinkFlush,
         Error::Io(_) => logcap_result::Io,
+        Error::Record(_) => logcap_result::MalformedRecord,
     };
     fail(code, e.to_string())
 }

@@ -7,7 +7,6 @@ use super::pointer::{bytes, copy_out, out, take_box, text, to_boxed_ptr, try_ref
 use super::result::logcap_result;
 use super::types::{logcap_sink_stats, logcap_stats};
 use crate::pipeline::Pipeline;
-use crate::record;
 use std::time::Duration;
 
 /// A pipeline: a pool of entries, a dispatcher and its sinks.
@@ -90,8 +89,8 @@ pub extern "C" fn logcap_pipeline_close(
     })
 }
 
-/// Decodes one packed record (docs/record-format.md) straight into a pooled entry and
-/// submits it: one call per log event.
+/// Checks one packed record (docs/record-format.md), copies it into a pooled entry and
+/// submits it: one call per log event (see logcap::Pipeline::submit_record).
 ///
 /// Does not take ownership of `record`. LOGCAP_RESULT_MALFORMED_RECORD when the record is
 /// malformed (logcap_last_error() says where): nothing is submitted. Otherwise as
@@ -105,15 +104,7 @@ pub extern "C" fn logcap_pipeline_submit_record(
     boundary(|| {
         let p = try_ref(pipeline)?;
         let buf = bytes(record, len, "record")?;
-        if p.is_closed() {
-            return Err(from_error(&crate::Error::Closed));
-        }
-        let mut data = p.pool().take();
-        if let Err(e) = record::decode_into(buf, &mut data) {
-            p.pool().put(data);
-            return Err(fail(logcap_result::MalformedRecord, e.to_string()));
-        }
-        p.submit_data(data).map_err(|e| from_error(&e))
+        p.submit_record(buf).map_err(|e| from_error(&e))
     })
 }
 

@@ -1,10 +1,12 @@
-//! The decoder: one walk over the bytes that checks them, then a second that fills the entry.
+//! The decoder: a check over the bytes, then a fill of the entry.
 //!
-//! Both passes run the same [`walk`], so what is checked and what is filled cannot drift
-//! apart. The checking pass does nothing but read, so a refused record leaves the entry as it
-//! was and costs no allocation.
+//! Both run in two forms. The fast ones (fast.rs) take the common record in one tight pass
+//! each and decline anything else; the general [`walk`] then gives the precise error, or fills
+//! with invalid UTF-8 replaced. The check does nothing but read, so a refused record leaves the
+//! entry as it was and costs no allocation.
 
 use super::error::{RecordError, RecordErrorKind as Kind};
+use super::fast;
 use super::{HEADER_LEN, MAGIC, MAX_KEY_BYTES, MAX_RECORD_BYTES, VERSION};
 use crate::entry::text::{lossy, push_lossy};
 use crate::entry::{EntryData, Level, ValueKind, MAX_FIELDS, MAX_LABELS};
@@ -23,10 +25,53 @@ use std::borrow::Cow;
 /// entry's buffers. A key that occurs twice keeps the position of its first occurrence and
 /// the value (and type) of its last. See docs/record-format.md for the layout.
 pub fn decode_into(buf: &[u8], e: &mut EntryData) -> Result<(), RecordError> {
-    walk(buf, &mut Check)?;
+    check(buf)?;
     e.reset(usize::MAX);
-    // The bytes were just accepted, so this walk finds nothing to refuse.
-    walk(buf, &mut Fill(e))
+    fill_checked(buf, e);
+    Ok(())
+}
+
+/// Checks a whole record without decoding it, and returns its level and timestamp.
+///
+/// Accepts exactly the records [`decode_into`] accepts, with the same errors; what it does not
+/// look at is the text, which is never an error (see [`decode_into`]).
+pub fn check(buf: &[u8]) -> Result<(Level, u64), RecordError> {
+    if let Some(h) = fast::check(buf) {
+        return Ok((h.level, h.timestamp_ns));
+    }
+    let mut c = Check::default();
+    walk(buf, &mut c)?;
+    Ok(c.header)
+}
+
+/// Fills `e`, which holds no message, ids, labels or fields, from a record [`check`] accepted.
+fn fill_checked(buf: &[u8], e: &mut EntryData) {
+    if fast::fill(buf, e).is_some() {
+        return;
+    }
+    // Valid but not all UTF-8: the replacing walk, which finds nothing to refuse in bytes
+    // that were accepted.
+    e.reset(usize::MAX);
+    let filled = walk(buf, &mut Fill(e));
+    debug_assert!(filled.is_ok(), "a checked record failed to decode");
+}
+
+/// Decodes the record that [`EntryData::pack`] left in `e`, if any, into `e` itself: the
+/// second half of [`crate::Pipeline::submit_record`], run by the batcher.
+fn expand(e: &mut EntryData) {
+    let Some(buf) = e.take_packed() else { return };
+    // The entry was stamped at submit if the record carried no timestamp: keep that.
+    let stamped = e.timestamp_ns();
+    fill_checked(&buf, e);
+    e.set_timestamp_ns(stamped);
+    e.restore_packed_buffer(buf);
+}
+
+/// [`expand`] for an entry moved along a pipeline.
+#[inline]
+pub(crate) fn expanded(mut e: Box<EntryData>) -> Box<EntryData> {
+    expand(&mut e);
+    e
 }
 
 /// A value as read from the record, strings still raw bytes.
@@ -54,9 +99,24 @@ trait Visit {
     }
 }
 
-/// The checking pass: reads, keeps nothing.
-struct Check;
-impl Visit for Check {}
+/// The checking pass: reads, keeps the header.
+struct Check {
+    header: (Level, u64),
+}
+
+impl Default for Check {
+    fn default() -> Self {
+        Check {
+            header: (Level::Info, 0),
+        }
+    }
+}
+
+impl Visit for Check {
+    fn header(&mut self, timestamp_ns: u64, level: Level) {
+        self.header = (level, timestamp_ns);
+    }
+}
 
 /// The filling pass.
 struct Fill<'e>(&'e mut EntryData);

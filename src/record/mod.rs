@@ -50,10 +50,12 @@
 mod decode;
 mod encode;
 mod error;
+mod fast;
 #[cfg(test)]
 mod tests;
 
-pub use decode::decode_into;
+pub(crate) use decode::expanded;
+pub use decode::{check, decode_into};
 pub use encode::{encode, encode_entry, Record};
 pub use error::{RecordError, RecordErrorKind};
 

@@ -471,10 +471,27 @@ fn mutate(rng: &mut XorShift, buf: &mut Vec<u8>) {
 
 /// What must hold for any bytes: decoding does not panic; a refusal names an offset inside
 /// the buffer and leaves the entry alone; an accepted record re-encodes canonically, and
-/// exactly to the input when nothing was replaced or collapsed.
+/// exactly to the input when nothing was replaced or collapsed. The fast paths agree with
+/// the general walk, and a record packed then expanded decodes as decode_into decodes it.
 fn check(buf: &[u8], e: &mut EntryData) -> Result<(), Kind> {
     let before = e.clone();
-    match decode_into(buf, e) {
+    let fast_checked = super::fast::check(buf).is_some();
+    let mut fast_filled = EntryData::new();
+    let fast_fill = super::fast::fill(buf, &mut fast_filled).is_some();
+    let result = decode_into(buf, e);
+    assert_eq!(fast_checked, result.is_ok(), "fast check on {buf:02x?}");
+    if fast_fill {
+        assert!(result.is_ok(), "fast fill accepted {buf:02x?}");
+        assert!(same(e, &fast_filled), "fast fill differs on {buf:02x?}");
+    }
+    if let Ok((level, ts)) = super::check(buf) {
+        let mut packed = EntryData::new();
+        packed.pack(buf, level, ts);
+        let mut expanded = super::expanded(Box::new(packed));
+        assert!(same(e, &expanded), "expand differs on {buf:02x?}");
+        assert!(expanded.take_packed().is_none());
+    }
+    match result {
         Err(err) => {
             assert!(err.offset <= buf.len(), "{err} in {buf:02x?}");
             assert!(same(e, &before), "entry changed by refused {buf:02x?}");
@@ -561,4 +578,27 @@ fn mutated_records_never_panic_and_accepted_ones_round_trip() {
         kinds >= 11,
         "only {kinds} kinds of refusal reached: {outcomes:?}"
     );
+}
+
+#[test]
+fn the_fast_paths_take_valid_utf8_records() {
+    let records = [
+        standard(),
+        Record::default(),
+        Record {
+            message: "héllo 世界 🎉",
+            trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
+            span_id: "00f067aa0ba902b7",
+            labels: &[("a", "1"), ("a", "2")],
+            fields: EVERY_TYPE,
+            ..Record::default()
+        },
+    ];
+    for rec in &records {
+        let buf = bytes_of(rec);
+        assert!(super::fast::check(&buf).is_some(), "{buf:02x?}");
+        let mut e = EntryData::new();
+        assert!(super::fast::fill(&buf, &mut e).is_some(), "{buf:02x?}");
+        assert!(same(&e, &decoded(&buf).unwrap()));
+    }
 }

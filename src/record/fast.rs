@@ -1,0 +1,202 @@
+//! The decoder's fast paths: a check that reads a record once and keeps nothing, and a fill
+//! that decodes it in one pass into an entry with no content.
+//!
+//! Both decline (answer `None`) at the first thing they do not take, without saying why:
+//! anything malformed, and for the fill, strings that are not valid UTF-8 (they need the
+//! replacing path). The caller then runs the general walk of decode.rs, which finds the same
+//! record either wrong, with the precise error, or valid, and fills it with the replacing
+//! rules. So the fast paths change no outcome, only the cost of the common one; the tests
+//! check that they agree with the walk on every vector and on mutated records.
+
+use super::{HEADER_LEN, MAGIC, MAX_KEY_BYTES, MAX_RECORD_BYTES, VERSION};
+use crate::entry::{EntryData, Level, MAX_FIELDS, MAX_LABELS};
+
+/// The fixed header, read and checked.
+pub(super) struct Header {
+    pub(super) level: Level,
+    pub(super) timestamp_ns: u64,
+    labels: usize,
+    fields: usize,
+}
+
+/// Reads the header and checks everything it says on its own (magic, version, level, total
+/// length against `buf`, counts against the limits).
+#[inline]
+pub(super) fn header(buf: &[u8]) -> Option<Header> {
+    let h: &[u8; HEADER_LEN] = buf.get(..HEADER_LEN)?.try_into().ok()?;
+    if h[..2] != MAGIC || h[2] != VERSION {
+        return None;
+    }
+    let level = Level::from_u8(h[3])?;
+    let total = u32::from_le_bytes([h[4], h[5], h[6], h[7]]) as usize;
+    if total != buf.len() || total > MAX_RECORD_BYTES {
+        return None;
+    }
+    let mut ts = [0u8; 8];
+    ts.copy_from_slice(&h[8..16]);
+    let labels = usize::from(u16::from_le_bytes([h[16], h[17]]));
+    let fields = usize::from(u16::from_le_bytes([h[18], h[19]]));
+    if labels > MAX_LABELS || fields > MAX_FIELDS {
+        return None;
+    }
+    Some(Header {
+        level,
+        timestamp_ns: u64::from_le_bytes(ts),
+        labels,
+        fields,
+    })
+}
+
+/// Checks the whole layout (not the text: invalid UTF-8 is no error) and returns the header.
+pub(super) fn check(buf: &[u8]) -> Option<Header> {
+    let h = header(buf)?;
+    let mut c = Cursor {
+        buf,
+        pos: HEADER_LEN,
+    };
+    for _ in 0..3 {
+        c.skip_str()?;
+    }
+    for _ in 0..h.labels {
+        c.skip_key()?;
+        c.skip_str()?;
+    }
+    for _ in 0..h.fields {
+        c.skip_key()?;
+        match c.u8()? {
+            0 => c.skip_str()?,
+            1..=3 => c.skip(8)?,
+            4 => {
+                if c.u8()? > 1 {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+    (c.pos == buf.len()).then_some(h)
+}
+
+/// Fills `e`, which must hold no message, ids, labels or fields, with the record in `buf`.
+/// On `None`, `e` holds part of the record and must be reset.
+pub(super) fn fill(buf: &[u8], e: &mut EntryData) -> Option<()> {
+    let h = header(buf)?;
+    e.set_timestamp_ns(h.timestamp_ns);
+    e.set_level(h.level);
+    let mut c = Cursor {
+        buf,
+        pos: HEADER_LEN,
+    };
+    e.set_message(c.text()?);
+    e.set_trace_id(c.text()?);
+    e.set_span_id(c.text()?);
+    for _ in 0..h.labels {
+        let k = c.key()?;
+        e.set_label(k, c.text()?).ok()?;
+    }
+    for _ in 0..h.fields {
+        let k = c.key()?;
+        let set = match c.u8()? {
+            0 => e.set_field(k, c.text()?),
+            1 => e.set_field(k, c.u64()? as i64),
+            2 => e.set_field(k, c.u64()?),
+            3 => e.set_field(k, f64::from_bits(c.u64()?)),
+            4 => match c.u8()? {
+                0 => e.set_field(k, false),
+                1 => e.set_field(k, true),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        set.ok()?;
+    }
+    (c.pos == buf.len()).then_some(())
+}
+
+/// A little-endian cursor that answers `None` past the end.
+struct Cursor<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    #[inline(always)]
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.pos.checked_add(n)?;
+        let s = self.buf.get(self.pos..end)?;
+        self.pos = end;
+        Some(s)
+    }
+
+    #[inline(always)]
+    fn skip(&mut self, n: usize) -> Option<()> {
+        let end = self.pos.checked_add(n)?;
+        if end > self.buf.len() {
+            return None;
+        }
+        self.pos = end;
+        Some(())
+    }
+
+    #[inline(always)]
+    fn u8(&mut self) -> Option<u8> {
+        let b = *self.buf.get(self.pos)?;
+        self.pos += 1;
+        Some(b)
+    }
+
+    #[inline(always)]
+    fn u32(&mut self) -> Option<u32> {
+        let b: [u8; 4] = self.take(4)?.try_into().ok()?;
+        Some(u32::from_le_bytes(b))
+    }
+
+    #[inline(always)]
+    fn u64(&mut self) -> Option<u64> {
+        let b: [u8; 8] = self.take(8)?.try_into().ok()?;
+        Some(u64::from_le_bytes(b))
+    }
+
+    #[inline(always)]
+    fn skip_str(&mut self) -> Option<()> {
+        let n = self.u32()? as usize;
+        self.skip(n)
+    }
+
+    /// The length of a key: 1 to [`MAX_KEY_BYTES`] bytes.
+    #[inline(always)]
+    fn key_len(&mut self) -> Option<usize> {
+        let n = self.u32()? as usize;
+        (n != 0 && n <= MAX_KEY_BYTES).then_some(n)
+    }
+
+    #[inline(always)]
+    fn skip_key(&mut self) -> Option<()> {
+        let n = self.key_len()?;
+        self.skip(n)
+    }
+
+    /// A length-prefixed string that is valid UTF-8.
+    #[inline(always)]
+    fn text(&mut self) -> Option<&'a str> {
+        let n = self.u32()? as usize;
+        utf8(self.take(n)?)
+    }
+
+    #[inline(always)]
+    fn key(&mut self) -> Option<&'a str> {
+        let n = self.key_len()?;
+        utf8(self.take(n)?)
+    }
+}
+
+/// The bytes as text if they are valid UTF-8, checking ASCII (keys and most values) first.
+#[inline(always)]
+fn utf8(b: &[u8]) -> Option<&str> {
+    if b.is_ascii() {
+        // SAFETY: ASCII is valid UTF-8.
+        Some(unsafe { std::str::from_utf8_unchecked(b) })
+    } else {
+        std::str::from_utf8(b).ok()
+    }
+}
