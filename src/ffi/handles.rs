@@ -83,6 +83,7 @@ thread_local! {
     static LOCAL_FREE: RefCell<LocalFree> = const { RefCell::new(LocalFree(Vec::new())) };
 }
 
+#[inline(always)]
 fn slot(index: u32) -> Option<&'static Slot> {
     let i = index as usize;
     SEGMENTS.get(i >> SEG_BITS)?.get()?.get(i & (SEG_LEN - 1))
@@ -100,12 +101,18 @@ fn new_segment() -> Box<[Slot]> {
         .collect()
 }
 
+#[inline(always)]
 fn free_index() -> FfiResult<u32> {
-    let cached = LOCAL_FREE
-        .try_with(|l| l.borrow_mut().0.pop())
-        .ok()
-        .flatten();
-    if let Some(i) = cached.or_else(|| SHARED_FREE.pop()) {
+    match LOCAL_FREE.try_with(|l| l.borrow_mut().0.pop()) {
+        Ok(Some(i)) => Ok(i),
+        _ => shared_or_fresh_index(),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn shared_or_fresh_index() -> FfiResult<u32> {
+    if let Some(i) = SHARED_FREE.pop() {
         return Ok(i);
     }
     let i = NEXT_FRESH.fetch_add(1, Ordering::Relaxed);
@@ -120,6 +127,7 @@ fn free_index() -> FfiResult<u32> {
     Ok(i)
 }
 
+#[inline(always)]
 fn recycle(index: u32) {
     let spilled = LOCAL_FREE.try_with(|l| {
         let mut l = l.borrow_mut();
@@ -143,24 +151,33 @@ fn encode(index: u32, generation: u32) -> usize {
     (TAG | ((index as u64 + 1) << 32) | generation as u64) as usize
 }
 
+#[inline(always)]
 fn decode(h: usize) -> FfiResult<(&'static Slot, u32, u32)> {
-    if h == 0 {
-        return Err(fail(logcap_result::NullArgument, "entry handle is NULL"));
-    }
     let h = h as u64;
-    let invalid = || {
+    if h & TAG == 0 {
+        return Err(not_a_handle(h));
+    }
+    let index = ((h & !TAG) >> 32).wrapping_sub(1);
+    let Ok(index) = u32::try_from(index) else {
+        return Err(not_a_handle(h));
+    };
+    match slot(index) {
+        Some(s) => Ok((s, index, h as u32)),
+        None => Err(not_a_handle(h)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn not_a_handle(h: u64) -> logcap_result {
+    if h == 0 {
+        fail(logcap_result::NullArgument, "entry handle is NULL")
+    } else {
         fail(
             logcap_result::InvalidHandle,
             format!("{h:#x} is not an entry handle"),
         )
-    };
-    if h & TAG == 0 {
-        return Err(invalid());
     }
-    let index = ((h & !TAG) >> 32).wrapping_sub(1);
-    let index = u32::try_from(index).map_err(|_| invalid())?;
-    let s = slot(index).ok_or_else(invalid)?;
-    Ok((s, index, h as u32))
 }
 
 /// Issues a handle for a live entry.
@@ -169,6 +186,7 @@ pub(crate) fn issue(live: Live) -> FfiResult<usize> {
 }
 
 /// Issues a handle for a live entry, or gives the entry back with the error.
+#[inline(always)]
 pub(crate) fn issue_or_return(live: Live) -> Result<usize, (logcap_result, Live)> {
     let index = match free_index() {
         Ok(i) => i,
@@ -183,6 +201,8 @@ pub(crate) fn issue_or_return(live: Live) -> Result<usize, (logcap_result, Live)
     Ok(encode(index, st.generation))
 }
 
+#[cold]
+#[inline(never)]
 fn stale(st: &SlotState, generation: u32) -> logcap_result {
     let why = if generation == st.generation {
         match st.ended {
@@ -202,7 +222,7 @@ fn stale(st: &SlotState, generation: u32) -> logcap_result {
 }
 
 /// Runs `f` on a live entry under its lock.
-#[inline]
+#[inline(always)]
 pub(crate) fn with_live<R>(h: usize, f: impl FnOnce(&mut Live) -> FfiResult<R>) -> FfiResult<R> {
     let (s, _, generation) = decode(h)?;
     let mut st = s.0.lock();
@@ -216,7 +236,7 @@ pub(crate) fn with_live<R>(h: usize, f: impl FnOnce(&mut Live) -> FfiResult<R>) 
 
 /// Ends a handle, handing its entry to `take` if `check` accepts it. The handle is stale
 /// afterwards; `check` can refuse (leaving the handle live) by returning an error.
-#[inline]
+#[inline(always)]
 pub(crate) fn end(h: usize, how: Ended, check: impl FnOnce(&Live) -> FfiResult) -> FfiResult<Live> {
     let (s, index, generation) = decode(h)?;
     let live = {

@@ -54,46 +54,69 @@ pub(crate) fn take_box<C: Castable>(p: *mut C) -> Option<Box<C::Rust>> {
 }
 
 /// The bytes at (ptr, len). NULL is allowed only with length 0.
-#[inline]
+///
+/// This and [`text`] are inlined into every export, their refusals kept out of line: a
+/// result returned through memory from an out-of-line call cost a store-forwarding stall per
+/// string.
+#[inline(always)]
 pub(crate) fn bytes<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<&'a [u8]> {
     if len == 0 {
         return Ok(&[]);
     }
-    if ptr.is_null() {
-        return Err(fail(
-            logcap_result::NullArgument,
-            format!("{what} is NULL with length {len}"),
-        ));
-    }
-    if len > isize::MAX as usize {
-        return Err(fail(
-            logcap_result::InvalidArgument,
-            format!("{what} length {len} is too large"),
-        ));
+    if ptr.is_null() || len > isize::MAX as usize {
+        return Err(bad_bytes(ptr, len, what));
     }
     // SAFETY: the caller promises `len` readable bytes at `ptr` for the call's duration.
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
+#[cold]
+#[inline(never)]
+fn bad_bytes(ptr: *const u8, len: usize, what: &str) -> logcap_result {
+    if ptr.is_null() {
+        fail(
+            logcap_result::NullArgument,
+            format!("{what} is NULL with length {len}"),
+        )
+    } else {
+        fail(
+            logcap_result::InvalidArgument,
+            format!("{what} length {len} is too large"),
+        )
+    }
+}
+
 /// The text at (ptr, len); invalid UTF-8 is replaced with U+FFFD.
-#[inline]
+#[inline(always)]
 pub(crate) fn text<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<Cow<'a, str>> {
     let b = bytes(ptr, len, what)?;
-    if b.is_ascii() {
-        // SAFETY: ASCII is valid UTF-8. Keys and most values are ASCII, and this word-at-a-time
-        // check is several times cheaper than full validation on short strings.
-        return Ok(Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(b) }));
+    // Keys and most values are ASCII: checked inline, several times cheaper than full
+    // validation on short strings.
+    match crate::entry::text::utf8(b) {
+        Some(s) => Ok(Cow::Borrowed(s)),
+        None => Ok(replaced(b)),
     }
-    Ok(crate::entry::text::lossy(b))
+}
+
+#[cold]
+#[inline(never)]
+fn replaced(b: &[u8]) -> Cow<'_, str> {
+    crate::entry::text::lossy(b)
 }
 
 /// A key: like [`text`], and not empty.
-#[inline]
+#[inline(always)]
 pub(crate) fn key<'a>(ptr: *const u8, len: usize) -> FfiResult<Cow<'a, str>> {
     if len == 0 {
-        return Err(fail(logcap_result::InvalidArgument, "the key is empty"));
+        return Err(empty_key());
     }
     text(ptr, len, "key")
+}
+
+#[cold]
+#[inline(never)]
+fn empty_key() -> logcap_result {
+    fail(logcap_result::InvalidArgument, "the key is empty")
 }
 
 /// Checks an output pointer and returns it as a reference to write through.

@@ -9,6 +9,7 @@
 //! check that they agree with the walk on every vector and on mutated records.
 
 use super::{HEADER_LEN, MAGIC, MAX_KEY_BYTES, MAX_RECORD_BYTES, VERSION};
+use crate::entry::text::utf8;
 use crate::entry::{EntryData, Level, MAX_FIELDS, MAX_LABELS};
 
 /// The fixed header, read and checked.
@@ -187,16 +188,5 @@ impl<'a> Cursor<'a> {
     fn key(&mut self) -> Option<&'a str> {
         let n = self.key_len()?;
         utf8(self.take(n)?)
-    }
-}
-
-/// The bytes as text if they are valid UTF-8, checking ASCII (keys and most values) first.
-#[inline(always)]
-fn utf8(b: &[u8]) -> Option<&str> {
-    if b.is_ascii() {
-        // SAFETY: ASCII is valid UTF-8.
-        Some(unsafe { std::str::from_utf8_unchecked(b) })
-    } else {
-        std::str::from_utf8(b).ok()
     }
 }
