@@ -23,6 +23,44 @@ impl SlotValue for super::value::ValueSlot {
     }
 }
 
+/// Whether two strings are equal: inline for the short strings keys are, where a call to
+/// `memcmp` costs more than the comparison.
+#[inline(always)]
+pub(crate) fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_ne_bytes(w)
+    };
+    let half = |s: &[u8], at: usize| {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&s[at..at + 4]);
+        u32::from_ne_bytes(w)
+    };
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
+
+/// Makes `dst` hold `src`, writing nothing when it already does: a pooled entry refilled with
+/// the same keys and label values keeps its buffers untouched.
+#[inline(always)]
+pub(crate) fn replace(dst: &mut String, src: &str) {
+    if !same(dst, src) {
+        dst.clear();
+        dst.push_str(src);
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct FlatMap<V> {
     slots: Vec<(String, V)>,
@@ -56,12 +94,15 @@ impl<V: SlotValue> FlatMap<V> {
 
     #[inline]
     fn position(&self, key: &str) -> Option<usize> {
-        self.live().iter().position(|(k, _)| k == key)
+        self.live().iter().position(|(k, _)| same(k, key))
     }
 
     #[inline]
     pub(crate) fn get(&self, key: &str) -> Option<&V> {
-        self.live().iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.live()
+            .iter()
+            .find(|(k, _)| same(k, key))
+            .map(|(_, v)| v)
     }
 
     /// The value slot for `key` and whether the key is new, claiming a new slot (and copying
@@ -80,8 +121,8 @@ impl<V: SlotValue> FlatMap<V> {
                 .push((String::with_capacity(key.len()), V::default()));
         }
         let slot = &mut self.slots[self.len];
-        slot.0.clear();
-        slot.0.push_str(key);
+        // A pooled entry refilled by the same call site finds its keys where they were.
+        replace(&mut slot.0, key);
         self.len += 1;
         Some((&mut slot.1, true))
     }
@@ -162,6 +203,21 @@ mod tests {
         assert!(!set(&mut m, "new", "x"));
         assert!(set(&mut m, "3", "y"));
         assert_eq!(m.get("3").map(String::as_str), Some("y"));
+    }
+
+    #[test]
+    fn same_agrees_with_eq_at_every_length_and_position() {
+        for n in 0..40 {
+            let a = "k".repeat(n);
+            assert!(same(&a, &a.clone()));
+            assert!(!same(&a, &"k".repeat(n + 1)));
+            for i in 0..n {
+                let mut b = a.clone().into_bytes();
+                b[i] = b'x';
+                let b = String::from_utf8(b).unwrap();
+                assert!(!same(&a, &b), "{n} {i}");
+            }
+        }
     }
 
     #[test]

@@ -172,8 +172,8 @@ impl EntryData {
             .slot_mut(key, MAX_LABELS)
             .ok_or(EntryError::TooManyLabels)?;
         let old = if new { 0 } else { label_len(key, slot) };
-        slot.clear();
-        slot.push_str(value);
+        // Labels are low-cardinality: the value is often the one the slot already holds.
+        map::replace(slot, value);
         self.account(old, label_len(key, value));
         Ok(())
     }
