@@ -179,11 +179,25 @@ const LEVELS = Object.freeze({ trace: 0, debug: 1, info: 2, warn: 3, error: 4, f
 
 /** A level name or number (0 trace … 5 fatal) to its number; TypeError/RangeError otherwise. */
 function levelOf(level) {
-  if (typeof level === 'string') {
-    const n = LEVELS[level];
-    if (n === undefined) throw new RangeError(`unknown level ${JSON.stringify(level)}`);
-    return n;
+  // A switch, not LEVELS[level]: that keyed load sees every level name at one call site and
+  // goes megamorphic, and it would find 'toString' and the like on Object.prototype.
+  switch (level) {
+    case 'trace':
+      return 0;
+    case 'debug':
+      return 1;
+    case 'info':
+      return 2;
+    case 'warn':
+      return 3;
+    case 'error':
+      return 4;
+    case 'fatal':
+      return 5;
+    default:
+      break;
   }
+  if (typeof level === 'string') throw new RangeError(`unknown level ${JSON.stringify(level)}`);
   if (typeof level === 'number' && Number.isInteger(level) && level >= 0 && level <= 5) return level;
   if (typeof level === 'number') throw new RangeError(`level ${level} is not 0 (trace) to 5 (fatal)`);
   throw new TypeError('a level is a name (trace … fatal) or a number 0 … 5');
