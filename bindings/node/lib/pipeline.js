@@ -15,6 +15,12 @@ const DEFAULT_TIMEOUT_MS = 5000;
 const ENCODER = new rec.Encoder(16 * 1024);
 
 /**
+ * The function of every log call, looked up once: `fn` holds some fifty functions, too many
+ * for V8 to keep it a fast-properties object, so each `fn.name` is a dictionary lookup.
+ */
+const submitRecordFn = fn.logcap_pipeline_submit_record;
+
+/**
  * Native pipelines whose Pipeline object was collected without close(): freed on a koffi
  * worker thread, since logcap_pipeline_free closes an open pipeline and waits for delivery,
  * which for callback sinks needs this very event loop. Their callbacks are unregistered once
@@ -189,7 +195,7 @@ class Pipeline extends Logger {
     enc.busy = true;
     try {
       const n = enc.encode(level, message, time, traceId, spanId, bound, labels, fields);
-      rc = fn.logcap_pipeline_submit_record(this._ptr, enc.buf, n);
+      rc = submitRecordFn(this._ptr, enc.buf, n);
     } finally {
       enc.busy = false;
     }
@@ -203,7 +209,7 @@ class Pipeline extends Logger {
    */
   submitRecord(record) {
     if (!(record instanceof Uint8Array)) throw new TypeError('record: a Buffer or Uint8Array');
-    const rc = fn.logcap_pipeline_submit_record(this._ptr, record, record.length);
+    const rc = submitRecordFn(this._ptr, record, record.length);
     if (rc === 0) return true;
     return submitResult(rc, 'submitRecord');
   }

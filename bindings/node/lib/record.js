@@ -11,9 +11,12 @@
 //   str = u32 byte length + UTF-8 bytes; types 0 str, 1 i64, 2 u64, 3 f64, 4 bool (1 byte).
 //
 // The encoder writes into one Buffer that it keeps and grows, strings straight into it at
-// their offsets, so a log call allocates nothing of its own. It checks only what the layout
-// itself cannot carry (counts above 65535, records above 1 MiB); the library's decoder checks
-// the rest (empty or long keys, too many labels or fields) and its error names the problem.
+// their offsets, so a log call allocates nothing of its own. Short strings are encoded by JS
+// loops, and the ones that repeat from record to record (the message, label keys and values,
+// field keys) are copied from a memo of the last ones written (putMemo). It checks only what
+// the layout itself cannot carry (counts above 65535, records above 1 MiB); the library's
+// decoder checks the rest (empty or long keys, too many labels or fields) and its error names
+// the problem.
 
 const { LogcapError, codes } = require('./errors');
 
@@ -123,9 +126,14 @@ const SHORT_STRING = 20;
  * per code unit. A lone surrogate becomes U+FFFD, as Buffer.write does.
  */
 function utf8Short(b, s, at) {
+  return utf8From(b, s, 0, at);
+}
+
+/** utf8Short from code unit `i` of `s` on. */
+function utf8From(b, s, i, at) {
   const n = s.length;
   let p = at;
-  for (let i = 0; i < n; i++) {
+  for (; i < n; i++) {
     let c = s.charCodeAt(i);
     if (c < 0x80) {
       b[p++] = c;
@@ -171,11 +179,25 @@ const LEVELS = Object.freeze({ trace: 0, debug: 1, info: 2, warn: 3, error: 4, f
 
 /** A level name or number (0 trace … 5 fatal) to its number; TypeError/RangeError otherwise. */
 function levelOf(level) {
-  if (typeof level === 'string') {
-    const n = LEVELS[level];
-    if (n === undefined) throw new RangeError(`unknown level ${JSON.stringify(level)}`);
-    return n;
+  // A switch, not LEVELS[level]: that keyed load sees every level name at one call site and
+  // goes megamorphic, and it would find 'toString' and the like on Object.prototype.
+  switch (level) {
+    case 'trace':
+      return 0;
+    case 'debug':
+      return 1;
+    case 'info':
+      return 2;
+    case 'warn':
+      return 3;
+    case 'error':
+      return 4;
+    case 'fatal':
+      return 5;
+    default:
+      break;
   }
+  if (typeof level === 'string') throw new RangeError(`unknown level ${JSON.stringify(level)}`);
   if (typeof level === 'number' && Number.isInteger(level) && level >= 0 && level <= 5) return level;
   if (typeof level === 'number') throw new RangeError(`level ${level} is not 0 (trace) to 5 (fatal)`);
   throw new TypeError('a level is a name (trace … fatal) or a number 0 … 5');
@@ -212,9 +234,109 @@ class Bound {
   }
 }
 
+/**
+ * Writes a short string (at most SHORT_STRING code units) with its length prefix at `p` and
+ * returns the offset after it; the caller has made room for 4 + 3 bytes per code unit. ASCII,
+ * the common case, goes four characters to a store; the first other character hands the rest
+ * to utf8From. The byte length is at most 60, so the prefix is one byte and three zeros.
+ */
+function putShort(b, view, s, p) {
+  const n = s.length;
+  const at = p + 4;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const c0 = s.charCodeAt(i);
+    const c1 = s.charCodeAt(i + 1);
+    const c2 = s.charCodeAt(i + 2);
+    const c3 = s.charCodeAt(i + 3);
+    if ((c0 | c1 | c2 | c3) >= 0x80) break;
+    view.setUint32(at + i, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24), true);
+  }
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) break;
+    b[at + i] = c;
+  }
+  const w = i === n ? n : i + utf8From(b, s, i, at + i);
+  view.setUint32(p, w, true);
+  return at + w;
+}
+
+/**
+ * Strings that repeat from record to record, remembered by where they are written: the
+ * message, label keys and values (stream labels, low-cardinality by design) and field keys.
+ * One call site logs the same ones in the same places, and copying a string's bytes a word at
+ * a time from the slot of its place costs less than encoding its characters. A slot takes a
+ * string's bytes the second time in a row it is written there, so that strings which change
+ * every record (records from call sites that alternate, messages made per call) cost only a
+ * comparison and a store. Field values are data, and not remembered.
+ *
+ * Slot 0 is the message; label i has slots LABEL_SLOTS + 2i (key) and LABEL_SLOTS + 2i + 1
+ * (value) for i below MEMO_LABELS; field i's key has slot FIELD_SLOTS + i for i below
+ * MEMO_FIELDS; NO_SLOT is none. The slots are shared by every encoder: a slot holds a string
+ * and, once filled, that string's bytes, so a match is right whichever encoder wrote it.
+ */
+const MEMO_LABELS = 32;
+const MEMO_FIELDS = 32;
+const MESSAGE_SLOT = 0;
+const LABEL_SLOTS = 1;
+const FIELD_SLOTS = LABEL_SLOTS + 2 * MEMO_LABELS;
+const NO_SLOT = FIELD_SLOTS + MEMO_FIELDS;
+/** A short string written: a 4-byte prefix and at most 60 bytes of UTF-8, 16 words. */
+const SLOT_WORDS = 16;
+const slotStrings = new Array(NO_SLOT).fill(null);
+/** The bytes of slotStrings[i] in slotWords, or 0 until they are there. */
+const slotBytes = new Int32Array(NO_SLOT);
+const slotWords = new Int32Array(NO_SLOT * SLOT_WORDS);
+/** putMemo copies whole words: up to 3 bytes past the string, which the next write overwrites. */
+const MEMO_SLACK = 3;
+
+/**
+ * Writes a short string as putShort does, through memo slot `slot`; the caller has made room
+ * for MEMO_SLACK bytes more than putShort needs.
+ */
+function putMemo(b, view, s, p, slot) {
+  const same = slot !== NO_SLOT && slotStrings[slot] === s;
+  if (same) {
+    const n = slotBytes[slot];
+    if (n !== 0) {
+      const base = slot * SLOT_WORDS;
+      for (let j = 0; j < n; j += 4) view.setInt32(p + j, slotWords[base + (j >> 2)], true);
+      return p + n;
+    }
+  }
+  const end = putShort(b, view, s, p);
+  if (same) {
+    fillSlot(view, p, end, slot);
+  } else if (slot !== NO_SLOT) {
+    slotStrings[slot] = s;
+    slotBytes[slot] = 0;
+  }
+  return end;
+}
+
+/** Copies a slot's string, just written at [p, end), into the slot. */
+function fillSlot(view, p, end, slot) {
+  const base = slot * SLOT_WORDS;
+  const n = end - p;
+  for (let j = 0; j < n; j += 4) slotWords[base + (j >> 2)] = view.getInt32(p + j, true);
+  slotBytes[slot] = n;
+}
+
+/** Whether a number is logged as i64: a safe integer, and not -0 (only f64 keeps its sign). */
+function isI64(v) {
+  return Number.isSafeInteger(v) && !(v === 0 && 1 / v < 0);
+}
+
+function labelTypeError(k, v) {
+  return new TypeError(`label ${k}: a label value is a string, not ${v === null ? 'null' : typeof v}`);
+}
+
 class Encoder {
   constructor(size = 4096) {
     this.buf = Buffer.allocUnsafeSlow(size);
+    /** Over `buf`: fixed-width numbers, and strings a word at a time. */
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
     this.pos = 0;
     /** Set while a record is being written, so that a reentrant log call uses another encoder. */
     this.busy = false;
@@ -229,14 +351,11 @@ class Encoder {
     const next = Buffer.allocUnsafeSlow(Math.min(size, MAX_RECORD_BYTES + 64));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.length);
   }
 
   u32(v, at) {
-    const b = this.buf;
-    b[at] = v;
-    b[at + 1] = v >>> 8;
-    b[at + 2] = v >>> 16;
-    b[at + 3] = v >>> 24;
+    this.view.setUint32(at, v, true);
   }
 
   /** A length-prefixed UTF-8 string. Lone surrogates become U+FFFD, as they must. */
@@ -244,10 +363,14 @@ class Encoder {
     const n = s.length;
     // A UTF-16 code unit is at most 3 bytes of UTF-8.
     if (this.pos + 4 + 3 * n > this.buf.length && this.growFor(s)) return;
-    const at = this.pos;
-    // Short strings (keys, most values) are written here: a call into Node's native UTF-8
+    // Short strings (keys, most values) are written in JS: a call into Node's native UTF-8
     // writer costs more than the loop.
-    const w = n <= SHORT_STRING ? utf8Short(this.buf, s, at + 4) : this.buf.utf8Write(s, at + 4);
+    if (n <= SHORT_STRING) {
+      this.pos = putShort(this.buf, this.view, s, this.pos);
+      return;
+    }
+    const at = this.pos;
+    const w = this.buf.utf8Write(s, at + 4);
     this.u32(w, at);
     this.pos = at + 4 + w;
   }
@@ -270,19 +393,48 @@ class Encoder {
 
   /** Writes labels from a plain object or a Map; returns how many. */
   labelsFrom(labels) {
-    let count = 0;
     if (labels instanceof Map) {
+      let count = 0;
       for (const [k, v] of labels) count += this.label(k, v);
-    } else {
-      for (const k in labels) count += this.label(k, labels[k]);
+      return count;
     }
+    // The loop keeps the buffer and the offset in locals; only the general path (a long
+    // string, or too little room) goes through this.pos, and the buffer is reloaded after it.
+    let count = 0;
+    let b = this.buf;
+    let view = this.view;
+    let p = this.pos;
+    for (const k in labels) {
+      const v = labels[k];
+      if (typeof v !== 'string') {
+        if (v === undefined) continue;
+        throw labelTypeError(k, v);
+      }
+      const kn = k.length;
+      const vn = v.length;
+      if (kn <= SHORT_STRING && vn <= SHORT_STRING && p + 8 + 2 * MEMO_SLACK + 3 * (kn + vn) <= b.length) {
+        const slot = count < MEMO_LABELS ? LABEL_SLOTS + 2 * count : NO_SLOT;
+        p = putMemo(b, view, k, p, slot);
+        p = putMemo(b, view, v, p, slot === NO_SLOT ? NO_SLOT : slot + 1);
+      } else {
+        this.pos = p;
+        this.str(k);
+        this.str(v);
+        p = this.pos;
+        b = this.buf;
+        view = this.view;
+      }
+      count++;
+    }
+    this.pos = p;
     return count;
   }
 
+  /** One label from a Map: the key may be anything, and is checked. */
   label(k, v) {
     if (typeof v !== 'string') {
       if (v === undefined) return 0;
-      throw new TypeError(`label ${k}: a label value is a string, not ${v === null ? 'null' : typeof v}`);
+      throw labelTypeError(k, v);
     }
     this.key(k);
     this.str(v);
@@ -296,20 +448,81 @@ class Encoder {
 
   /** Writes fields from a plain object or a Map; returns how many. */
   fieldsFrom(fields) {
-    let count = 0;
     if (fields instanceof Map) {
+      let count = 0;
       for (const [k, v] of fields) count += this.field(k, v);
-    } else {
-      for (const k in fields) count += this.field(k, fields[k]);
+      return count;
     }
+    // As in labelsFrom: strings, numbers and booleans with a short key are written here, with
+    // the buffer, its view and the offset in locals; anything else goes through field(). The
+    // key is written at one place, after the checks, so that putMemo is inlined once.
+    let count = 0;
+    let b = this.buf;
+    let view = this.view;
+    let p = this.pos;
+    for (const k in fields) {
+      const v = fields[k];
+      const kn = k.length;
+      // Room for the key, the type byte and an 8-byte payload; a string value checks its own.
+      // typeof is compared directly, each a type check: a `typeof` kept in a variable is a
+      // call that makes the type's name.
+      let here = kn <= SHORT_STRING && p + 13 + MEMO_SLACK + 3 * kn <= b.length;
+      if (here) {
+        if (typeof v === 'string') {
+          here = v.length <= SHORT_STRING && p + 9 + MEMO_SLACK + 3 * (kn + v.length) <= b.length;
+        } else if (v === undefined) {
+          continue;
+        } else {
+          here = typeof v === 'number' || typeof v === 'boolean';
+        }
+      }
+      if (!here) {
+        this.pos = p;
+        count += this.field(k, v);
+        p = this.pos;
+        b = this.buf;
+        view = this.view;
+        continue;
+      }
+      p = putMemo(b, view, k, p, count < MEMO_FIELDS ? FIELD_SLOTS + count : NO_SLOT);
+      if (typeof v === 'string') {
+        b[p] = T_STR;
+        p = putShort(b, view, v, p + 1);
+      } else if (typeof v === 'number') {
+        if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
+          // An int32 (not -0): the upper half is its sign.
+          b[p] = T_I64;
+          view.setInt32(p + 1, v, true);
+          view.setInt32(p + 5, v >> 31, true);
+        } else if (isI64(v)) {
+          // A safe integer: its two's complement halves without a BigInt.
+          const hi = Math.floor(v / 4294967296);
+          b[p] = T_I64;
+          view.setUint32(p + 1, v - hi * 4294967296, true);
+          view.setInt32(p + 5, hi, true);
+        } else {
+          b[p] = T_F64;
+          view.setFloat64(p + 1, v, true);
+        }
+        p += 9;
+      } else {
+        b[p] = T_BOOL;
+        b[p + 1] = v ? 1 : 0;
+        p += 2;
+      }
+      count++;
+    }
+    this.pos = p;
     return count;
   }
 
+  /** One field, of any type typeOf accepts; the key is checked. */
   field(k, v) {
     const t = typeOf(v, k);
     if (t < 0) return 0;
     this.key(k);
-    this.typed(t, v instanceof TypedValue ? v.value : v);
+    // typeOf accepts no object but a TypedValue.
+    this.typed(t, typeof v === 'object' ? v.value : v);
     return 1;
   }
 
@@ -326,21 +539,20 @@ class Encoder {
         b[this.pos++] = v ? 1 : 0;
         return;
       case T_F64:
-        b.writeDoubleLE(v, this.pos);
+        this.view.setFloat64(this.pos, v, true);
         break;
       case T_I64:
         if (typeof v === 'number') {
           // A safe integer: its two's complement halves without a BigInt.
           const hi = Math.floor(v / 4294967296);
-          this.u32(v - hi * 4294967296, this.pos);
-          this.u32(hi | 0, this.pos + 4);
+          this.view.setUint32(this.pos, v - hi * 4294967296, true);
+          this.view.setInt32(this.pos + 4, hi, true);
         } else {
-          b.writeBigInt64LE(v, this.pos);
+          this.view.setBigInt64(this.pos, v, true);
         }
         break;
       case T_U64:
-        if (typeof v === 'number') b.writeBigUInt64LE(BigInt(v), this.pos);
-        else b.writeBigUInt64LE(v, this.pos);
+        this.view.setBigUint64(this.pos, typeof v === 'number' ? BigInt(v) : v, true);
         break;
       default:
         throw new TypeError('unknown field type');
@@ -370,19 +582,19 @@ class Encoder {
     b[2] = VERSION;
     b[3] = level;
     if (timeNs === 0n) {
-      b[8] = 0;
-      b[9] = 0;
-      b[10] = 0;
-      b[11] = 0;
-      b[12] = 0;
-      b[13] = 0;
-      b[14] = 0;
-      b[15] = 0;
+      this.view.setUint32(8, 0, true);
+      this.view.setUint32(12, 0, true);
     } else {
-      b.writeBigUInt64LE(timeNs, 8);
+      this.view.setBigUint64(8, timeNs, true);
     }
-    this.pos = HEADER_LEN;
-    this.str(message);
+    // Most messages name the event, and repeat from record to record.
+    const mn = message.length;
+    if (mn <= SHORT_STRING && HEADER_LEN + 4 + MEMO_SLACK + 3 * mn <= b.length) {
+      this.pos = putMemo(b, this.view, message, HEADER_LEN, MESSAGE_SLOT);
+    } else {
+      this.pos = HEADER_LEN;
+      this.str(message);
+    }
     this.str(traceId);
     this.str(spanId);
 
@@ -396,12 +608,10 @@ class Encoder {
     if (labelCount > U16_MAX) throw tooMany('labels');
     if (fieldCount > U16_MAX) throw tooMany('fields');
     if (this.pos > MAX_RECORD_BYTES) throw tooLarge(`${this.pos} bytes`);
-    const out = this.buf;
-    out[16] = labelCount;
-    out[17] = labelCount >>> 8;
-    out[18] = fieldCount;
-    out[19] = fieldCount >>> 8;
-    this.u32(this.pos, 4);
+    const view = this.view;
+    view.setUint16(16, labelCount, true);
+    view.setUint16(18, fieldCount, true);
+    view.setUint32(4, this.pos, true);
     return this.pos;
   }
 }

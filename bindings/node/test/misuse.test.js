@@ -158,6 +158,9 @@ test('wrong types are TypeErrors (or RangeErrors), raised before any call', asyn
   assert.throws(() => p.info('x', { labels: { port: 8080 } }), TypeError);
   assert.throws(() => p.info({ msg: 'x' }), TypeError);
   assert.throws(() => p.log('verbose', 'x'), RangeError);
+  // Not a name found on Object.prototype either.
+  assert.throws(() => p.log('toString', 'x'), RangeError);
+  assert.throws(() => p.setMinLevel('constructor'), RangeError);
   assert.throws(() => p.info('x', { time: 'now' }), TypeError);
   assert.throws(() => p.child({ port: 8080 }), TypeError);
   assert.throws(() => p.submitRecord('LC'), TypeError);
