@@ -2,6 +2,31 @@
 // Entry: one pooled log entry, filled through the handle API and then submitted or released.
 
 const { fn } = require('./ffi');
+// Bound once: the table holds every function of the library, and a lookup in it per call
+// is a slow dictionary lookup.
+const {
+  logcap_acquire,
+  logcap_entry_clone,
+  logcap_entry_counts,
+  logcap_entry_delete_field,
+  logcap_entry_delete_label,
+  logcap_entry_get_field,
+  logcap_entry_get_label,
+  logcap_entry_get_message,
+  logcap_entry_get_meta,
+  logcap_entry_set_field_bool,
+  logcap_entry_set_field_f64,
+  logcap_entry_set_field_i64,
+  logcap_entry_set_field_str,
+  logcap_entry_set_field_u64,
+  logcap_entry_set_level,
+  logcap_entry_set_message,
+  logcap_entry_set_span_id,
+  logcap_entry_set_timestamp,
+  logcap_entry_set_trace_id,
+  logcap_release,
+  logcap_set_label,
+} = fn;
 const { lastError, codes } = require('./errors');
 const { KEY, VALUE, OUT, requireString } = require('./strings');
 const rec = require('./record');
@@ -13,7 +38,7 @@ const rec = require('./record');
  * release ever runs for a handle that has ended.
  */
 const unreleased = new FinalizationRegistry((handle) => {
-  fn.logcap_release(handle);
+  logcap_release(handle);
 });
 
 function check(rc, op) {
@@ -67,7 +92,7 @@ class Entry {
   setLabel(key, value) {
     const k = KEY.put(requireString(key, 'key'));
     const v = VALUE.put(requireString(value, 'label value'));
-    check(fn.logcap_set_label(this._h, KEY.buf, k, VALUE.buf, v), 'setLabel');
+    check(logcap_set_label(this._h, KEY.buf, k, VALUE.buf, v), 'setLabel');
     return this;
   }
 
@@ -75,7 +100,7 @@ class Entry {
   getLabel(key) {
     const k = KEY.put(requireString(key, 'key'));
     for (;;) {
-      const rc = fn.logcap_entry_get_label(this._h, KEY.buf, k, OUT.buf, OUT.buf.length, OUT_LEN);
+      const rc = logcap_entry_get_label(this._h, KEY.buf, k, OUT.buf, OUT.buf.length, OUT_LEN);
       if (rc === 0) return OUT.text(OUT_LEN[0]);
       if (rc === codes.NOT_FOUND) return undefined;
       if (rc === codes.BUFFER_TOO_SMALL) {
@@ -89,7 +114,7 @@ class Entry {
   /** Removes a label; false when it was not set. */
   deleteLabel(key) {
     const k = KEY.put(requireString(key, 'key'));
-    const rc = fn.logcap_entry_delete_label(this._h, KEY.buf, k);
+    const rc = logcap_entry_delete_label(this._h, KEY.buf, k);
     if (rc === codes.NOT_FOUND) return false;
     check(rc, 'deleteLabel');
     return true;
@@ -101,7 +126,7 @@ class Entry {
   setString(key, value) {
     const k = KEY.put(requireString(key, 'key'));
     const v = VALUE.put(requireString(value, 'value'));
-    check(fn.logcap_entry_set_field_str(this._h, KEY.buf, k, VALUE.buf, v), 'setString');
+    check(logcap_entry_set_field_str(this._h, KEY.buf, k, VALUE.buf, v), 'setString');
     return this;
   }
 
@@ -110,7 +135,7 @@ class Entry {
     // A safe integer goes as it is; anything else is checked (and made a bigint) first.
     const v = Number.isSafeInteger(value) ? value : rec.checkTyped(rec.T_I64, value, `field ${key}`);
     const k = KEY.put(requireString(key, 'key'));
-    check(fn.logcap_entry_set_field_i64(this._h, KEY.buf, k, v), 'setInt');
+    check(logcap_entry_set_field_i64(this._h, KEY.buf, k, v), 'setInt');
     return this;
   }
 
@@ -119,7 +144,7 @@ class Entry {
     if (typeof value !== 'bigint') throw new TypeError(`field ${key}: setBigInt needs a bigint`);
     const k = KEY.put(requireString(key, 'key'));
     const t = rec.typeOf(value, key);
-    const f = t === rec.T_U64 ? fn.logcap_entry_set_field_u64 : fn.logcap_entry_set_field_i64;
+    const f = t === rec.T_U64 ? logcap_entry_set_field_u64 : logcap_entry_set_field_i64;
     check(f(this._h, KEY.buf, k, value), 'setBigInt');
     return this;
   }
@@ -128,7 +153,7 @@ class Entry {
   setFloat(key, value) {
     const k = KEY.put(requireString(key, 'key'));
     if (typeof value !== 'number') throw new TypeError(`field ${key}: setFloat needs a number`);
-    check(fn.logcap_entry_set_field_f64(this._h, KEY.buf, k, value), 'setFloat');
+    check(logcap_entry_set_field_f64(this._h, KEY.buf, k, value), 'setFloat');
     return this;
   }
 
@@ -136,7 +161,7 @@ class Entry {
   setBool(key, value) {
     const k = KEY.put(requireString(key, 'key'));
     if (typeof value !== 'boolean') throw new TypeError(`field ${key}: setBool needs a boolean`);
-    check(fn.logcap_entry_set_field_bool(this._h, KEY.buf, k, value), 'setBool');
+    check(logcap_entry_set_field_bool(this._h, KEY.buf, k, value), 'setBool');
     return this;
   }
 
@@ -162,20 +187,20 @@ class Entry {
     switch (t) {
       case rec.T_STR: {
         const v = VALUE.put(value);
-        rc = fn.logcap_entry_set_field_str(this._h, KEY.buf, k, VALUE.buf, v);
+        rc = logcap_entry_set_field_str(this._h, KEY.buf, k, VALUE.buf, v);
         break;
       }
       case rec.T_I64:
-        rc = fn.logcap_entry_set_field_i64(this._h, KEY.buf, k, value);
+        rc = logcap_entry_set_field_i64(this._h, KEY.buf, k, value);
         break;
       case rec.T_U64:
-        rc = fn.logcap_entry_set_field_u64(this._h, KEY.buf, k, value);
+        rc = logcap_entry_set_field_u64(this._h, KEY.buf, k, value);
         break;
       case rec.T_F64:
-        rc = fn.logcap_entry_set_field_f64(this._h, KEY.buf, k, value);
+        rc = logcap_entry_set_field_f64(this._h, KEY.buf, k, value);
         break;
       default:
-        rc = fn.logcap_entry_set_field_bool(this._h, KEY.buf, k, value);
+        rc = logcap_entry_set_field_bool(this._h, KEY.buf, k, value);
     }
     check(rc, 'setField');
     return this;
@@ -203,7 +228,7 @@ class Entry {
     const k = KEY.put(requireString(key, 'key'));
     for (;;) {
       const view = {};
-      const rc = fn.logcap_entry_get_field(this._h, KEY.buf, k, OUT.buf, OUT.buf.length, view);
+      const rc = logcap_entry_get_field(this._h, KEY.buf, k, OUT.buf, OUT.buf.length, view);
       if (rc === codes.NOT_FOUND) return undefined;
       if (rc === codes.BUFFER_TOO_SMALL) {
         OUT.reserve(Number(view.str.len));
@@ -217,7 +242,7 @@ class Entry {
   /** Removes a field; false when it was not set. */
   deleteField(key) {
     const k = KEY.put(requireString(key, 'key'));
-    const rc = fn.logcap_entry_delete_field(this._h, KEY.buf, k);
+    const rc = logcap_entry_delete_field(this._h, KEY.buf, k);
     if (rc === codes.NOT_FOUND) return false;
     check(rc, 'deleteField');
     return true;
@@ -225,7 +250,7 @@ class Entry {
 
   /** How many labels and fields are set. */
   counts() {
-    check(fn.logcap_entry_counts(this._h, OUT_LEN, OUT_LEN2), 'counts');
+    check(logcap_entry_counts(this._h, OUT_LEN, OUT_LEN2), 'counts');
     return { labels: Number(OUT_LEN[0]), fields: Number(OUT_LEN2[0]) };
   }
 
@@ -233,13 +258,13 @@ class Entry {
 
   setMessage(message) {
     const n = VALUE.put(requireString(message, 'message'));
-    check(fn.logcap_entry_set_message(this._h, VALUE.buf, n), 'setMessage');
+    check(logcap_entry_set_message(this._h, VALUE.buf, n), 'setMessage');
     return this;
   }
 
   getMessage() {
     for (;;) {
-      const rc = fn.logcap_entry_get_message(this._h, OUT.buf, OUT.buf.length, OUT_LEN);
+      const rc = logcap_entry_get_message(this._h, OUT.buf, OUT.buf.length, OUT_LEN);
       if (rc === 0) return OUT.text(OUT_LEN[0]);
       if (rc === codes.BUFFER_TOO_SMALL) {
         OUT.reserve(OUT_LEN[0]);
@@ -251,41 +276,41 @@ class Entry {
 
   /** Sets the level: a name ('info') or a number (0 trace … 5 fatal). */
   setLevel(level) {
-    check(fn.logcap_entry_set_level(this._h, rec.levelOf(level)), 'setLevel');
+    check(logcap_entry_set_level(this._h, rec.levelOf(level)), 'setLevel');
     return this;
   }
 
   /** The level's name. */
   getLevel() {
     const level = [0];
-    check(fn.logcap_entry_get_meta(this._h, level, null), 'getLevel');
+    check(logcap_entry_get_meta(this._h, level, null), 'getLevel');
     return rec.LEVEL_NAMES[level[0]];
   }
 
   /** Sets the time: a bigint (ns since the Unix epoch) or a Date; 0n means "stamp at submit". */
   setTime(time) {
-    check(fn.logcap_entry_set_timestamp(this._h, rec.timeOf(time)), 'setTime');
+    check(logcap_entry_set_timestamp(this._h, rec.timeOf(time)), 'setTime');
     return this;
   }
 
   /** The time in ns since the Unix epoch (0n until set or submitted). */
   getTime() {
     const ts = [0];
-    check(fn.logcap_entry_get_meta(this._h, null, ts), 'getTime');
+    check(logcap_entry_get_meta(this._h, null, ts), 'getTime');
     return BigInt(ts[0]);
   }
 
   /** Sets the trace id; '' clears it. */
   setTraceId(id) {
     const n = VALUE.put(requireString(id, 'trace id'));
-    check(fn.logcap_entry_set_trace_id(this._h, VALUE.buf, n), 'setTraceId');
+    check(logcap_entry_set_trace_id(this._h, VALUE.buf, n), 'setTraceId');
     return this;
   }
 
   /** Sets the span id; '' clears it. */
   setSpanId(id) {
     const n = VALUE.put(requireString(id, 'span id'));
-    check(fn.logcap_entry_set_span_id(this._h, VALUE.buf, n), 'setSpanId');
+    check(logcap_entry_set_span_id(this._h, VALUE.buf, n), 'setSpanId');
     return this;
   }
 
@@ -293,7 +318,7 @@ class Entry {
 
   /** A deep copy: a new entry of the same pipeline, owned by the caller. */
   clone() {
-    const h = handleFrom(fn.logcap_entry_clone(this._h, OUT_HANDLE), 'clone');
+    const h = handleFrom(logcap_entry_clone(this._h, OUT_HANDLE), 'clone');
     return new Entry(this._pipeline, h);
   }
 
@@ -308,7 +333,7 @@ class Entry {
 
   /** Returns the entry to its pool without submitting it; it must not be used afterwards. */
   release() {
-    const rc = fn.logcap_release(this._h);
+    const rc = logcap_release(this._h);
     check(rc, 'release');
     this._ended();
   }
@@ -334,7 +359,7 @@ function fieldValue(view, str) {
 
 /** Acquires an entry of `pipeline` (see Pipeline.acquire). */
 function acquire(pipeline) {
-  const h = handleFrom(fn.logcap_acquire(pipeline._ptr, OUT_HANDLE), 'acquire');
+  const h = handleFrom(logcap_acquire(pipeline._ptr, OUT_HANDLE), 'acquire');
   return new Entry(pipeline, h);
 }
 
