@@ -50,8 +50,11 @@ static inline lcgo_result lcgo_pipeline_flush(const logcap_pipeline *p, uint64_t
 static inline lcgo_result lcgo_pipeline_close(const logcap_pipeline *p, uint64_t ms) {
   return lcgo_done(logcap_pipeline_close(p, ms), 0);
 }
-static inline lcgo_result lcgo_submit_record(const logcap_pipeline *p, const uint8_t *rec, size_t len) {
-  return lcgo_done(logcap_pipeline_submit_record(p, rec, len), 0);
+/* The pipeline comes as an integer, as entries do: a pointer argument of an incomplete type
+ * is checked by cgo as a possible Go pointer on every call, and this is the call of every
+ * log. */
+static inline lcgo_result lcgo_submit_record(uintptr_t p, const uint8_t *rec, size_t len) {
+  return lcgo_done(logcap_pipeline_submit_record((const logcap_pipeline *)p, rec, len), 0);
 }
 static inline lcgo_result lcgo_set_min_level(const logcap_pipeline *p, uint32_t l) {
   return lcgo_done(logcap_pipeline_set_min_level(p, l), 0);

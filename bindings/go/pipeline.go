@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // DefaultTimeout bounds Flush and Close when their context has no deadline.
@@ -280,7 +281,7 @@ func (p *Pipeline) SubmitRecord(rec []byte) error {
 }
 
 func (p *Pipeline) submitRecord(rec []byte) error {
-	r := C.lcgo_submit_record(p.ptr(), bytesPtr(rec), C.size_t(len(rec)))
+	r := C.lcgo_submit_record(C.uintptr_t(uintptr(unsafe.Pointer(p.ptr()))), bytesPtr(rec), C.size_t(len(rec)))
 	runtime.KeepAlive(p)
 	return check(r)
 }

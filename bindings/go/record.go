@@ -2,6 +2,7 @@ package logcap
 
 import (
 	"encoding/binary"
+	"slices"
 	"strconv"
 	"sync"
 )
@@ -41,7 +42,8 @@ func AppendRecord(dst []byte, level Level, timestampNS uint64, msg string, attrs
 	return appendRecord(dst, level, timestampNS, msg, attrs, nil)
 }
 
-// bound is what a Logger adds to every record: labels and fields already encoded.
+// bound is what a Logger or a slog handler adds to every record: labels and fields already
+// encoded, with their counts, and the trace context.
 type bound struct {
 	labels  []byte
 	fields  []byte
@@ -79,15 +81,11 @@ func appendRecord(dst []byte, level Level, ts uint64, msg string, attrs []Attr, 
 		}
 	}
 	if nLabels > MaxLabels || nFields > MaxFields {
-		return dst, newError(ErrLimit, "a record holds at most "+strconv.Itoa(MaxLabels)+" labels and "+
-			strconv.Itoa(MaxFields)+" fields, not "+strconv.Itoa(nLabels)+" and "+strconv.Itoa(nFields))
+		return dst, limitError(nLabels, nFields)
 	}
 
 	start := len(dst)
-	out := append(dst, 'L', 'C', RecordVersion, byte(level), 0, 0, 0, 0)
-	out = binary.LittleEndian.AppendUint64(out, ts)
-	out = binary.LittleEndian.AppendUint16(out, uint16(nLabels))
-	out = binary.LittleEndian.AppendUint16(out, uint16(nFields))
+	out := appendHeader(dst, level, ts, nLabels, nFields)
 	out = appendStr(out, msg)
 	out = appendStr(out, traceID)
 	out = appendStr(out, spanID)
@@ -108,6 +106,42 @@ func appendRecord(dst []byte, level Level, ts uint64, msg string, attrs []Attr, 
 			out = appendField(out, a)
 		}
 	}
+	return finishRecord(out, start)
+}
+
+// appendEncoded encodes a record whose attributes are all encoded already, in two runs: a's
+// labels and fields, then b's (a handler's bound attributes, then a record's own). The trace
+// context is b's. The level must be valid.
+func appendEncoded(dst []byte, level Level, ts uint64, msg string, a, b *bound) ([]byte, error) {
+	nLabels, nFields := a.nLabels+b.nLabels, a.nFields+b.nFields
+	if nLabels > MaxLabels || nFields > MaxFields {
+		return dst, limitError(nLabels, nFields)
+	}
+	start := len(dst)
+	out := slices.Grow(dst, RecordHeaderLen+12+len(msg)+len(b.traceID)+len(b.spanID)+
+		len(a.labels)+len(b.labels)+len(a.fields)+len(b.fields))
+	out = appendHeader(out, level, ts, nLabels, nFields)
+	out = appendStr(out, msg)
+	out = appendStr(out, b.traceID)
+	out = appendStr(out, b.spanID)
+	out = append(out, a.labels...)
+	out = append(out, b.labels...)
+	out = append(out, a.fields...)
+	out = append(out, b.fields...)
+	return finishRecord(out, start)
+}
+
+// appendHeader appends the fixed header, its total length left zero for finishRecord.
+func appendHeader(b []byte, level Level, ts uint64, nLabels, nFields int) []byte {
+	b = append(b, 'L', 'C', RecordVersion, byte(level), 0, 0, 0, 0)
+	b = binary.LittleEndian.AppendUint64(b, ts)
+	b = binary.LittleEndian.AppendUint16(b, uint16(nLabels))
+	return binary.LittleEndian.AppendUint16(b, uint16(nFields))
+}
+
+// finishRecord writes the total length of the record that starts at out[start:], or refuses
+// a record over MaxRecordBytes with ErrLimit and returns out[:start].
+func finishRecord(out []byte, start int) ([]byte, error) {
 	n := len(out) - start
 	if n > MaxRecordBytes {
 		return out[:start], newError(ErrLimit, "the record is "+strconv.Itoa(n)+" bytes, more than "+
@@ -115,6 +149,12 @@ func appendRecord(dst []byte, level Level, ts uint64, msg string, attrs []Attr, 
 	}
 	binary.LittleEndian.PutUint32(out[start+offLength:], uint32(n))
 	return out, nil
+}
+
+// limitError refuses a record with more than MaxLabels labels or MaxFields fields.
+func limitError(nLabels, nFields int) *Error {
+	return newError(ErrLimit, "a record holds at most "+strconv.Itoa(MaxLabels)+" labels and "+
+		strconv.Itoa(MaxFields)+" fields, not "+strconv.Itoa(nLabels)+" and "+strconv.Itoa(nFields))
 }
 
 func appendStr(b []byte, s string) []byte {

@@ -183,6 +183,17 @@ func TestEncoderMatchesVectors(t *testing.T) {
 			if !bytes.Equal(got, want) {
 				t.Fatalf("Logger with some labels bound\n got %x\nwant %x", got, want)
 			}
+			// Encoded in two runs, as the slog handler writes its bound attributes and a
+			// record's: half the labels and fields in each, the trace context in the second.
+			halfFields := len(fields) / 2
+			first := (&Logger{}).With(append(append([]Attr(nil), labels[:half]...), fields[:halfFields]...)...)
+			second := (&Logger{}).With(append(append([]Attr(nil), labels[half:]...), fields[halfFields:]...)...)
+			second = second.With(rest[len(labels)-half+len(fields):]...)
+			got, err = appendEncoded(nil, level, ts, vec.Entry.Message, &first.b, &second.b)
+			must(t, err)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("two encoded runs\n got %x\nwant %x", got, want)
+			}
 			encoded++
 		})
 	}

@@ -50,25 +50,53 @@ func NewSlogHandler(p *Pipeline, opts *SlogOptions) slog.Handler {
 	if opts != nil {
 		cfg.opts = *opts
 	}
-	if len(cfg.opts.LabelKeys) > 0 {
-		cfg.labelKeys = make(map[string]struct{}, len(cfg.opts.LabelKeys))
-		for _, k := range cfg.opts.LabelKeys {
-			cfg.labelKeys[k] = struct{}{}
-		}
+	// In the order the keys are tried: the trace and span ids before labels.
+	cfg.addKey(cfg.opts.TraceIDKey, roleTraceID)
+	cfg.addKey(cfg.opts.SpanIDKey, roleSpanID)
+	for _, k := range cfg.opts.LabelKeys {
+		cfg.addKey(k, roleLabel)
 	}
 	return &slogHandler{p: p, cfg: cfg}
 }
 
 type slogConfig struct {
-	opts      SlogOptions
-	labelKeys map[string]struct{}
+	opts SlogOptions
+	// keys holds the keys that are not plain fields (trace id, span id and label keys) by
+	// their keyHash: an attribute whose full key hashes to an empty slot is a field, told
+	// apart without building or comparing its full key.
+	keys [64][]slogKey
 }
+
+// slogKey is a full key with a role other than a field's.
+type slogKey struct {
+	name string
+	role slogRole
+}
+
+type slogRole uint8
+
+const (
+	roleLabel slogRole = iota
+	roleTraceID
+	roleSpanID
+)
+
+func (c *slogConfig) addKey(name string, role slogRole) {
+	if name != "" {
+		h := keyHash(len(name), name[len(name)-1])
+		c.keys[h] = append(c.keys[h], slogKey{name, role})
+	}
+}
+
+// keyHash is a key's slot in slogConfig.keys, from its length and last byte: both known
+// without building the full key of a grouped attribute.
+func keyHash(n int, last byte) uint8 { return uint8((uint(n) + 5*uint(last)) & 63) }
 
 type slogHandler struct {
 	p      *Pipeline
 	cfg    *slogConfig
 	prefix string // the open groups, "g1.g2."
-	b      bound  // attributes from WithAttrs, encoded
+	b      bound  // attributes from WithAttrs, encoded once when the handler is made
 }
 
 // slogLevel maps a slog level to the logcap level at or below it.
@@ -99,14 +127,15 @@ func (h *slogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return h
 	}
-	n := *h
-	n.b.labels = append([]byte(nil), h.b.labels...)
-	n.b.fields = append([]byte(nil), h.b.fields...)
-	enc := slogEncoder{cfg: h.cfg, b: &n.b}
-	enc.prefix = append(enc.prefix, h.prefix...)
+	e := slogEncoder{cfg: h.cfg, prefix: []byte(h.prefix)}
+	e.out = h.b
+	e.out.labels = append([]byte(nil), h.b.labels...)
+	e.out.fields = append([]byte(nil), h.b.fields...)
 	for _, a := range attrs {
-		enc.attr(a)
+		e.attr(a)
 	}
+	n := *h
+	n.b = e.out
 	return &n
 }
 
@@ -119,57 +148,67 @@ func (h *slogHandler) WithGroup(name string) slog.Handler {
 	return &n
 }
 
-// slogEncoder gathers one record's attributes, labels and fields apart since the layout
-// puts labels first. Pooled with its buffers.
+// slogEncoder encodes attributes: a record's own in Handle, the bound ones in WithAttrs. It
+// keeps labels and fields apart, since the layout puts all labels first. Pooled with its
+// buffers.
 type slogEncoder struct {
 	cfg    *slogConfig
-	b      *bound
-	own    bound  // b for Handle: the handler's attributes, then the record's
+	out    bound  // the attributes encoded so far, and the trace context
 	prefix []byte // the open groups
 	key    []byte // scratch for a full key
-	text   []byte // scratch for a value written as text
+	rec    []byte // the record Handle submits
 }
 
 var slogEncoders = sync.Pool{New: func() any { return &slogEncoder{} }}
 
 func (h *slogHandler) Handle(_ context.Context, r slog.Record) error {
-	enc := slogEncoders.Get().(*slogEncoder)
-	enc.cfg = h.cfg
-	enc.own = bound{
-		labels:  append(enc.own.labels[:0], h.b.labels...),
-		fields:  append(enc.own.fields[:0], h.b.fields...),
-		nLabels: h.b.nLabels, nFields: h.b.nFields,
-		traceID: h.b.traceID, spanID: h.b.spanID,
-	}
-	enc.b = &enc.own
-	enc.prefix = append(enc.prefix[:0], h.prefix...)
-	r.Attrs(func(a slog.Attr) bool {
-		enc.attr(a)
-		return true
-	})
-	if h.cfg.opts.AddSource && r.PC != 0 {
-		enc.source(r.PC)
-	}
-
-	bp := getRecordBuf()
-	rec, err := appendRecord((*bp)[:0], slogLevel(r.Level), unixNanos(r.Time), r.Message, nil, enc.b)
+	e := slogEncoders.Get().(*slogEncoder)
+	rec, err := e.record(h, &r)
 	if err == nil {
 		err = h.p.submitRecord(rec)
 	}
-	putRecordBuf(bp, rec)
-
-	enc.b, enc.cfg = nil, nil
-	enc.own.traceID, enc.own.spanID = "", ""
-	if cap(enc.own.labels)+cap(enc.own.fields) <= maxPooledRecord {
-		slogEncoders.Put(enc)
-	}
+	e.release()
 	return err
+}
+
+// release returns e to the pool, unless its buffers grew too large to keep.
+func (e *slogEncoder) release() {
+	e.cfg = nil
+	e.out.traceID, e.out.spanID = "", ""
+	if cap(e.rec)+cap(e.out.labels)+cap(e.out.fields) <= maxPooledRecord {
+		slogEncoders.Put(e)
+	}
+}
+
+// record encodes r for h into e.rec: h's attributes, encoded once by WithAttrs, then r's.
+func (e *slogEncoder) record(h *slogHandler, r *slog.Record) ([]byte, error) {
+	e.cfg = h.cfg
+	e.prefix = append(e.prefix[:0], h.prefix...)
+	e.out = bound{
+		labels: e.out.labels[:0], fields: e.out.fields[:0],
+		traceID: h.b.traceID, spanID: h.b.spanID,
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		e.attr(a)
+		return true
+	})
+	if h.cfg.opts.AddSource && r.PC != 0 {
+		e.source(r.PC)
+	}
+	rec, err := appendEncoded(e.rec[:0], slogLevel(r.Level), unixNanos(r.Time), r.Message, &h.b, &e.out)
+	e.rec = rec
+	return rec, err
 }
 
 // attr encodes one attribute under the current prefix.
 func (e *slogEncoder) attr(a slog.Attr) {
-	v := a.Value.Resolve()
-	if v.Kind() == slog.KindGroup {
+	v := a.Value
+	kind := v.Kind()
+	if kind == slog.KindLogValuer {
+		v = v.Resolve()
+		kind = v.Kind()
+	}
+	if kind == slog.KindGroup {
 		attrs := v.Group()
 		if len(attrs) == 0 {
 			return
@@ -187,62 +226,77 @@ func (e *slogEncoder) attr(a slog.Attr) {
 	if a.Key == "" {
 		return
 	}
-	// The full key, for the comparisons and the lookup below only: without groups it is the
-	// attribute's own; with them it views the scratch buffer, not copied.
-	full := a.Key
+	h := keyHash(len(e.prefix)+len(a.Key), a.Key[len(a.Key)-1])
+	if keys := e.cfg.keys[h]; keys != nil && e.special(keys, a.Key, kind, v) {
+		return
+	}
+	e.out.fields = e.appendKey(e.out.fields, a.Key)
+	e.out.fields = appendSlogValue(e.out.fields, kind, v)
+	e.out.nFields++
+}
+
+// special encodes an attribute whose full key is one of keys (a trace or span id, or a
+// label), and reports whether it was.
+func (e *slogEncoder) special(keys []slogKey, key string, kind slog.Kind, v slog.Value) bool {
+	// The full key, for the comparisons only: without groups it is the attribute's own; with
+	// them it views the scratch buffer, not copied.
+	full := key
 	if len(e.prefix) > 0 {
-		e.key = append(append(e.key[:0], e.prefix...), a.Key...)
+		e.key = append(append(e.key[:0], e.prefix...), key...)
 		full = unsafe.String(unsafe.SliceData(e.key), len(e.key))
 	}
-	switch {
-	case e.cfg.opts.TraceIDKey != "" && full == e.cfg.opts.TraceIDKey:
-		e.b.traceID = e.textOf(v)
-		return
-	case e.cfg.opts.SpanIDKey != "" && full == e.cfg.opts.SpanIDKey:
-		e.b.spanID = e.textOf(v)
-		return
-	}
-	if e.cfg.labelKeys != nil {
-		if _, ok := e.cfg.labelKeys[full]; ok {
-			e.b.labels = e.appendKey(e.b.labels, a.Key)
-			e.text = appendText(e.text[:0], v)
-			e.b.labels = binary.LittleEndian.AppendUint32(e.b.labels, uint32(len(e.text)))
-			e.b.labels = append(e.b.labels, e.text...)
-			e.b.nLabels++
-			return
+	for _, k := range keys {
+		if k.name != full {
+			continue
 		}
+		switch k.role {
+		case roleTraceID:
+			e.out.traceID = textOf(kind, v)
+		case roleSpanID:
+			e.out.spanID = textOf(kind, v)
+		default:
+			e.out.labels = e.appendKey(e.out.labels, key)
+			e.out.labels = appendTextStr(e.out.labels, kind, v)
+			e.out.nLabels++
+		}
+		return true
 	}
-	e.b.fields = e.appendKey(e.b.fields, a.Key)
-	e.b.fields = appendSlogValue(e.b.fields, v)
-	e.b.nFields++
+	return false
 }
 
 // appendKey writes prefix+key as one str.
 func (e *slogEncoder) appendKey(b []byte, key string) []byte {
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(e.prefix)+len(key)))
-	b = append(b, e.prefix...)
+	if len(e.prefix) > 0 {
+		b = append(b, e.prefix...)
+	}
 	return append(b, key...)
 }
 
-// textOf is v as a string that outlives the encoder's scratch buffers.
-func (e *slogEncoder) textOf(v slog.Value) string {
-	if v.Kind() == slog.KindString {
+// textOf is v as a string that outlives the encoder's buffers.
+func textOf(kind slog.Kind, v slog.Value) string {
+	if kind == slog.KindString {
 		return v.String()
 	}
-	return string(appendText(nil, v))
+	return string(appendText(nil, kind, v))
 }
 
+// source adds the "source" field, "file:line", written in place.
 func (e *slogEncoder) source(pc uintptr) {
 	f, _ := runtime.CallersFrames([]uintptr{pc}).Next()
-	e.b.fields = appendStr(e.b.fields, slog.SourceKey)
-	e.b.fields = append(e.b.fields, byte(KindString))
-	e.b.fields = appendStr(e.b.fields, f.File+":"+strconv.Itoa(f.Line))
-	e.b.nFields++
+	b := appendStr(e.out.fields, slog.SourceKey)
+	b = append(b, byte(KindString), 0, 0, 0, 0)
+	at := len(b)
+	b = append(append(b, f.File...), ':')
+	b = strconv.AppendInt(b, int64(f.Line), 10)
+	binary.LittleEndian.PutUint32(b[at-4:], uint32(len(b)-at))
+	e.out.fields = b
+	e.out.nFields++
 }
 
-// appendSlogValue writes a field's type and payload.
-func appendSlogValue(b []byte, v slog.Value) []byte {
-	switch v.Kind() {
+// appendSlogValue writes a field's type and payload; kind is v.Kind().
+func appendSlogValue(b []byte, kind slog.Kind, v slog.Value) []byte {
+	switch kind {
 	case slog.KindString:
 		return appendStr(append(b, byte(KindString)), v.String())
 	case slog.KindInt64:
@@ -257,17 +311,25 @@ func appendSlogValue(b []byte, v slog.Value) []byte {
 		}
 		return append(b, byte(KindBool), 0)
 	}
-	// Everything else as text, written in place: the length is patched afterwards.
-	b = append(b, byte(KindString), 0, 0, 0, 0)
+	// Everything else as text.
+	return appendTextStr(append(b, byte(KindString)), kind, v)
+}
+
+// appendTextStr writes v as text, as one str: written in place, the length patched after.
+func appendTextStr(b []byte, kind slog.Kind, v slog.Value) []byte {
+	if kind == slog.KindString {
+		return appendStr(b, v.String())
+	}
+	b = append(b, 0, 0, 0, 0)
 	at := len(b)
-	b = appendText(b, v)
+	b = appendText(b, kind, v)
 	binary.LittleEndian.PutUint32(b[at-4:], uint32(len(b)-at))
 	return b
 }
 
-// appendText writes any resolved, non-group value as text.
-func appendText(b []byte, v slog.Value) []byte {
-	switch v.Kind() {
+// appendText writes any resolved, non-group value as text; kind is v.Kind().
+func appendText(b []byte, kind slog.Kind, v slog.Value) []byte {
+	switch kind {
 	case slog.KindString:
 		return append(b, v.String()...)
 	case slog.KindInt64:

@@ -3,6 +3,7 @@ package logcap
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -191,6 +192,45 @@ func TestSlogAttributeTypes(t *testing.T) {
 	}
 	if _, ok := got[1].Field("trace_id"); ok {
 		t.Error("the trace id is also a field")
+	}
+}
+
+// Many label keys, keys that share a lookup slot with a label key without being one, and
+// a label key that is also the trace id key.
+func TestSlogKeyRoles(t *testing.T) {
+	p, c := openCollector(t)
+	keys := []string{"tid", "g.x"}
+	for i := range 20 {
+		keys = append(keys, fmt.Sprintf("l%02d", i))
+	}
+	l := slog.New(NewSlogHandler(p, &SlogOptions{LabelKeys: keys, TraceIDKey: "tid", SpanIDKey: "sid"}))
+	// "x05" has the length and last byte of "l05"; "l2" is no label key.
+	l.Info("m", "l05", "a", "x05", true, "l19", 7, "l2", "field", "tid", "T", "sid", 42,
+		slog.Group("g", "x", "grouped", "y", 1))
+	closeOK(t, p)
+	got := c.all()
+	if len(got) != 1 {
+		t.Fatalf("%d entries", len(got))
+	}
+	e := got[0]
+	labels := map[string]string{}
+	for _, a := range e.Labels {
+		labels[a.Key()] = a.Value().Str()
+	}
+	if len(labels) != 3 || labels["l05"] != "a" || labels["l19"] != "7" || labels["g.x"] != "grouped" {
+		t.Errorf("labels %v", labels)
+	}
+	want := map[string]Value{"x05": BoolValue(true), "l2": StringValue("field"), "g.y": Int64Value(1)}
+	for k, w := range want {
+		if v, ok := e.Field(k); !ok || !v.Equal(w) {
+			t.Errorf("field %s = %v, want %v", k, v, w)
+		}
+	}
+	if len(e.Fields) != len(want) {
+		t.Errorf("fields %v", e.Fields)
+	}
+	if e.TraceID != "T" || e.SpanID != "42" {
+		t.Errorf("trace context %q %q", e.TraceID, e.SpanID)
 	}
 }
 
