@@ -134,6 +134,30 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
+    // End to end: 20,000 records submitted, then flushed, timed as a whole: what the batcher
+    // (which decodes) and the sink sustain.
+    let mut g = c.benchmark_group("record_throughput");
+    g.throughput(criterion::Throughput::Elements(20_000));
+    g.bench_function("null_1p", |b| {
+        b.iter(|| {
+            for _ in 0..20_000 {
+                rp.submit_record(black_box(&record)).unwrap();
+            }
+            flush_rust();
+        })
+    });
+    g.bench_function("null_1p_handle_calls", |b| {
+        b.iter(|| {
+            for _ in 0..20_000 {
+                let e = rp.acquire();
+                e.with(fill_standard);
+                rp.submit(e).unwrap();
+            }
+            flush_rust();
+        })
+    });
+    g.finish();
+
     let s = rp.stats();
     assert_eq!(s.dropped_queue_full, 0, "the queue never filled");
     rp.close(Duration::from_secs(30)).unwrap();
