@@ -5,10 +5,10 @@ use criterion::{black_box, criterion_group, criterion_main, Bencher, Criterion};
 use logcap::ffi::entry::*;
 use logcap::ffi::pipeline::*;
 use logcap::{EntryData, Pipeline};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod common;
-use common::{fill_c, fill_standard, ok};
+use common::{fill_c, fill_standard, ok, timed_in_rounds};
 
 const CONFIG: &str =
     r#"{"queue":{"capacity":1048576,"when_full":"drop_newest"},"sinks":[{"type":"null"}]}"#;
@@ -22,24 +22,10 @@ fn open_c() -> *mut logcap_pipeline {
 /// Entries per timed round: fewer than the pool keeps idle and the queue holds.
 const ROUND: u64 = 4096;
 
-/// Times `iters` calls of `submit` in rounds of [`ROUND`], with `flush` between rounds outside
-/// the timing.
+/// Times `iters` calls of `submit` in rounds of [`ROUND`], with `flush` between rounds
+/// outside the timing.
 fn producer_side(b: &mut Bencher<'_>, flush: impl Fn(), mut submit: impl FnMut()) {
-    b.iter_custom(|iters| {
-        let mut timed = Duration::ZERO;
-        let mut left = iters;
-        while left > 0 {
-            let n = left.min(ROUND);
-            let t = Instant::now();
-            for _ in 0..n {
-                submit();
-            }
-            timed += t.elapsed();
-            flush();
-            left -= n;
-        }
-        timed
-    })
+    b.iter_custom(|iters| timed_in_rounds(iters, ROUND, &mut submit, &flush))
 }
 
 fn bench(c: &mut Criterion) {

@@ -17,7 +17,7 @@ use logcap::ffi::pipeline::*;
 use logcap::ffi::result::logcap_result;
 use logcap::{HookAction, Pipeline};
 use std::ffi::c_void;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod common;
 use common::{fill_c, fill_standard, ok};
@@ -26,20 +26,8 @@ use common::{fill_c, fill_standard, ok};
 const CHUNK: u64 = 1000;
 
 /// Times `iters` calls of `submit_one`, flushing every [`CHUNK`] outside the timing.
-fn chunked(iters: u64, mut submit_one: impl FnMut(), mut flush: impl FnMut()) -> Duration {
-    let mut total = Duration::ZERO;
-    let mut left = iters;
-    while left > 0 {
-        let n = left.min(CHUNK);
-        let t = Instant::now();
-        for _ in 0..n {
-            submit_one();
-        }
-        total += t.elapsed();
-        flush();
-        left -= n;
-    }
-    total
+fn chunked(iters: u64, submit_one: impl FnMut(), flush: impl FnMut()) -> Duration {
+    common::timed_in_rounds(iters, CHUNK, submit_one, flush)
 }
 
 const BASE: &str =

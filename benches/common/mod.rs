@@ -4,6 +4,7 @@
 use logcap::ffi::entry::*;
 use logcap::ffi::result::logcap_result;
 use logcap::{EntryData, Level};
+use std::time::{Duration, Instant};
 
 /// Asserts a C ABI call succeeded.
 pub fn ok(r: logcap_result) {
@@ -74,4 +75,28 @@ pub fn fill_standard(d: &mut EntryData) {
     d.set_field("latency_ms", 12.5).unwrap();
     d.set_field("user_id", "u-998877").unwrap();
     d.set_field("cache_hit", true).unwrap();
+}
+
+/// Times `iters` calls of `submit_one` in rounds of `round`, with `flush` between rounds
+/// outside the timing: the producer's cost with the pipeline's threads working beside it,
+/// and never the cost of a drop or of a backlog (the round fits in the pool and the queue).
+pub fn timed_in_rounds(
+    iters: u64,
+    round: u64,
+    mut submit_one: impl FnMut(),
+    mut flush: impl FnMut(),
+) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut left = iters;
+    while left > 0 {
+        let n = left.min(round);
+        let t = Instant::now();
+        for _ in 0..n {
+            submit_one();
+        }
+        total += t.elapsed();
+        flush();
+        left -= n;
+    }
+    total
 }

@@ -2,12 +2,13 @@
 //!
 //! What must hold: no panic; a refusal points inside the buffer and leaves the entry exactly as
 //! it was; an accepted record re-encodes to bytes that decode to the same entry, and to the
-//! input itself when decoding neither replaced invalid UTF-8 nor collapsed a duplicated key.
+//! input itself when decoding neither replaced invalid UTF-8 nor collapsed a duplicated key;
+//! `record::check` agrees with decoding on every input.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use logcap::record::{decode_into, encode_entry, RecordErrorKind};
+use logcap::record::{check, decode_into, encode_entry, RecordErrorKind};
 use logcap::{EntryData, ValueRef};
 use std::cell::RefCell;
 
@@ -48,7 +49,16 @@ fuzz_target!(|data: &[u8]| {
     ENTRY.with(|cell| {
         let e = &mut *cell.borrow_mut();
         let before = e.clone();
-        if let Err(err) = decode_into(data, e) {
+        // The check a submit runs on the caller's thread accepts exactly what decoding does,
+        // with the same error, and reads the same header.
+        let checked = check(data);
+        let decoded = decode_into(data, e);
+        match (&checked, &decoded) {
+            (Ok((level, ts)), Ok(())) => assert_eq!((*level, *ts), (e.level(), e.timestamp_ns())),
+            (Err(a), Err(b)) => assert_eq!(a, b),
+            _ => panic!("check {checked:?} but decode {decoded:?}"),
+        }
+        if let Err(err) = decoded {
             assert!(err.offset <= data.len(), "{err}");
             assert!(
                 same(e, &before),
