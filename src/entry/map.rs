@@ -113,6 +113,14 @@ impl<V: SlotValue> FlatMap<V> {
         if let Some(i) = self.position(key) {
             return Some((&mut self.slots[i].1, false));
         }
+        self.claim(key, limit).map(|v| (v, true))
+    }
+
+    /// Claims a new slot for `key`, which the map must not hold (the caller knows: no scan).
+    /// `None` when the map already holds `limit` keys.
+    #[inline]
+    pub(crate) fn claim(&mut self, key: &str, limit: usize) -> Option<&mut V> {
+        debug_assert!(self.position(key).is_none(), "claim of a present key");
         if self.len >= limit {
             return None;
         }
@@ -124,7 +132,7 @@ impl<V: SlotValue> FlatMap<V> {
         // A pooled entry refilled by the same call site finds its keys where they were.
         replace(&mut slot.0, key);
         self.len += 1;
-        Some((&mut slot.1, true))
+        Some(&mut slot.1)
     }
 
     /// Removes `key`, keeping the order of the others. Returns `size` of the removed key and

@@ -167,10 +167,25 @@ impl EntryData {
     /// Sets a label, replacing any value it had.
     #[inline]
     pub fn set_label(&mut self, key: &str, value: &str) -> Result<(), EntryError> {
-        let (slot, new) = self
-            .labels
-            .slot_mut(key, MAX_LABELS)
-            .ok_or(EntryError::TooManyLabels)?;
+        self.put_label(key, value, false)
+    }
+    /// Sets a label the entry does not have yet: as [`EntryData::set_label`], without looking
+    /// for the key (for a decoder that knows which keys it has set).
+    #[inline]
+    pub(crate) fn add_label(&mut self, key: &str, value: &str) -> Result<(), EntryError> {
+        self.put_label(key, value, true)
+    }
+    #[inline(always)]
+    fn put_label(&mut self, key: &str, value: &str, absent: bool) -> Result<(), EntryError> {
+        let (slot, new) = if absent {
+            (self.labels.claim(key, MAX_LABELS), true)
+        } else {
+            match self.labels.slot_mut(key, MAX_LABELS) {
+                Some((slot, new)) => (Some(slot), new),
+                None => (None, true),
+            }
+        };
+        let slot = slot.ok_or(EntryError::TooManyLabels)?;
         let old = if new { 0 } else { label_len(key, slot) };
         // Labels are low-cardinality: the value is often the one the slot already holds.
         map::replace(slot, value);
@@ -243,6 +258,19 @@ impl EntryData {
         f: impl FnOnce(&mut String),
     ) -> Result<(), EntryError> {
         self.update_field(key, |slot| slot.fill_text(f))
+    }
+    /// Sets a field the entry does not have yet: as [`EntryData::set_field`], without looking
+    /// for the key (for a decoder that knows which keys it has set).
+    #[inline]
+    pub(crate) fn add_field(&mut self, key: &str, value: ValueRef<'_>) -> Result<(), EntryError> {
+        let slot = self
+            .fields
+            .claim(key, MAX_FIELDS)
+            .ok_or(EntryError::TooManyFields)?;
+        slot.set(value);
+        let now = field_len(key, slot);
+        self.account(0, now);
+        Ok(())
     }
     #[inline]
     fn update_field(

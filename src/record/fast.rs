@@ -10,7 +10,7 @@
 
 use super::{HEADER_LEN, MAGIC, MAX_KEY_BYTES, MAX_RECORD_BYTES, VERSION};
 use crate::entry::text::utf8;
-use crate::entry::{EntryData, Level, MAX_FIELDS, MAX_LABELS};
+use crate::entry::{EntryData, Level, ValueRef, MAX_FIELDS, MAX_LABELS};
 
 /// The fixed header, read and checked.
 pub(super) struct Header {
@@ -91,27 +91,68 @@ pub(super) fn fill(buf: &[u8], e: &mut EntryData) -> Option<()> {
     e.set_message(c.text()?);
     e.set_trace_id(c.text()?);
     e.set_span_id(c.text()?);
+    // Keys are looked for among those already set only when a key of the same length and
+    // ends was seen before: records rarely repeat a key, and the scans were a fifth of the
+    // fill.
+    let mut seen = Seen::default();
     for _ in 0..h.labels {
         let k = c.key()?;
-        e.set_label(k, c.text()?).ok()?;
+        let v = c.text()?;
+        if seen.maybe(k) {
+            e.set_label(k, v).ok()?;
+        } else {
+            e.add_label(k, v).ok()?;
+        }
     }
+    let mut seen = Seen::default();
     for _ in 0..h.fields {
         let k = c.key()?;
-        let set = match c.u8()? {
-            0 => e.set_field(k, c.text()?),
-            1 => e.set_field(k, c.u64()? as i64),
-            2 => e.set_field(k, c.u64()?),
-            3 => e.set_field(k, f64::from_bits(c.u64()?)),
+        let v = match c.u8()? {
+            0 => ValueRef::Str(c.text()?),
+            1 => ValueRef::I64(c.u64()? as i64),
+            2 => ValueRef::U64(c.u64()?),
+            3 => ValueRef::F64(f64::from_bits(c.u64()?)),
             4 => match c.u8()? {
-                0 => e.set_field(k, false),
-                1 => e.set_field(k, true),
+                0 => ValueRef::Bool(false),
+                1 => ValueRef::Bool(true),
                 _ => return None,
             },
             _ => return None,
         };
+        let set = if seen.maybe(k) {
+            e.set_field(k, v)
+        } else {
+            e.add_field(k, v)
+        };
         set.ok()?;
     }
     (c.pos == buf.len()).then_some(())
+}
+
+/// The keys set so far, as a 64-bit filter over (length, first byte, last byte): `maybe`
+/// answers false only for a key that was certainly not seen, and notes the key.
+#[derive(Default)]
+struct Seen(u64);
+
+impl Seen {
+    #[inline(always)]
+    fn maybe(&mut self, key: &str) -> bool {
+        let b = key.as_bytes();
+        let (first, last) = match b {
+            [] => (0, 0),
+            [f, .., l] => (*f, *l),
+            [f] => (*f, *f),
+        };
+        let h = b
+            .len()
+            .wrapping_mul(31)
+            .wrapping_add(usize::from(first))
+            .wrapping_add(usize::from(last).wrapping_mul(7));
+        let bit = 1u64 << (h & 63);
+        let seen = self.0 & bit != 0;
+        self.0 |= bit;
+        seen
+    }
 }
 
 /// A little-endian cursor that answers `None` past the end.
