@@ -229,16 +229,8 @@ impl EntryData {
             labels: self.labels.live_mut(),
             fields: self.fields.live_mut(),
         });
-        self.bytes = self.message.len()
-            + self.trace_id.len()
-            + self.span_id.len()
-            + self.labels().map(|(k, v)| label_len(k, v)).sum::<usize>()
-            + self
-                .fields
-                .live()
-                .iter()
-                .map(|(k, v)| field_len(k, v))
-                .sum::<usize>();
+        self.bytes =
+            self.message.len() + self.trace_id.len() + self.span_id.len() + self.maps_len();
         self.peak = self.peak.max(self.bytes);
     }
 
@@ -385,14 +377,19 @@ impl EntryData {
         false
     }
 
-    fn clear_maps(&mut self) {
-        let held: usize = self.labels().map(|(k, v)| label_len(k, v)).sum::<usize>()
+    /// The size estimate of the labels and fields, walked.
+    fn maps_len(&self) -> usize {
+        self.labels().map(|(k, v)| label_len(k, v)).sum::<usize>()
             + self
                 .fields
                 .live()
                 .iter()
                 .map(|(k, v)| field_len(k, v))
-                .sum::<usize>();
+                .sum::<usize>()
+    }
+
+    fn clear_maps(&mut self) {
+        let held = self.maps_len();
         self.labels.clear();
         self.fields.clear();
         self.account(held, 0);
@@ -520,15 +517,7 @@ mod tests {
 
     /// The size estimate computed from scratch.
     fn walked_size(e: &EntryData) -> usize {
-        64 + e.message.len()
-            + e.trace_id.len()
-            + e.span_id.len()
-            + e.labels().map(|(k, v)| label_len(k, v)).sum::<usize>()
-            + e.fields
-                .live()
-                .iter()
-                .map(|(k, v)| field_len(k, v))
-                .sum::<usize>()
+        64 + e.message.len() + e.trace_id.len() + e.span_id.len() + e.maps_len()
     }
 
     #[test]
