@@ -238,19 +238,11 @@ func (e *Entry) SetMessage(msg string) error {
 
 // Message reads the message.
 func (e *Entry) Message() (string, error) {
-	buf := make([]byte, 64)
-	for {
+	return readText(64, func(buf []byte) C.lcgo_result {
 		r := C.lcgo_get_message(C.uintptr_t(e.h), bytesPtr(buf), C.size_t(len(buf)))
 		runtime.KeepAlive(e)
-		if Code(r.rc) == ErrBufferTooSmall {
-			buf = make([]byte, int(r.value))
-			continue
-		}
-		if err := check(r); err != nil {
-			return "", err
-		}
-		return string(buf[:r.value]), nil
-	}
+		return r
+	})
 }
 
 // SetLevel sets the level; a level above LevelFatal is ErrInvalidArgument.

@@ -287,10 +287,20 @@ func (p *Pipeline) submitRecord(rec []byte) error {
 }
 
 func (p *Pipeline) sinkName(i int) (string, error) {
-	buf := make([]byte, 64)
-	for {
+	return readText(64, func(buf []byte) C.lcgo_result {
 		r := C.lcgo_sink_name(p.ptr(), C.size_t(i), bytesPtr(buf), C.size_t(len(buf)))
 		runtime.KeepAlive(p)
+		return r
+	})
+}
+
+// readText calls read with a buffer of size bytes, then with one of the length it asks for
+// as long as it answers ErrBufferTooSmall (the text may grow between two calls), and returns
+// the text it wrote.
+func readText(size int, read func(buf []byte) C.lcgo_result) (string, error) {
+	buf := make([]byte, size)
+	for {
+		r := read(buf)
 		if Code(r.rc) == ErrBufferTooSmall {
 			buf = make([]byte, int(r.value))
 			continue
@@ -305,19 +315,11 @@ func (p *Pipeline) sinkName(i int) (string, error) {
 // Metrics renders every counter of the pipeline, its sinks and its processing stage in the
 // Prometheus text exposition format, for a service to serve on its own /metrics.
 func (p *Pipeline) Metrics() (string, error) {
-	buf := make([]byte, 8192)
-	for {
+	return readText(8192, func(buf []byte) C.lcgo_result {
 		r := C.lcgo_metrics(p.ptr(), bytesPtr(buf), C.size_t(len(buf)))
 		runtime.KeepAlive(p)
-		if Code(r.rc) == ErrBufferTooSmall {
-			buf = make([]byte, int(r.value))
-			continue
-		}
-		if err := check(r); err != nil {
-			return "", err
-		}
-		return string(buf[:r.value]), nil
-	}
+		return r
+	})
 }
 
 // ReplayDeadLetters re-submits the entries of a network sink's dead-letter file
