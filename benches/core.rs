@@ -45,32 +45,13 @@ use std::sync::{Arc, Barrier};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+mod common;
+use common::{fill_standard, LABELS};
+
 // ---------------------------------------------------------------------------------------------
 // The standard event, as docs/output.md describes it (without trace context).
 
 const MESSAGE: &str = "request completed";
-const LABELS: [(&str, &str); 4] = [
-    ("service", "checkout"),
-    ("env", "prod"),
-    ("host", "web-1"),
-    ("region", "eu-west-1"),
-];
-
-/// Fills plain entry data with the standard event.
-#[inline]
-fn fill_data(d: &mut EntryData) {
-    d.set_level(Level::Info);
-    d.set_message(MESSAGE);
-    for (k, v) in LABELS {
-        d.set_label(k, v).expect("label");
-    }
-    d.set_field("method", "GET").expect("field");
-    d.set_field("path", "/api/v1/orders/12345").expect("field");
-    d.set_field("status", 200i64).expect("field");
-    d.set_field("latency_ms", 12.5).expect("field");
-    d.set_field("user_id", "u-998877").expect("field");
-    d.set_field("cache_hit", true).expect("field");
-}
 
 /// Fills a locked entry with the standard event, one call per attribute, as users write it.
 #[inline]
@@ -288,14 +269,14 @@ fn pool(c: &mut Criterion) {
     g.bench_function("alloc_fill_drop", |b| {
         b.iter(|| {
             let mut d = black_box(Box::<EntryData>::default());
-            fill_data(&mut d);
+            fill_standard(&mut d);
             drop(black_box(d));
         })
     });
     g.bench_function("take_fill_put", |b| {
         b.iter(|| {
             let mut d = black_box(pool.take());
-            fill_data(&mut d);
+            fill_standard(&mut d);
             pool.put(black_box(d));
         })
     });
@@ -341,7 +322,7 @@ fn deep_copy(c: &mut Criterion) {
     fill_entry(&e);
     g.bench_function("entry", |b| b.iter(|| drop(black_box(e.deep_copy()))));
     let mut d = EntryData::new();
-    fill_data(&mut d);
+    fill_standard(&mut d);
     g.bench_function("data_clone", |b| b.iter(|| drop(black_box(d.clone()))));
     g.finish();
     let copy = e.deep_copy();
@@ -525,7 +506,7 @@ fn produce(c: &mut Criterion) {
     g.bench_function("build_submit_one_lock", |b| {
         b.iter(|| {
             let e = p.acquire();
-            e.with(fill_data);
+            e.with(fill_standard);
             black_box(p.submit(e))
         })
     });
@@ -536,7 +517,7 @@ fn produce(c: &mut Criterion) {
     g.bench_function("build_submit_data", |b| {
         b.iter(|| {
             let mut d = p.pool().take();
-            fill_data(&mut d);
+            fill_standard(&mut d);
             black_box(p.submit_data(d))
         })
     });

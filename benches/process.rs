@@ -10,7 +10,7 @@
 //! `sampling_flood`, zap's production setting under a flood of one message (99 in 100 are
 //! refused: the cost of shedding load).
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{black_box, criterion_group, criterion_main, Bencher, Criterion};
 use logcap::ffi::builder::*;
 use logcap::ffi::entry::*;
 use logcap::ffi::pipeline::*;
@@ -98,23 +98,26 @@ fn open_c(hook: bool) -> *mut logcap_pipeline {
     p
 }
 
+/// The standard event through the Rust API, timed as [`chunked`] does.
+fn rust_events(b: &mut Bencher<'_>, p: &Pipeline) {
+    b.iter_custom(|iters| {
+        chunked(
+            iters,
+            || {
+                let e = p.acquire();
+                e.with(fill_standard);
+                let _ = black_box(p.submit(e));
+            },
+            || p.flush(Duration::from_secs(30)).unwrap(),
+        )
+    })
+}
+
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("process_standard_event");
     for (name, stages) in CASES {
         let p = Pipeline::from_json(&config(stages)).unwrap();
-        g.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                chunked(
-                    iters,
-                    || {
-                        let e = p.acquire();
-                        e.with(fill_standard);
-                        let _ = black_box(p.submit(e));
-                    },
-                    || p.flush(Duration::from_secs(30)).unwrap(),
-                )
-            })
-        });
+        g.bench_function(name, |b| rust_events(b, &p));
         p.close(Duration::from_secs(30)).unwrap();
     }
     let p = Pipeline::builder(logcap::Config::from_json(&config("")).unwrap())
@@ -124,19 +127,7 @@ fn bench(c: &mut Criterion) {
         })
         .build()
         .unwrap();
-    g.bench_function("hook_rust", |b| {
-        b.iter_custom(|iters| {
-            chunked(
-                iters,
-                || {
-                    let e = p.acquire();
-                    e.with(fill_standard);
-                    let _ = black_box(p.submit(e));
-                },
-                || p.flush(Duration::from_secs(30)).unwrap(),
-            )
-        })
-    });
+    g.bench_function("hook_rust", |b| rust_events(b, &p));
     p.close(Duration::from_secs(30)).unwrap();
     for (name, hook) in [("c_off", false), ("c_hook", true)] {
         let p = open_c(hook);

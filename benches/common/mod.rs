@@ -1,9 +1,15 @@
-//! What the benchmarks through the C ABI share: the standard event filled by handle calls.
+//! What the benchmarks share: the standard event (the integration tests' own fill), the same
+//! filled through the C ABI's handle calls, and timing in rounds.
 #![allow(dead_code)]
+
+#[path = "../../tests/common/mod.rs"]
+mod fixtures;
+// Not every benchmark uses both.
+#[allow(unused_imports)]
+pub use fixtures::{fill_standard, LABELS};
 
 use logcap::ffi::entry::*;
 use logcap::ffi::result::logcap_result;
-use logcap::{EntryData, Level};
 use std::time::{Duration, Instant};
 
 /// Asserts a C ABI call succeeded.
@@ -55,26 +61,6 @@ pub fn fill_c(e: *mut logcap_entry) {
     ok(logcap_entry_set_field_f64(e, k, kl, 12.5));
     let (k, kl) = s!("cache_hit");
     ok(logcap_entry_set_field_bool(e, k, kl, true));
-}
-
-/// Fills entry data with the standard event (as tests/common/mod.rs `fill_standard`).
-pub fn fill_standard(d: &mut EntryData) {
-    d.set_level(Level::Info);
-    d.set_message("request completed");
-    for (k, v) in [
-        ("service", "checkout"),
-        ("env", "prod"),
-        ("host", "web-1"),
-        ("region", "eu-west-1"),
-    ] {
-        d.set_label(k, v).unwrap();
-    }
-    d.set_field("method", "GET").unwrap();
-    d.set_field("path", "/api/v1/orders/12345").unwrap();
-    d.set_field("status", 200i64).unwrap();
-    d.set_field("latency_ms", 12.5).unwrap();
-    d.set_field("user_id", "u-998877").unwrap();
-    d.set_field("cache_hit", true).unwrap();
 }
 
 /// Times `iters` calls of `submit_one` in rounds of `round`, with `flush` between rounds
