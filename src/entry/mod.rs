@@ -178,14 +178,11 @@ impl EntryData {
     #[inline(always)]
     fn put_label(&mut self, key: &str, value: &str, absent: bool) -> Result<(), EntryError> {
         let (slot, new) = if absent {
-            (self.labels.claim(key, MAX_LABELS), true)
+            self.labels.claim(key, MAX_LABELS).map(|slot| (slot, true))
         } else {
-            match self.labels.slot_mut(key, MAX_LABELS) {
-                Some((slot, new)) => (Some(slot), new),
-                None => (None, true),
-            }
-        };
-        let slot = slot.ok_or(EntryError::TooManyLabels)?;
+            self.labels.slot_mut(key, MAX_LABELS)
+        }
+        .ok_or(EntryError::TooManyLabels)?;
         let old = if new { 0 } else { label_len(key, slot) };
         // Labels are low-cardinality: the value is often the one the slot already holds.
         map::replace(slot, value);

@@ -100,16 +100,9 @@ trait Visit {
 }
 
 /// The checking pass: reads, keeps the header.
+#[derive(Default)]
 struct Check {
     header: (Level, u64),
-}
-
-impl Default for Check {
-    fn default() -> Self {
-        Check {
-            header: (Level::Info, 0),
-        }
-    }
 }
 
 impl Visit for Check {
