@@ -3,10 +3,15 @@
 //! [`EntryData`] is the plain data, owned by one thread at a time: the pipeline moves it into
 //! immutable batches without copying. [`Entry`] wraps it behind one `parking_lot` lock so that
 //! any number of threads may read and write one entry at once.
+//!
+//! An entry keeps all its strings in one buffer (arena.rs), and its labels and fields as short
+//! vectors of spans into it, scanned linearly: entries carry few keys, and a vector of a few
+//! cache lines beats a hash map, keeps the order of insertion for stable output, and is kept
+//! with its capacity when a pooled entry is reused.
 
+mod arena;
 mod level;
 mod locked;
-mod map;
 pub mod text;
 mod value;
 
@@ -14,9 +19,11 @@ pub use level::{Level, UnknownLevel};
 pub use locked::Entry;
 pub use value::{Value, ValueKind, ValueRef};
 
-use map::FlatMap;
+pub(crate) use arena::{Arena, Span};
+pub(crate) use value::Stored;
+
+use arena::same_str as same;
 use std::fmt;
-use value::ValueSlot;
 
 /// At most this many labels on one entry. Labels are stream labels (low cardinality).
 pub const MAX_LABELS: usize = 64;
@@ -47,44 +54,61 @@ impl std::error::Error for EntryError {}
 ///
 /// A timestamp of 0 means "not set": the pipeline stamps the entry when it is submitted.
 /// Empty trace and span ids mean "absent".
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct EntryData {
     timestamp_ns: u64,
     level: Level,
-    message: String,
-    trace_id: String,
-    span_id: String,
-    labels: FlatMap<String>,
-    fields: FlatMap<ValueSlot>,
+    /// Every string of the entry; the spans below index it.
+    text: Arena,
+    message: Span,
+    trace_id: Span,
+    span_id: Span,
+    /// Keys and values, in the order keys were first set.
+    labels: Vec<(Span, Span)>,
+    fields: Vec<(Span, Stored)>,
     /// The approximate encoded size of the content, kept up to date by every setter so that
     /// the batcher never walks the maps (see `size_hint`).
     bytes: usize,
     /// The largest `bytes` since the last reset: only an entry that held much content can
     /// retain much heap, so `reset` measures the heap only then.
     peak: usize,
-    /// A packed record not decoded yet, or empty. [`crate::Pipeline::submit_record`] checks a
-    /// record and copies it here on the producer's thread; the batcher decodes it into this
-    /// same entry (`record::expand`) before anything reads the entry's contents.
-    packed: Vec<u8>,
-}
-
-/// An entry's values open to change in place; see [`EntryData::edit_in_place`].
-pub(crate) struct InPlace<'a> {
-    pub(crate) message: &'a mut String,
-    pub(crate) labels: &'a mut [(String, String)],
-    pub(crate) fields: &'a mut [(String, ValueSlot)],
+    /// Whether `text` holds a packed record not decoded yet (and nothing else).
+    /// [`crate::Pipeline::submit_record`] checks a record and copies it in on the producer's
+    /// thread; the batcher decodes it in place (`record::expand`) before anything reads the
+    /// entry's contents.
+    packed: bool,
 }
 
 /// The approximate encoded size of a label.
 #[inline]
-fn label_len(k: &str, v: &str) -> usize {
-    k.len() + v.len() + 6
+fn label_len(key: usize, value: usize) -> usize {
+    key + value + 6
 }
 
 /// The approximate encoded size of a field.
 #[inline]
-fn field_len(k: &str, v: &ValueSlot) -> usize {
-    k.len() + 4 + v.encoded_len()
+fn field_len(key: usize, v: Stored) -> usize {
+    key + 4 + v.encoded_len()
+}
+
+/// Makes `span` name `s`, appending it unless the span already holds it (labels are
+/// low-cardinality: a label is often set again to the value it has). Whether it changed.
+#[inline(always)]
+fn put(text: &mut Arena, span: &mut Span, s: &str) -> bool {
+    if same(text.get(*span), s) {
+        return false;
+    }
+    text.drop_span(*span);
+    *span = text.push(s);
+    true
+}
+
+/// The position of `key` among `keys`, spans of `text`. The lengths, kept beside the spans,
+/// are compared first: most keys differ in length, and the arena is read only for the others.
+#[inline(always)]
+fn find(text: &Arena, keys: impl Iterator<Item = Span>, key: &str) -> Option<usize> {
+    let mut keys = keys;
+    keys.position(|k| k.len() == key.len() && same(text.get(k), key))
 }
 
 impl EntryData {
@@ -116,93 +140,99 @@ impl EntryData {
     /// The message.
     #[inline]
     pub fn message(&self) -> &str {
-        &self.message
+        self.text.get(self.message)
     }
-    /// Sets the message, reusing the entry's buffer.
+    /// Sets the message.
     #[inline]
     pub fn set_message(&mut self, msg: &str) {
-        self.fill_message(|m| m.push_str(msg));
-    }
-    /// Refills the message in place with `f` (for decoders).
-    #[inline]
-    pub(crate) fn fill_message(&mut self, f: impl FnOnce(&mut String)) {
         let old = self.message.len();
-        self.message.clear();
-        f(&mut self.message);
-        self.account(old, self.message.len());
+        if put(&mut self.text, &mut self.message, msg) {
+            self.account(old, msg.len());
+        }
     }
-    /// Replaces `old` bytes of content with `new` ones in the size estimate.
+    /// Replaces `old` bytes of content with `new` ones in the size estimate, and compacts the
+    /// strings when replaced ones have left too many dead bytes behind.
     #[inline]
     fn account(&mut self, old: usize, new: usize) {
         self.bytes = self.bytes + new - old;
         self.peak = self.peak.max(self.bytes);
+        if self.text.wants_compaction() {
+            self.compact();
+        }
     }
     /// The trace id, if set.
     #[inline]
     pub fn trace_id(&self) -> Option<&str> {
-        non_empty(&self.trace_id)
+        non_empty(self.text.get(self.trace_id))
     }
     /// Sets the trace id; an empty string clears it.
     #[inline]
     pub fn set_trace_id(&mut self, id: &str) {
         let old = self.trace_id.len();
-        self.trace_id.clear();
-        self.trace_id.push_str(id);
-        self.account(old, id.len());
+        if put(&mut self.text, &mut self.trace_id, id) {
+            self.account(old, id.len());
+        }
     }
     /// The span id, if set.
     #[inline]
     pub fn span_id(&self) -> Option<&str> {
-        non_empty(&self.span_id)
+        non_empty(self.text.get(self.span_id))
     }
     /// Sets the span id; an empty string clears it.
     #[inline]
     pub fn set_span_id(&mut self, id: &str) {
         let old = self.span_id.len();
-        self.span_id.clear();
-        self.span_id.push_str(id);
-        self.account(old, id.len());
+        if put(&mut self.text, &mut self.span_id, id) {
+            self.account(old, id.len());
+        }
     }
 
     /// Sets a label, replacing any value it had.
     #[inline]
     pub fn set_label(&mut self, key: &str, value: &str) -> Result<(), EntryError> {
-        self.put_label(key, value, false)
+        if let Some(i) = self.label_index(key) {
+            self.set_label_value_at(i, value);
+            return Ok(());
+        }
+        self.add_label(key, value)
     }
     /// Sets a label the entry does not have yet: as [`EntryData::set_label`], without looking
     /// for the key (for a decoder that knows which keys it has set).
     #[inline]
     pub(crate) fn add_label(&mut self, key: &str, value: &str) -> Result<(), EntryError> {
-        self.put_label(key, value, true)
-    }
-    #[inline(always)]
-    fn put_label(&mut self, key: &str, value: &str, absent: bool) -> Result<(), EntryError> {
-        let (slot, new) = if absent {
-            self.labels.claim(key, MAX_LABELS).map(|slot| (slot, true))
-        } else {
-            self.labels.slot_mut(key, MAX_LABELS)
+        debug_assert!(
+            self.label_index(key).is_none(),
+            "add_label of a present key"
+        );
+        if self.labels.len() >= MAX_LABELS {
+            return Err(EntryError::TooManyLabels);
         }
-        .ok_or(EntryError::TooManyLabels)?;
-        let old = if new { 0 } else { label_len(key, slot) };
-        // Labels are low-cardinality: the value is often the one the slot already holds.
-        map::replace(slot, value);
-        self.account(old, label_len(key, value));
+        let k = self.text.push(key);
+        let v = self.text.push(value);
+        self.labels.push((k, v));
+        self.account(0, label_len(key.len(), value.len()));
         Ok(())
+    }
+    #[inline]
+    fn label_index(&self, key: &str) -> Option<usize> {
+        find(&self.text, self.labels.iter().map(|l| l.0), key)
     }
     /// The value of a label.
     #[inline]
     pub fn label(&self, key: &str) -> Option<&str> {
-        self.labels.get(key).map(String::as_str)
+        self.label_index(key)
+            .map(|i| self.text.get(self.labels[i].1))
     }
     /// Removes a label; returns whether it was present.
     pub fn remove_label(&mut self, key: &str) -> bool {
-        match self.labels.remove(key, |k, v| label_len(k, v)) {
-            Some(n) => {
-                self.account(n, 0);
-                true
-            }
-            None => false,
-        }
+        let Some(i) = self.label_index(key) else {
+            return false;
+        };
+        let (k, v) = self.labels.remove(i);
+        self.text.drop_span(k);
+        self.text.drop_span(v);
+        self.account(label_len(k.len(), v.len()), 0);
+        true
     }
     /// How many labels the entry has.
     #[inline]
@@ -212,23 +242,21 @@ impl EntryData {
     /// The labels in the order they were first set.
     pub fn labels(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + Clone {
         self.labels
-            .live()
             .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .map(|&(k, v)| (self.text.get(k), self.text.get(v)))
     }
-
-    /// Rewrites values in place (for stages such as redaction): `f` gets the message, the
-    /// labels and the fields, and must leave the keys as they are. The size estimate is
-    /// recomputed afterwards.
-    pub(crate) fn edit_in_place(&mut self, f: impl FnOnce(InPlace<'_>)) {
-        f(InPlace {
-            message: &mut self.message,
-            labels: self.labels.live_mut(),
-            fields: self.fields.live_mut(),
-        });
-        self.bytes =
-            self.message.len() + self.trace_id.len() + self.span_id.len() + self.maps_len();
-        self.peak = self.peak.max(self.bytes);
+    /// Label `i` in the order of [`EntryData::labels`] (for stages that rewrite values).
+    pub(crate) fn label_at(&self, i: usize) -> (&str, &str) {
+        let (k, v) = self.labels[i];
+        (self.text.get(k), self.text.get(v))
+    }
+    /// Replaces the value of label `i`.
+    pub(crate) fn set_label_value_at(&mut self, i: usize, value: &str) {
+        let v = &mut self.labels[i].1;
+        let old = v.len();
+        if put(&mut self.text, v, value) {
+            self.account(old, value.len());
+        }
     }
 
     /// Sets a typed field, replacing any value it had (of any type).
@@ -238,59 +266,50 @@ impl EntryData {
         key: &str,
         value: impl Into<ValueRef<'a>>,
     ) -> Result<(), EntryError> {
-        self.update_field(key, |slot| slot.set(value.into()))
-    }
-    /// Makes a field a string filled in place by `f` (for decoders).
-    pub(crate) fn fill_field_text(
-        &mut self,
-        key: &str,
-        f: impl FnOnce(&mut String),
-    ) -> Result<(), EntryError> {
-        self.update_field(key, |slot| slot.fill_text(f))
+        let value = value.into();
+        if let Some(i) = self.field_index(key) {
+            self.set_field_value_at(i, value);
+            return Ok(());
+        }
+        self.add_field(key, value)
     }
     /// Sets a field the entry does not have yet: as [`EntryData::set_field`], without looking
     /// for the key (for a decoder that knows which keys it has set).
     #[inline]
     pub(crate) fn add_field(&mut self, key: &str, value: ValueRef<'_>) -> Result<(), EntryError> {
-        let slot = self
-            .fields
-            .claim(key, MAX_FIELDS)
-            .ok_or(EntryError::TooManyFields)?;
-        slot.set(value);
-        let now = field_len(key, slot);
-        self.account(0, now);
+        debug_assert!(
+            self.field_index(key).is_none(),
+            "add_field of a present key"
+        );
+        if self.fields.len() >= MAX_FIELDS {
+            return Err(EntryError::TooManyFields);
+        }
+        let k = self.text.push(key);
+        let v = Stored::new(value, &mut self.text);
+        self.fields.push((k, v));
+        self.account(0, field_len(key.len(), v));
         Ok(())
     }
     #[inline]
-    fn update_field(
-        &mut self,
-        key: &str,
-        f: impl FnOnce(&mut ValueSlot),
-    ) -> Result<(), EntryError> {
-        let (slot, new) = self
-            .fields
-            .slot_mut(key, MAX_FIELDS)
-            .ok_or(EntryError::TooManyFields)?;
-        let old = if new { 0 } else { field_len(key, slot) };
-        f(slot);
-        let now = field_len(key, slot);
-        self.account(old, now);
-        Ok(())
+    fn field_index(&self, key: &str) -> Option<usize> {
+        find(&self.text, self.fields.iter().map(|f| f.0), key)
     }
     /// The value of a field.
     #[inline]
     pub fn field(&self, key: &str) -> Option<ValueRef<'_>> {
-        self.fields.get(key).map(ValueSlot::get)
+        self.field_index(key)
+            .map(|i| self.fields[i].1.get(&self.text))
     }
     /// Removes a field; returns whether it was present.
     pub fn remove_field(&mut self, key: &str) -> bool {
-        match self.fields.remove(key, field_len) {
-            Some(n) => {
-                self.account(n, 0);
-                true
-            }
-            None => false,
-        }
+        let Some(i) = self.field_index(key) else {
+            return false;
+        };
+        let (k, v) = self.fields.remove(i);
+        self.text.drop_span(k);
+        v.release(&mut self.text);
+        self.account(field_len(k.len(), v), 0);
+        true
     }
     /// How many fields the entry has.
     #[inline]
@@ -300,54 +319,163 @@ impl EntryData {
     /// The fields in the order they were first set.
     pub fn fields(&self) -> impl ExactSizeIterator<Item = (&str, ValueRef<'_>)> + Clone {
         self.fields
-            .live()
             .iter()
-            .map(|(k, v)| (k.as_str(), v.get()))
+            .map(|&(k, v)| (self.text.get(k), v.get(&self.text)))
+    }
+    /// Field `i` in the order of [`EntryData::fields`] (for stages that rewrite values).
+    pub(crate) fn field_at(&self, i: usize) -> (&str, ValueRef<'_>) {
+        let (k, v) = self.fields[i];
+        (self.text.get(k), v.get(&self.text))
+    }
+    /// Replaces the value of field `i` (with a value of any type).
+    pub(crate) fn set_field_value_at(&mut self, i: usize, value: ValueRef<'_>) {
+        let (k, old) = self.fields[i];
+        if let (Stored::Str(mut s), ValueRef::Str(new)) = (old, value) {
+            // A string replaced by a string: kept when it is the same.
+            if !put(&mut self.text, &mut s, new) {
+                return;
+            }
+            self.fields[i].1 = Stored::Str(s);
+        } else {
+            old.release(&mut self.text);
+            self.fields[i].1 = Stored::new(value, &mut self.text);
+        }
+        let now = field_len(k.len(), self.fields[i].1);
+        self.account(field_len(k.len(), old), now);
     }
 
     /// Makes this entry an exact copy of `src`, reusing this entry's buffers.
     pub fn copy_from(&mut self, src: &EntryData) {
         self.timestamp_ns = src.timestamp_ns;
         self.level = src.level;
-        self.set_message(&src.message);
-        self.set_trace_id(&src.trace_id);
-        self.set_span_id(&src.span_id);
-        self.clear_maps();
-        for (k, v) in src.labels() {
-            // Cannot fail: src holds no more keys than the limits.
-            let _ = self.set_label(k, v);
+        self.text.clone_from(&src.text);
+        self.message = src.message;
+        self.trace_id = src.trace_id;
+        self.span_id = src.span_id;
+        self.labels.clone_from(&src.labels);
+        self.fields.clone_from(&src.fields);
+        self.bytes = src.bytes;
+        self.peak = self.peak.max(src.bytes);
+        self.packed = src.packed;
+    }
+
+    /// Copies the live strings into a fresh buffer, leaving the dead ones behind.
+    #[cold]
+    fn compact(&mut self) {
+        let mut text = Arena::default();
+        let old = &self.text;
+        let mut keep = |s: &mut Span| *s = text.push(old.get(*s));
+        keep(&mut self.message);
+        keep(&mut self.trace_id);
+        keep(&mut self.span_id);
+        for (k, v) in &mut self.labels {
+            keep(k);
+            keep(v);
         }
-        for (k, v) in src.fields() {
-            let _ = self.set_field(k, v);
+        for (k, v) in &mut self.fields {
+            keep(k);
+            if let Stored::Str(s) = v {
+                keep(s);
+            }
         }
+        self.text = text;
     }
 
     /// Makes this empty entry carry a checked record, to be decoded later by `record::expand`:
-    /// the level and timestamp are set now (the intake reads them), the rest is copied as it
+    /// the level and timestamp are set now (the intake reads them), the record is copied as it
     /// is.
     pub(crate) fn pack(&mut self, record: &[u8], level: Level, timestamp_ns: u64) {
         debug_assert!(self.is_empty(), "only an empty entry carries a record");
         self.level = level;
         self.timestamp_ns = timestamp_ns;
-        self.packed.extend_from_slice(record);
+        self.text.fill(record);
+        self.packed = true;
         self.peak = self.peak.max(record.len());
     }
 
-    /// The packed record, if the entry carries one; the entry keeps an empty buffer meanwhile.
+    /// The packed record, if the entry carries one, to be decoded into the entry by
+    /// `record::expand` with [`EntryData::index_strings`], [`EntryData::index_label`] and
+    /// [`EntryData::index_field`], and given back with [`EntryData::restore_text`]. The entry
+    /// holds no text meanwhile.
     #[inline]
-    pub(crate) fn take_packed(&mut self) -> Option<Vec<u8>> {
-        if self.packed.is_empty() {
-            None
-        } else {
-            Some(std::mem::take(&mut self.packed))
+    pub(crate) fn take_packed(&mut self) -> Option<Arena> {
+        if !self.packed {
+            return None;
         }
+        self.packed = false;
+        Some(std::mem::take(&mut self.text))
     }
 
-    /// Gives back the buffer [`EntryData::take_packed`] took, emptied, for the next record.
+    /// Gives back the text [`EntryData::take_packed`] took, now indexed by the entry's spans.
     #[inline]
-    pub(crate) fn restore_packed_buffer(&mut self, mut buf: Vec<u8>) {
-        buf.clear();
-        self.packed = buf;
+    pub(crate) fn restore_text(&mut self, text: Arena) {
+        debug_assert!(
+            self.text.is_empty(),
+            "the entry wrote text while it had none"
+        );
+        self.text = text;
+    }
+
+    /// Sets the message and trace context to spans of the taken text.
+    #[inline]
+    pub(crate) fn index_strings(&mut self, message: Span, trace_id: Span, span_id: Span) {
+        self.message = message;
+        self.trace_id = trace_id;
+        self.span_id = span_id;
+        self.bytes += message.len() + trace_id.len() + span_id.len();
+    }
+
+    /// Adds a label of spans of the taken `text`; when the key `may_be_set`, a label with the
+    /// same key takes the value instead (the key keeps its first place).
+    #[inline]
+    pub(crate) fn index_label(
+        &mut self,
+        text: &Arena,
+        key: Span,
+        value: Span,
+        may_be_set: bool,
+    ) -> Result<(), EntryError> {
+        if may_be_set {
+            let k = text.get(key);
+            if let Some(i) = find(text, self.labels.iter().map(|l| l.0), k) {
+                let l = &mut self.labels[i];
+                self.bytes = self.bytes + value.len() - l.1.len();
+                l.1 = value;
+                return Ok(());
+            }
+        }
+        if self.labels.len() >= MAX_LABELS {
+            return Err(EntryError::TooManyLabels);
+        }
+        self.labels.push((key, value));
+        self.bytes += label_len(key.len(), value.len());
+        Ok(())
+    }
+
+    /// [`EntryData::index_label`] for a field.
+    #[inline]
+    pub(crate) fn index_field(
+        &mut self,
+        text: &Arena,
+        key: Span,
+        value: Stored,
+        may_be_set: bool,
+    ) -> Result<(), EntryError> {
+        if may_be_set {
+            let k = text.get(key);
+            if let Some(i) = find(text, self.fields.iter().map(|f| f.0), k) {
+                let f = &mut self.fields[i];
+                self.bytes = self.bytes + field_len(key.len(), value) - field_len(key.len(), f.1);
+                f.1 = value;
+                return Ok(());
+            }
+        }
+        if self.fields.len() >= MAX_FIELDS {
+            return Err(EntryError::TooManyFields);
+        }
+        self.fields.push((key, value));
+        self.bytes += field_len(key.len(), value);
+        Ok(())
     }
 
     /// Empties the entry for reuse. Buffers are kept, unless the entry retains more than
@@ -355,16 +483,17 @@ impl EntryData {
     pub fn reset(&mut self, max_retained_bytes: usize) -> bool {
         self.timestamp_ns = 0;
         self.level = Level::Info;
-        self.message.clear();
-        self.trace_id.clear();
-        self.span_id.clear();
+        self.text.clear();
+        self.message = Span::default();
+        self.trace_id = Span::default();
+        self.span_id = Span::default();
         self.labels.clear();
         self.fields.clear();
-        self.packed.clear();
+        self.packed = false;
         self.bytes = 0;
         // Buffers grow at most to twice what they held, plus per-slot overhead: an entry
         // whose content never passed a quarter of the budget cannot be over it, so the heap
-        // walk is skipped on the common path.
+        // is not measured on the common path.
         let may_be_over = self.peak > max_retained_bytes / 4;
         self.peak = 0;
         if may_be_over && self.retained_bytes() > max_retained_bytes {
@@ -374,32 +503,11 @@ impl EntryData {
         false
     }
 
-    /// The size estimate of the labels and fields, walked.
-    fn maps_len(&self) -> usize {
-        self.labels().map(|(k, v)| label_len(k, v)).sum::<usize>()
-            + self
-                .fields
-                .live()
-                .iter()
-                .map(|(k, v)| field_len(k, v))
-                .sum::<usize>()
-    }
-
-    fn clear_maps(&mut self) {
-        let held = self.maps_len();
-        self.labels.clear();
-        self.fields.clear();
-        self.account(held, 0);
-    }
-
     /// Heap bytes this entry holds on to, live or kept for reuse.
     pub fn retained_bytes(&self) -> usize {
-        self.message.capacity()
-            + self.trace_id.capacity()
-            + self.span_id.capacity()
-            + self.labels.retained_bytes()
-            + self.fields.retained_bytes()
-            + self.packed.capacity()
+        self.text.capacity()
+            + self.labels.capacity() * std::mem::size_of::<(Span, Span)>()
+            + self.fields.capacity() * std::mem::size_of::<(Span, Stored)>()
     }
 
     /// An estimate of the entry's encoded size in bytes, used to close batches by size and to
@@ -415,9 +523,9 @@ impl EntryData {
         self.timestamp_ns == 0
             && self.level == Level::Info
             && self.bytes == 0
-            && self.labels.len() == 0
-            && self.fields.len() == 0
-            && self.packed.is_empty()
+            && self.labels.is_empty()
+            && self.fields.is_empty()
+            && !self.packed
     }
 }
 
@@ -434,11 +542,28 @@ impl PartialEq for EntryData {
     fn eq(&self, other: &Self) -> bool {
         self.timestamp_ns == other.timestamp_ns
             && self.level == other.level
-            && self.message == other.message
-            && self.trace_id == other.trace_id
-            && self.span_id == other.span_id
+            && self.message() == other.message()
+            && self.trace_id() == other.trace_id()
+            && self.span_id() == other.span_id()
             && self.labels().eq(other.labels())
             && self.fields().eq(other.fields())
+    }
+}
+
+impl fmt::Debug for EntryData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("EntryData");
+        d.field("timestamp_ns", &self.timestamp_ns)
+            .field("level", &self.level);
+        if self.packed {
+            return d.field("packed", &self.text.bytes().len()).finish();
+        }
+        d.field("message", &self.message())
+            .field("trace_id", &self.trace_id())
+            .field("span_id", &self.span_id())
+            .field("labels", &self.labels().collect::<Vec<_>>())
+            .field("fields", &self.fields().collect::<Vec<_>>())
+            .finish()
     }
 }
 
@@ -514,7 +639,13 @@ mod tests {
 
     /// The size estimate computed from scratch.
     fn walked_size(e: &EntryData) -> usize {
-        64 + e.message.len() + e.trace_id.len() + e.span_id.len() + e.maps_len()
+        let labels: usize = e.labels().map(|(k, v)| label_len(k.len(), v.len())).sum();
+        let fields: usize = e.fields.iter().map(|&(k, v)| field_len(k.len(), v)).sum();
+        64 + e.message().len()
+            + e.trace_id().map_or(0, str::len)
+            + e.span_id().map_or(0, str::len)
+            + labels
+            + fields
     }
 
     #[test]
@@ -544,26 +675,50 @@ mod tests {
                 5 => e.set_message(&text),
                 6 => e.set_trace_id(&text),
                 7 => e.set_span_id(&text),
-                8 => e.fill_field_text(key, |t| t.push_str(&text)).unwrap(),
+                8 if e.label_count() > 0 => {
+                    let i = next(e.label_count() as u64) as usize;
+                    e.set_label_value_at(i, &text);
+                    assert_eq!(e.label_at(i).1, text);
+                }
                 9 => e.copy_from(&other),
                 10 => {
                     e.reset(usize::MAX);
                 }
-                11 => e.edit_in_place(|v| {
-                    v.message.push_str(&text);
-                    for (_, val) in v.labels.iter_mut() {
-                        val.clear();
-                    }
-                    for (_, slot) in v.fields.iter_mut() {
-                        if let Some(t) = slot.text_mut() {
-                            t.push_str("masked");
-                        }
-                    }
-                }),
+                11 if e.field_count() > 0 => {
+                    let i = next(e.field_count() as u64) as usize;
+                    let v = if next(2) == 0 {
+                        ValueRef::Str(&text)
+                    } else {
+                        ValueRef::I64(7)
+                    };
+                    e.set_field_value_at(i, v);
+                    assert_eq!(e.field_at(i).1, v);
+                }
                 _ => e.set_field(key, true).unwrap(),
             }
             assert_eq!(e.size_hint(), walked_size(&e));
         }
+    }
+
+    #[test]
+    fn replaced_strings_are_compacted_away_and_the_rest_survives() {
+        let mut e = standard();
+        let mut last = String::new();
+        for i in 0..20_000 {
+            last = format!("value-{i}-{}", "x".repeat(i % 50));
+            e.set_label("service", &last).unwrap();
+            e.set_field("method", last.as_str()).unwrap();
+            e.set_message(&last);
+            e.set_field("status", i as i64).unwrap();
+            assert!(e.text.capacity() < 64 * 1024, "dead text is reclaimed");
+        }
+        let mut expected = standard();
+        expected.set_label("service", &last).unwrap();
+        expected.set_field("method", last.as_str()).unwrap();
+        expected.set_message(&last);
+        expected.set_field("status", 19_999i64).unwrap();
+        assert_eq!(e, expected);
+        assert_eq!(e.size_hint(), expected.size_hint());
     }
 
     #[test]

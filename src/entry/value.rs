@@ -1,5 +1,7 @@
 //! Typed field values.
 
+use super::arena::{Arena, Span};
+
 /// The type of a field value. The numbers are part of the C ABI and the packed record format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[repr(u8)]
@@ -124,62 +126,55 @@ impl From<bool> for ValueRef<'_> {
     }
 }
 
-/// Storage for one field value that keeps its text buffer across reuse, so a pooled entry
-/// that is filled again with the same shape allocates nothing.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ValueSlot {
-    kind: ValueKind,
-    bits: u64,
-    text: String,
+/// A field value as an entry stores it: a string as a span of the entry's text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Stored {
+    Str(Span),
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Bool(bool),
 }
 
-impl ValueSlot {
-    pub(crate) fn set(&mut self, v: ValueRef<'_>) {
-        self.kind = v.kind();
+impl Stored {
+    /// Stores `v`, appending a string to `text`.
+    #[inline]
+    pub(crate) fn new(v: ValueRef<'_>, text: &mut Arena) -> Stored {
         match v {
-            ValueRef::Str(s) => {
-                self.text.clear();
-                self.text.push_str(s);
-            }
-            ValueRef::I64(n) => self.bits = n as u64,
-            ValueRef::U64(n) => self.bits = n,
-            ValueRef::F64(n) => self.bits = n.to_bits(),
-            ValueRef::Bool(b) => self.bits = u64::from(b),
+            ValueRef::Str(s) => Stored::Str(text.push(s)),
+            ValueRef::I64(n) => Stored::I64(n),
+            ValueRef::U64(n) => Stored::U64(n),
+            ValueRef::F64(n) => Stored::F64(n),
+            ValueRef::Bool(b) => Stored::Bool(b),
         }
     }
 
-    pub(crate) fn get(&self) -> ValueRef<'_> {
-        match self.kind {
-            ValueKind::Str => ValueRef::Str(&self.text),
-            ValueKind::I64 => ValueRef::I64(self.bits as i64),
-            ValueKind::U64 => ValueRef::U64(self.bits),
-            ValueKind::F64 => ValueRef::F64(f64::from_bits(self.bits)),
-            ValueKind::Bool => ValueRef::Bool(self.bits != 0),
+    /// The value, its string read from `text`.
+    #[inline]
+    pub(crate) fn get(self, text: &Arena) -> ValueRef<'_> {
+        match self {
+            Stored::Str(s) => ValueRef::Str(text.get(s)),
+            Stored::I64(n) => ValueRef::I64(n),
+            Stored::U64(n) => ValueRef::U64(n),
+            Stored::F64(n) => ValueRef::F64(n),
+            Stored::Bool(b) => ValueRef::Bool(b),
+        }
+    }
+
+    /// Notes that the value's string, if it has one, is no longer referred to.
+    #[inline]
+    pub(crate) fn release(self, text: &mut Arena) {
+        if let Stored::Str(s) = self {
+            text.drop_span(s);
         }
     }
 
     /// The approximate encoded size of the value.
     #[inline]
-    pub(crate) fn encoded_len(&self) -> usize {
-        match self.kind {
-            ValueKind::Str => self.text.len() + 2,
+    pub(crate) fn encoded_len(self) -> usize {
+        match self {
+            Stored::Str(s) => s.len() + 2,
             _ => 20,
         }
-    }
-
-    /// The text of a string value, to change in place; `None` for other kinds.
-    pub(crate) fn text_mut(&mut self) -> Option<&mut String> {
-        (self.kind == ValueKind::Str).then_some(&mut self.text)
-    }
-
-    pub(crate) fn text_capacity(&self) -> usize {
-        self.text.capacity()
-    }
-
-    /// Makes the value a string filled in place by `f` (for decoders).
-    pub(crate) fn fill_text(&mut self, f: impl FnOnce(&mut String)) {
-        self.kind = ValueKind::Str;
-        self.text.clear();
-        f(&mut self.text);
     }
 }

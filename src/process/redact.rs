@@ -11,6 +11,7 @@
 use crate::config::{ConfigError, RedactConfig};
 use crate::entry::{EntryData, ValueRef};
 use regex::{Captures, NoExpand, Regex, Replacer};
+use std::borrow::Cow;
 
 /// The built-in pattern names, with what they match. `credit_card` also checks the Luhn
 /// digit, so that order numbers and timestamps are left alone.
@@ -149,42 +150,51 @@ impl Redactor {
 
     /// Redacts an entry in place.
     pub(crate) fn apply(&self, e: &mut EntryData) {
-        e.edit_in_place(|v| {
-            if !self.keys.is_empty() {
-                for (k, val) in v.labels.iter_mut() {
-                    if self.key_matches(k) && *val != self.censor {
-                        val.clear();
-                        val.push_str(&self.censor);
-                    }
+        if !self.keys.is_empty() {
+            for i in 0..e.label_count() {
+                let (k, v) = e.label_at(i);
+                if self.key_matches(k) && v != self.censor {
+                    e.set_label_value_at(i, &self.censor);
                 }
             }
-            for (k, slot) in v.fields.iter_mut() {
-                if !self.keys.is_empty() && self.key_matches(k) {
-                    slot.set(ValueRef::Str(&self.censor));
-                } else if let Some(text) = slot.text_mut() {
-                    self.mask(text);
+        }
+        for i in 0..e.field_count() {
+            let (k, v) = e.field_at(i);
+            if !self.keys.is_empty() && self.key_matches(k) {
+                e.set_field_value_at(i, ValueRef::Str(&self.censor));
+            } else if let ValueRef::Str(text) = v {
+                if let Some(masked) = self.masked(text) {
+                    e.set_field_value_at(i, ValueRef::Str(&masked));
                 }
             }
-            self.mask(v.message);
-        });
+        }
+        if let Some(masked) = self.masked(e.message()) {
+            e.set_message(&masked);
+        }
     }
 
-    /// Masks every pattern in `s`, reusing its buffer.
-    pub(crate) fn mask(&self, s: &mut String) {
-        let Some(any) = &self.any else { return };
+    /// `s` with every pattern masked, or `None` when no pattern matches.
+    pub(crate) fn masked(&self, s: &str) -> Option<String> {
+        let any = self.any.as_ref()?;
         if !any.is_match(s) {
-            return;
+            return None;
         }
+        let mut out = Cow::Borrowed(s);
         for p in &self.patterns {
             let masked = if p.luhn {
-                p.re.replace_all(s, LuhnCensor(&self.censor))
+                p.re.replace_all(&out, LuhnCensor(&self.censor))
             } else {
-                p.re.replace_all(s, NoExpand(&self.censor))
+                p.re.replace_all(&out, NoExpand(&self.censor))
             };
-            if let std::borrow::Cow::Owned(m) = masked {
-                s.clear();
-                s.push_str(&m);
+            if let Cow::Owned(m) = masked {
+                out = Cow::Owned(m);
             }
+        }
+        match out {
+            Cow::Owned(m) => Some(m),
+            // A match of the combined pattern that no single pattern replaced (a Luhn check
+            // that failed): nothing to change.
+            Cow::Borrowed(_) => None,
         }
     }
 }
@@ -265,9 +275,7 @@ mod tests {
     }
 
     fn masked(r: &Redactor, s: &str) -> String {
-        let mut s = s.to_owned();
-        r.mask(&mut s);
-        s
+        r.masked(s).unwrap_or_else(|| s.to_owned())
     }
 
     #[test]

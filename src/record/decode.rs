@@ -1,4 +1,5 @@
-//! The decoder: a check over the bytes, then a fill of the entry.
+//! The decoder: a check over the bytes, then a fill of the entry, in place in the entry's
+//! copy of the record.
 //!
 //! Both run in two forms. The fast ones (fast.rs) take the common record in one tight pass
 //! each and decline anything else; the general [`walk`] then gives the precise error, or fills
@@ -8,8 +9,8 @@
 use super::error::{RecordError, RecordErrorKind as Kind};
 use super::fast;
 use super::{HEADER_LEN, MAGIC, MAX_KEY_BYTES, MAX_RECORD_BYTES, VERSION};
-use crate::entry::text::{lossy, push_lossy};
-use crate::entry::{EntryData, Level, ValueKind, MAX_FIELDS, MAX_LABELS};
+use crate::entry::text::lossy;
+use crate::entry::{EntryData, Level, ValueKind, ValueRef, MAX_FIELDS, MAX_LABELS};
 use std::borrow::Cow;
 
 /// Decodes one packed record into `e`.
@@ -21,13 +22,14 @@ use std::borrow::Cow;
 /// - on error, `e` is left exactly as it was.
 ///
 /// Strings that are not valid UTF-8 are not an error: each invalid sequence becomes U+FFFD,
-/// as [`String::from_utf8_lossy`] does. Valid strings are copied straight from `buf` into the
-/// entry's buffers. A key that occurs twice keeps the position of its first occurrence and
+/// as [`String::from_utf8_lossy`] does. `buf` is copied into the entry's text buffer once,
+/// and valid strings are used where they lie in that copy. A key that occurs twice keeps the position of its first occurrence and
 /// the value (and type) of its last. See docs/record-format.md for the layout.
 pub fn decode_into(buf: &[u8], e: &mut EntryData) -> Result<(), RecordError> {
-    check(buf)?;
+    let (level, timestamp_ns) = check(buf)?;
     e.reset(usize::MAX);
-    fill_checked(buf, e);
+    e.pack(buf, level, timestamp_ns);
+    expand(e);
     Ok(())
 }
 
@@ -44,27 +46,30 @@ pub fn check(buf: &[u8]) -> Result<(Level, u64), RecordError> {
     Ok(c.header)
 }
 
-/// Fills `e`, which holds no message, ids, labels or fields, from a record [`check`] accepted.
-fn fill_checked(buf: &[u8], e: &mut EntryData) {
-    if fast::fill(buf, e).is_some() {
-        return;
-    }
-    // Valid but not all UTF-8: the replacing walk, which finds nothing to refuse in bytes
-    // that were accepted.
-    e.reset(usize::MAX);
-    let filled = walk(buf, &mut Fill(e));
-    debug_assert!(filled.is_ok(), "a checked record failed to decode");
-}
-
 /// Decodes the record that [`EntryData::pack`] left in `e`, if any, into `e` itself: the
-/// second half of [`crate::Pipeline::submit_record`], run by the batcher.
+/// second half of [`crate::Pipeline::submit_record`], run by the batcher. The record was
+/// checked when it was packed.
 fn expand(e: &mut EntryData) {
-    let Some(buf) = e.take_packed() else { return };
+    let Some(text) = e.take_packed() else { return };
     // The entry was stamped at submit if the record carried no timestamp: keep that.
     let stamped = e.timestamp_ns();
-    fill_checked(&buf, e);
+    if fast::fill(&text, e).is_some() {
+        e.restore_text(text);
+    } else {
+        // Valid but not all UTF-8: the replacing walk, which finds nothing to refuse in bytes
+        // that were accepted, copies the strings into a text of the entry's own.
+        e.reset(usize::MAX);
+        let filled = walk(text.bytes(), &mut Fill(e));
+        debug_assert!(filled.is_ok(), "a checked record failed to decode");
+    }
     e.set_timestamp_ns(stamped);
-    e.restore_packed_buffer(buf);
+}
+
+/// Decodes with the general walk alone, for the tests that hold the fast paths to it.
+#[cfg(test)]
+pub(super) fn decode_general(buf: &[u8], e: &mut EntryData) -> Result<(), RecordError> {
+    e.reset(usize::MAX);
+    walk(buf, &mut Fill(e))
 }
 
 /// [`expand`] for an entry moved along a pipeline.
@@ -120,7 +125,7 @@ impl Visit for Fill<'_> {
         self.0.set_level(level);
     }
     fn message(&mut self, s: &[u8]) {
-        self.0.fill_message(|m| push_lossy(m, s));
+        self.0.set_message(&lossy(s));
     }
     fn trace_id(&mut self, s: &[u8]) {
         self.0.set_trace_id(&lossy(s));
@@ -136,7 +141,7 @@ impl Visit for Fill<'_> {
     fn field(&mut self, at: usize, k: &[u8], v: RawValue<'_>) -> Result<(), RecordError> {
         let key: Cow<'_, str> = lossy(k);
         let set = match v {
-            RawValue::Str(s) => self.0.fill_field_text(&key, |t| push_lossy(t, s)),
+            RawValue::Str(s) => self.0.set_field(&key, ValueRef::Str(&lossy(s))),
             RawValue::I64(n) => self.0.set_field(&key, n),
             RawValue::U64(n) => self.0.set_field(&key, n),
             RawValue::F64(n) => self.0.set_field(&key, n),

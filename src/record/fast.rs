@@ -1,5 +1,5 @@
 //! The decoder's fast paths: a check that reads a record once and keeps nothing, and a fill
-//! that decodes it in one pass into an entry with no content.
+//! that decodes it in one pass, in place, into the entry that holds it.
 //!
 //! Both decline (answer `None`) at the first thing they do not take, without saying why:
 //! anything malformed, and for the fill, strings that are not valid UTF-8 (they need the
@@ -9,8 +9,7 @@
 //! check that they agree with the walk on every vector and on mutated records.
 
 use super::{HEADER_LEN, MAGIC, MAX_KEY_BYTES, MAX_RECORD_BYTES, VERSION};
-use crate::entry::text::utf8;
-use crate::entry::{EntryData, Level, ValueRef, MAX_FIELDS, MAX_LABELS};
+use crate::entry::{Arena, EntryData, Level, Span, Stored, MAX_FIELDS, MAX_LABELS};
 
 /// The fixed header, read and checked.
 pub(super) struct Header {
@@ -78,9 +77,11 @@ pub(super) fn check(buf: &[u8]) -> Option<Header> {
     (c.pos == buf.len()).then_some(h)
 }
 
-/// Fills `e`, which must hold no message, ids, labels or fields, with the record in `buf`.
-/// On `None`, `e` holds part of the record and must be reset.
-pub(super) fn fill(buf: &[u8], e: &mut EntryData) -> Option<()> {
+/// Decodes the record that `text` holds in place, for `e`, which must hold no message, ids,
+/// labels or fields: each string is validated where it lies and becomes a span of `text`,
+/// nothing is copied. On `None`, `e` holds part of the record and must be reset.
+pub(super) fn fill(text: &Arena, e: &mut EntryData) -> Option<()> {
+    let buf = text.bytes();
     let h = header(buf)?;
     e.set_timestamp_ns(h.timestamp_ns);
     e.set_level(h.level);
@@ -88,43 +89,35 @@ pub(super) fn fill(buf: &[u8], e: &mut EntryData) -> Option<()> {
         buf,
         pos: HEADER_LEN,
     };
-    e.set_message(c.text()?);
-    e.set_trace_id(c.text()?);
-    e.set_span_id(c.text()?);
+    let message = c.text(text)?;
+    let trace_id = c.text(text)?;
+    let span_id = c.text(text)?;
+    e.index_strings(message, trace_id, span_id);
     // Keys are looked for among those already set only when a key of the same length and
     // ends was seen before: records rarely repeat a key, and the scans were a fifth of the
     // fill.
     let mut seen = Seen::default();
     for _ in 0..h.labels {
-        let k = c.key()?;
-        let v = c.text()?;
-        if seen.maybe(k) {
-            e.set_label(k, v).ok()?;
-        } else {
-            e.add_label(k, v).ok()?;
-        }
+        let k = c.key(text)?;
+        let v = c.text(text)?;
+        e.index_label(text, k, v, seen.maybe(text.get(k))).ok()?;
     }
     let mut seen = Seen::default();
     for _ in 0..h.fields {
-        let k = c.key()?;
+        let k = c.key(text)?;
         let v = match c.u8()? {
-            0 => ValueRef::Str(c.text()?),
-            1 => ValueRef::I64(c.u64()? as i64),
-            2 => ValueRef::U64(c.u64()?),
-            3 => ValueRef::F64(f64::from_bits(c.u64()?)),
+            0 => Stored::Str(c.text(text)?),
+            1 => Stored::I64(c.u64()? as i64),
+            2 => Stored::U64(c.u64()?),
+            3 => Stored::F64(f64::from_bits(c.u64()?)),
             4 => match c.u8()? {
-                0 => ValueRef::Bool(false),
-                1 => ValueRef::Bool(true),
+                0 => Stored::Bool(false),
+                1 => Stored::Bool(true),
                 _ => return None,
             },
             _ => return None,
         };
-        let set = if seen.maybe(k) {
-            e.set_field(k, v)
-        } else {
-            e.add_field(k, v)
-        };
-        set.ok()?;
+        e.index_field(text, k, v, seen.maybe(text.get(k))).ok()?;
     }
     (c.pos == buf.len()).then_some(())
 }
@@ -218,16 +211,24 @@ impl<'a> Cursor<'a> {
         self.skip(n)
     }
 
-    /// A length-prefixed string that is valid UTF-8.
+    /// A length-prefixed string that is valid UTF-8, as a span of `text`, which holds the
+    /// record this cursor reads.
     #[inline(always)]
-    fn text(&mut self) -> Option<&'a str> {
+    fn text(&mut self, text: &Arena) -> Option<Span> {
         let n = self.u32()? as usize;
-        utf8(self.take(n)?)
+        self.span(text, n)
     }
 
     #[inline(always)]
-    fn key(&mut self) -> Option<&'a str> {
+    fn key(&mut self, text: &Arena) -> Option<Span> {
         let n = self.key_len()?;
-        utf8(self.take(n)?)
+        self.span(text, n)
+    }
+
+    #[inline(always)]
+    fn span(&mut self, text: &Arena, n: usize) -> Option<Span> {
+        let s = text.text_span(self.pos, n)?;
+        self.pos += n;
+        Some(s)
     }
 }
