@@ -197,6 +197,13 @@ function load() {
       throw new Error(`logcap: ${file} does not provide ${name} as declared (${e.message})`);
     }
   }
+  // The log path's submit, with the pipeline and the record given as addresses (JS numbers)
+  // rather than as a koffi pointer and a Buffer: koffi converts numbers faster, and a pointer
+  // and a uintptr_t are passed alike on every platform koffi runs on. Only for buffers whose
+  // memory cannot move; see addressOf().
+  fn.submitRecordAt = lib.func(
+    'logcap_result logcap_pipeline_submit_record(uintptr_t pipeline, uintptr_t record, size_t len)',
+  );
   const version = fn.logcap_version();
   const [maj, min] = version.split('.');
   const [hmaj, hmin] = HEADER_VERSION.split('.');
@@ -213,4 +220,18 @@ function load() {
 const CACHE = Symbol.for('logcap.ffi.v1');
 const ffi = globalThis[CACHE] || (globalThis[CACHE] = load());
 
-module.exports = { ...ffi, koffi, PROTOTYPES, HEADER_VERSION, libraryPath };
+/**
+ * The address of a native pointer, or of the memory of a Buffer that owns a whole off-heap
+ * ArrayBuffer (Buffer.allocUnsafeSlow's), as a JS number; null when it is not exactly
+ * representable. V8 never moves such memory, so the address holds while the Buffer is alive;
+ * a small typed array may live on the JS heap and move, and is never given here.
+ */
+function addressOf(value) {
+  if (value instanceof Uint8Array && (value.byteOffset !== 0 || value.buffer.byteLength !== value.length)) {
+    throw new TypeError('addressOf: a Buffer that owns its whole ArrayBuffer');
+  }
+  const a = Number(koffi.address(value));
+  return Number.isSafeInteger(a) && a !== 0 ? a : null;
+}
+
+module.exports = { ...ffi, koffi, PROTOTYPES, HEADER_VERSION, libraryPath, addressOf };

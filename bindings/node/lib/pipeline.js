@@ -2,7 +2,7 @@
 // Pipeline and Logger: opening a pipeline, one-call logging through packed records, child
 // loggers, the handle API's acquire/submit, asynchronous flush and close, counters.
 
-const { fn, koffi } = require('./ffi');
+const { fn, koffi, addressOf } = require('./ffi');
 const { LogcapError, lastError, asyncError, codes } = require('./errors');
 const { Entry, acquire, consumedBy } = require('./entry');
 const { registerCallback } = require('./batch');
@@ -19,6 +19,16 @@ const ENCODER = new rec.Encoder(16 * 1024);
  * for V8 to keep it a fast-properties object, so each `fn.name` is a dictionary lookup.
  */
 const submitRecordFn = fn.logcap_pipeline_submit_record;
+const submitRecordAt = fn.submitRecordAt;
+
+/** The address of the encoder's buffer, noted again when the buffer has grown. */
+function bufferAddress(enc) {
+  if (enc.addrOf !== enc.buf) {
+    enc.addr = addressOf(enc.buf);
+    enc.addrOf = enc.buf;
+  }
+  return enc.addr;
+}
 
 /**
  * Native pipelines whose Pipeline object was collected without close(): freed on a koffi
@@ -142,6 +152,8 @@ class Pipeline extends Logger {
     super(null, rec.EMPTY_BOUND);
     this._pipeline = this;
     this._ptr = ptr;
+    /** `ptr` as a number, for the log path's submit by address (null if not representable). */
+    this._addr = addressOf(ptr);
     this._callbacks = callbacks;
     this._closed = false;
     this._closing = null;
@@ -195,7 +207,11 @@ class Pipeline extends Logger {
     enc.busy = true;
     try {
       const n = enc.encode(level, message, time, traceId, spanId, bound, labels, fields);
-      rc = submitRecordFn(this._ptr, enc.buf, n);
+      const at = bufferAddress(enc);
+      rc =
+        at !== null && this._addr !== null
+          ? submitRecordAt(this._addr, at, n)
+          : submitRecordFn(this._ptr, enc.buf, n);
     } finally {
       enc.busy = false;
     }

@@ -340,6 +340,9 @@ class Encoder {
     this.pos = 0;
     /** Set while a record is being written, so that a reentrant log call uses another encoder. */
     this.busy = false;
+    /** The address of `addrOf`'s memory, noted by the caller that submits `buf` by address. */
+    this.addr = null;
+    this.addrOf = null;
   }
 
   /** Makes room for `n` more bytes. */

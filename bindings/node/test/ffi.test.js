@@ -68,3 +68,12 @@ test('the library and the header agree on the version', () => {
   assert.equal(ffi.HEADER_VERSION, major);
   assert.equal(ffi.fn.logcap_result_text(0), 'ok');
 });
+
+test('addressOf: the address of a Buffer that owns its memory; a slice of a pool is refused', () => {
+  const own = Buffer.allocUnsafeSlow(64);
+  const a = ffi.addressOf(own);
+  assert.ok(Number.isSafeInteger(a) && a > 0, String(a));
+  assert.equal(BigInt(a), ffi.koffi.address(own));
+  assert.throws(() => ffi.addressOf(Buffer.from('pooled')), TypeError);
+  assert.throws(() => ffi.addressOf(own.subarray(1)), TypeError);
+});

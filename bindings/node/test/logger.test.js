@@ -200,3 +200,36 @@ test('replayDeadLetters: a missing file submits nothing; after close it is CLOSE
   await p.close();
   assert.throws(() => p.replayDeadLetters('x'), (e) => e instanceof logcap.LogcapError && e.codeName === 'CLOSED');
 });
+
+test('log() submits the right bytes after its buffer grows, and from a reentrant call', async () => {
+  const file = path.join(tmpdir(), 'grow.log');
+  const p = logcap.open(fileConfig(file));
+  const big = 'x'.repeat(100 * 1024);
+  p.info('small before');
+  p.info(big, { labels: { service: 'grow' } });
+  p.info('small after', { fields: { n: 1 } });
+  // A getter that logs while the outer record is being written: the inner call gets an
+  // encoder (and a buffer) of its own.
+  const fields = {
+    get inner() {
+      p.warn('from the getter', { fields: { depth: 2 } });
+      return 'outer value';
+    },
+  };
+  p.info('outer', { fields });
+  p.info(big.slice(0, 50 * 1024));
+  await p.close();
+  const lines = readLines(file);
+  assert.deepEqual(
+    lines.map((l) => [l.level, l.msg.length > 64 ? l.msg.length : l.msg, l.fields]),
+    [
+      ['info', 'small before', {}],
+      ['info', big.length, {}],
+      ['info', 'small after', { n: 1 }],
+      ['warn', 'from the getter', { depth: 2 }],
+      ['info', 'outer', { inner: 'outer value' }],
+      ['info', 50 * 1024, {}],
+    ],
+  );
+  assert.deepEqual(lines[1].labels, { service: 'grow' });
+});
