@@ -63,7 +63,9 @@ impl Arena {
     /// The string at `s`.
     #[inline(always)]
     pub(crate) fn get(&self, s: Span) -> &str {
-        let b = &self.bytes()[s.at..s.at + s.len];
+        // One bounds check, against the whole buffer: spans lie below `len` by construction.
+        let b = &self.buf[s.at..s.at + s.len];
+        debug_assert!(s.at + s.len <= self.len, "a span past the live bytes");
         debug_assert!(std::str::from_utf8(b).is_ok(), "a span over invalid UTF-8");
         // SAFETY: `s` was made by this arena from a `&str` (`push`) or over bytes it checked
         // (`text_span`); bytes are never rewritten until `clear`, after which the entry holds

@@ -251,6 +251,7 @@ impl EntryData {
         (self.text.get(k), self.text.get(v))
     }
     /// Replaces the value of label `i`.
+    #[inline]
     pub(crate) fn set_label_value_at(&mut self, i: usize, value: &str) {
         let v = &mut self.labels[i].1;
         let old = v.len();
@@ -328,6 +329,7 @@ impl EntryData {
         (self.text.get(k), v.get(&self.text))
     }
     /// Replaces the value of field `i` (with a value of any type).
+    #[inline]
     pub(crate) fn set_field_value_at(&mut self, i: usize, value: ValueRef<'_>) {
         let (k, old) = self.fields[i];
         if let (Stored::Str(mut s), ValueRef::Str(new)) = (old, value) {
