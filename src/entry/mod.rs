@@ -107,8 +107,12 @@ fn put(text: &mut Arena, span: &mut Span, s: &str) -> bool {
 /// are compared first: most keys differ in length, and the arena is read only for the others.
 #[inline(always)]
 fn find(text: &Arena, keys: impl Iterator<Item = Span>, key: &str) -> Option<usize> {
-    let mut keys = keys;
-    keys.position(|k| k.len() == key.len() && same(text.get(k), key))
+    for (i, k) in keys.enumerate() {
+        if k.len() == key.len() && same(text.get(k), key) {
+            return Some(i);
+        }
+    }
+    None
 }
 
 impl EntryData {
