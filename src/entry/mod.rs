@@ -249,10 +249,11 @@ impl EntryData {
             .iter()
             .map(|&(k, v)| (self.text.get(k), self.text.get(v)))
     }
-    /// Label `i` in the order of [`EntryData::labels`] (for stages that rewrite values).
-    pub(crate) fn label_at(&self, i: usize) -> (&str, &str) {
-        let (k, v) = self.labels[i];
-        (self.text.get(k), self.text.get(v))
+    /// Label `i` in the order of [`EntryData::labels`], if there is one.
+    #[inline]
+    pub(crate) fn label_at(&self, i: usize) -> Option<(&str, &str)> {
+        let &(k, v) = self.labels.get(i)?;
+        Some((self.text.get(k), self.text.get(v)))
     }
     /// Replaces the value of label `i`.
     #[inline]
@@ -327,10 +328,11 @@ impl EntryData {
             .iter()
             .map(|&(k, v)| (self.text.get(k), v.get(&self.text)))
     }
-    /// Field `i` in the order of [`EntryData::fields`] (for stages that rewrite values).
-    pub(crate) fn field_at(&self, i: usize) -> (&str, ValueRef<'_>) {
-        let (k, v) = self.fields[i];
-        (self.text.get(k), v.get(&self.text))
+    /// Field `i` in the order of [`EntryData::fields`], if there is one.
+    #[inline]
+    pub(crate) fn field_at(&self, i: usize) -> Option<(&str, ValueRef<'_>)> {
+        let &(k, v) = self.fields.get(i)?;
+        Some((self.text.get(k), v.get(&self.text)))
     }
     /// Replaces the value of field `i` (with a value of any type).
     #[inline]
@@ -684,7 +686,7 @@ mod tests {
                 8 if e.label_count() > 0 => {
                     let i = next(e.label_count() as u64) as usize;
                     e.set_label_value_at(i, &text);
-                    assert_eq!(e.label_at(i).1, text);
+                    assert_eq!(e.label_at(i).map(|l| l.1), Some(text.as_str()));
                 }
                 9 => e.copy_from(&other),
                 10 => {
@@ -698,7 +700,7 @@ mod tests {
                         ValueRef::I64(7)
                     };
                     e.set_field_value_at(i, v);
-                    assert_eq!(e.field_at(i).1, v);
+                    assert_eq!(e.field_at(i).map(|f| f.1), Some(v));
                 }
                 _ => e.set_field(key, true).unwrap(),
             }

@@ -127,8 +127,7 @@ pub extern "C" fn logcap_batch_label(
     boundary(|| {
         let e = entry(batch, index)?;
         let (k, v) = e
-            .labels()
-            .nth(label_index)
+            .label_at(label_index)
             .ok_or_else(|| out_of_range("label", label_index, e.label_count()))?;
         let (ok, ov) = (out(out_key, "out_key")?, out(out_value, "out_value")?);
         *ok = logcap_str::of(k);
@@ -150,8 +149,7 @@ pub extern "C" fn logcap_batch_field(
     boundary(|| {
         let e = entry(batch, index)?;
         let (k, v) = e
-            .fields()
-            .nth(field_index)
+            .field_at(field_index)
             .ok_or_else(|| out_of_range("field", field_index, e.field_count()))?;
         let (ok, ov) = (out(out_key, "out_key")?, out(out_value, "out_value")?);
         *ok = logcap_str::of(k);

@@ -152,14 +152,14 @@ impl Redactor {
     pub(crate) fn apply(&self, e: &mut EntryData) {
         if !self.keys.is_empty() {
             for i in 0..e.label_count() {
-                let (k, v) = e.label_at(i);
+                let Some((k, v)) = e.label_at(i) else { break };
                 if self.key_matches(k) && v != self.censor {
                     e.set_label_value_at(i, &self.censor);
                 }
             }
         }
         for i in 0..e.field_count() {
-            let (k, v) = e.field_at(i);
+            let Some((k, v)) = e.field_at(i) else { break };
             if !self.keys.is_empty() && self.key_matches(k) {
                 e.set_field_value_at(i, ValueRef::Str(&self.censor));
             } else if let ValueRef::Str(text) = v {
