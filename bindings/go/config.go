@@ -29,7 +29,7 @@ const (
 	DropOldest WhenFull = "drop_oldest" // drop the oldest queued item
 )
 
-// QueueConfig is the "queue" object. Defaults: 65536 entries, block, 1000 ms.
+// QueueConfig is the "queue" object. Defaults: 16384 entries, block, 1000 ms.
 type QueueConfig struct {
 	Capacity       int      `json:"capacity,omitempty"`
 	WhenFull       WhenFull `json:"when_full,omitempty"`
@@ -43,7 +43,7 @@ type BatchConfig struct {
 	MaxDelayMS uint64 `json:"max_delay_ms,omitempty"`
 }
 
-// PoolConfig is the "pool" object. Defaults: 4096 idle entries, 64 KiB retained per entry.
+// PoolConfig is the "pool" object. Defaults: 16384 idle entries, 64 KiB retained per entry.
 type PoolConfig struct {
 	MaxIdle          int `json:"max_idle,omitempty"`
 	MaxRetainedBytes int `json:"max_retained_bytes,omitempty"`
