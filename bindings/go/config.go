@@ -17,6 +17,51 @@ type Config struct {
 	Pool *PoolConfig `json:"pool,omitempty"`
 	// Every batch goes to each sink. None: one JSON-lines sink on stdout.
 	Sinks []SinkConfig `json:"sinks,omitempty"`
+
+	// The processing stage (docs/processing.md); each is off when nil.
+	Sampling  *SamplingConfig  `json:"sampling,omitempty"`
+	RateLimit *RateLimitConfig `json:"rate_limit,omitempty"`
+	Dedup     *DedupConfig     `json:"dedup,omitempty"`
+	Redact    *RedactConfig    `json:"redact,omitempty"`
+}
+
+// SamplingConfig is the "sampling" object: per (level, message) and tick, the first Initial
+// entries are kept, then every Thereafter-th. Defaults: 100, 100, 1000 ms.
+type SamplingConfig struct {
+	Initial *uint64 `json:"initial,omitempty"`
+	// 0 keeps none after the first Initial until the next tick.
+	Thereafter *uint64 `json:"thereafter,omitempty"`
+	TickMS     uint64  `json:"tick_ms,omitempty"`
+}
+
+// RateLimitConfig is the "rate_limit" object: a token bucket for the pipeline, or one per
+// value of the label ByLabel.
+type RateLimitConfig struct {
+	// Tokens added per second; required, fractions allowed.
+	PerSecond float64 `json:"per_second"`
+	// The bucket's capacity (default PerSecond rounded up).
+	Burst   uint64 `json:"burst,omitempty"`
+	ByLabel string `json:"by_label,omitempty"`
+	// With ByLabel, the most buckets kept (default 1024).
+	MaxKeys int `json:"max_keys,omitempty"`
+}
+
+// DedupConfig is the "dedup" object: identical entries within a window collapse into one
+// with a repeats count. Defaults: 1000 ms, 1024 entries held.
+type DedupConfig struct {
+	WindowMS uint64 `json:"window_ms,omitempty"`
+	MaxKeys  int    `json:"max_keys,omitempty"`
+}
+
+// RedactConfig is the "redact" object: values of matching label and field keys are replaced
+// by Censor, and the patterns are masked in the message and string fields.
+type RedactConfig struct {
+	// Key globs: `*` matches any run of characters; ASCII case is ignored.
+	Keys []string `json:"keys,omitempty"`
+	// Built-in names (credit_card, bearer_token, email, jwt) or regular expressions.
+	Patterns []string `json:"patterns,omitempty"`
+	// The replacement (default "[REDACTED]").
+	Censor *string `json:"censor,omitempty"`
 }
 
 // WhenFull is what a full queue does with one more item.
@@ -56,6 +101,8 @@ const (
 	SinkStderr   = "stderr"
 	SinkFile     = "file"
 	SinkCallback = "callback"
+	SinkLoki     = "loki"   // Loki's push API, or a server that speaks it (VictoriaLogs)
+	SinkSyslog   = "syslog" // RFC 5424 over UDP, TCP or a unix socket
 )
 
 // Output formats (docs/output.md).
@@ -65,7 +112,8 @@ const (
 )
 
 // SinkConfig is one element of "sinks". Which keys a type accepts is checked by the library:
-// format for stdout, stderr and file; path, max_bytes, keep and fsync_on_flush for file.
+// format for stdout, stderr and file; path, max_bytes, keep and fsync_on_flush for file; the
+// network keys below for loki and syslog (docs/configuration.md, "Network sinks").
 type SinkConfig struct {
 	// One of SinkNull, SinkStdout, SinkStderr, SinkFile, SinkCallback.
 	Type string `json:"type"`
@@ -81,16 +129,74 @@ type SinkConfig struct {
 	Keep *uint32 `json:"keep,omitempty"`
 	// File sink: fsync when the pipeline flushes (default true).
 	FsyncOnFlush *bool `json:"fsync_on_flush,omitempty"`
-	// Batches the sink's own queue holds (default 64).
+	// Batches the sink's own queue holds (default 16).
 	QueueCapacity int `json:"queue_capacity,omitempty"`
-	// What happens to a batch when the sink's queue is full (default block).
+	// What happens to a batch when the sink's queue is full (default block; drop_newest for
+	// loki and syslog).
 	WhenFull WhenFull `json:"when_full,omitempty"`
 	// With block, how long the dispatcher waits for room (default 1000).
 	BlockTimeoutMS uint64 `json:"block_timeout_ms,omitempty"`
 
+	// Loki: the push endpoint (a URL without a path gets /loki/api/v1/push); required.
+	URL string `json:"url,omitempty"`
+	// Loki: sent as X-Scope-OrgID.
+	TenantID  string     `json:"tenant_id,omitempty"`
+	BasicAuth *BasicAuth `json:"basic_auth,omitempty"`
+	// Loki: sent as "Authorization: Bearer …"; excludes BasicAuth.
+	BearerToken string `json:"bearer_token,omitempty"`
+	// Loki: extra request headers.
+	Headers map[string]string `json:"headers,omitempty"`
+	// Loki: PEM file of the certificate authorities trusted for https (default: the bundled
+	// Mozilla roots).
+	CAFile string `json:"ca_file,omitempty"`
+	// Loki: "protobuf" (default) or "json".
+	Encoding string `json:"encoding,omitempty"`
+	// Loki: "structured_metadata" (default) or "line"; syslog: "structured_data" (default) or
+	// "msg".
+	FieldsAs string `json:"fields_as,omitempty"`
+	// Loki with FieldsAs "line": FormatJSON (default) or FormatText.
+	LineFormat        string `json:"line_format,omitempty"`
+	MaxRequestEntries int    `json:"max_request_entries,omitempty"`
+	MaxRequestBytes   int    `json:"max_request_bytes,omitempty"`
+	// Loki and syslog: the request's (or connect and write) timeout (default 10000).
+	TimeoutMS uint64       `json:"timeout_ms,omitempty"`
+	Retry     *RetryConfig `json:"retry,omitempty"`
+	// Loki and syslog: a JSON-lines file for the entries finally not delivered.
+	DeadLetterPath string `json:"dead_letter_path,omitempty"`
+
+	// Syslog: "udp", "tcp", "unix" (default) or "unix_stream". Path is the socket for the unix
+	// transports (default /dev/log).
+	Transport string `json:"transport,omitempty"`
+	// Syslog: "host:port", required for udp and tcp.
+	Address string `json:"address,omitempty"`
+	// Syslog: a facility name, "user" by default.
+	Facility string `json:"facility,omitempty"`
+	AppName  string `json:"app_name,omitempty"`
+	Hostname string `json:"hostname,omitempty"`
+	// Syslog: longer messages are cut (default 2048 for udp and unix, 65536 for the streams).
+	MaxMessageBytes int `json:"max_message_bytes,omitempty"`
+	// Syslog with FieldsAs "msg": FormatJSON (default) or FormatText.
+	MsgFormat string `json:"msg_format,omitempty"`
+	// Syslog: the private enterprise number in the SD-IDs (default 32473).
+	EnterpriseID uint32 `json:"enterprise_id,omitempty"`
+
 	// Callback sink: the Go function that receives each batch. Not part of the document;
 	// Open binds it to the sink's Name.
 	Callback BatchFunc `json:"-"`
+}
+
+// BasicAuth is a loki sink's "basic_auth" object.
+type BasicAuth struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// RetryConfig is a network sink's "retry" object. Defaults: 100 ms, 5000 ms, 5 attempts.
+type RetryConfig struct {
+	InitialMS uint64 `json:"initial_ms,omitempty"`
+	MaxMS     uint64 `json:"max_ms,omitempty"`
+	// Tries in all, the first included (1: never retry).
+	Attempts int `json:"attempts,omitempty"`
 }
 
 // JSON is the document Open passes to the library.

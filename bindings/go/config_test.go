@@ -1,9 +1,11 @@
 package logcap
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestConfigJSONOmitsUnsetKeys(t *testing.T) {
@@ -81,5 +83,99 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 	_, err = Open(Config{MinLevel: Level(9)})
 	if !errors.Is(err, ErrConfig) {
 		t.Fatalf("err = %v, want ErrConfig", err)
+	}
+}
+
+func TestConfigJSONOfTheProcessingAndNetworkKeys(t *testing.T) {
+	cfg := Config{
+		Sampling:  &SamplingConfig{Initial: Ptr(uint64(0)), Thereafter: Ptr(uint64(10)), TickMS: 500},
+		RateLimit: &RateLimitConfig{PerSecond: 0.5, Burst: 3, ByLabel: "service", MaxKeys: 9},
+		Dedup:     &DedupConfig{WindowMS: 250, MaxKeys: 7},
+		Redact:    &RedactConfig{Keys: []string{"*token*"}, Patterns: []string{"email"}, Censor: Ptr("")},
+		Sinks: []SinkConfig{
+			{Type: SinkLoki, URL: "http://127.0.0.1:3100", BearerToken: "t", Headers: map[string]string{"X-A": "b"},
+				CAFile: "/ca.pem", Retry: &RetryConfig{Attempts: 1}},
+			{Type: SinkSyslog, Transport: "tcp", Address: "127.0.0.1:514", EnterpriseID: 1},
+		},
+	}
+	got, err := cfg.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"sinks":[{"type":"loki","url":"http://127.0.0.1:3100","bearer_token":"t","headers":{"X-A":"b"},` +
+		`"ca_file":"/ca.pem","retry":{"attempts":1}},` +
+		`{"type":"syslog","transport":"tcp","address":"127.0.0.1:514","enterprise_id":1}],` +
+		`"sampling":{"initial":0,"thereafter":10,"tick_ms":500},` +
+		`"rate_limit":{"per_second":0.5,"burst":3,"by_label":"service","max_keys":9},` +
+		`"dedup":{"window_ms":250,"max_keys":7},` +
+		`"redact":{"keys":["*token*"],"patterns":["email"],"censor":""}}`
+	if string(got) != want {
+		t.Fatalf("config JSON\n got %s\nwant %s", got, want)
+	}
+}
+
+// Every processing key and every network sink key is one the library accepts (it refuses
+// unknown keys), and the stages configured this way act.
+func TestOpenAcceptsTheProcessingAndNetworkKeys(t *testing.T) {
+	c := &collector{}
+	p, err := Open(Config{
+		Batch:     &BatchConfig{MaxDelayMS: 5},
+		Sampling:  &SamplingConfig{Initial: Ptr(uint64(1)), Thereafter: Ptr(uint64(0)), TickMS: 60_000},
+		RateLimit: &RateLimitConfig{PerSecond: 1e6, Burst: 1_000, ByLabel: "service", MaxKeys: 16},
+		Dedup:     &DedupConfig{WindowMS: 1, MaxKeys: 16},
+		Redact:    &RedactConfig{Keys: []string{"password"}, Patterns: []string{"email"}, Censor: Ptr("***")},
+		Sinks: []SinkConfig{
+			{Type: SinkCallback, Name: "cb", Callback: c.fn},
+			// Nothing listens on port 9: the one entry that passes fails at the loki sink at
+			// once (one attempt) into its dead-letter file, and goes nowhere over UDP.
+			{Type: SinkLoki, Name: "loki", URL: "http://127.0.0.1:9", TenantID: "team",
+				BasicAuth: &BasicAuth{Username: "u", Password: "p"}, Headers: map[string]string{"X-Env": "test"},
+				Encoding: "json", FieldsAs: "line", LineFormat: FormatText, MaxRequestEntries: 10,
+				MaxRequestBytes: 1 << 16, TimeoutMS: 100, Retry: &RetryConfig{InitialMS: 1, MaxMS: 2, Attempts: 1},
+				DeadLetterPath: t.TempDir() + "/dead.jsonl", WhenFull: DropNewest},
+			{Type: SinkSyslog, Name: "syslog", Transport: "udp", Address: "127.0.0.1:9", Facility: "local3",
+				AppName: "test", Hostname: "host", MaxMessageBytes: 1024, FieldsAs: "msg", MsgFormat: FormatJSON,
+				EnterpriseID: 32473, TimeoutMS: 100, Retry: &RetryConfig{Attempts: 1}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		must(t, p.Log(LevelInfo, "sign-up from a@example.com", Label("service", "web"), String("password", "hunter2")))
+	}
+	flushOK(t, p)
+	es := c.all()
+	if len(es) != 1 || es[0].Message != "sign-up from ***" {
+		t.Fatalf("entries = %+v, want one, redacted", es)
+	}
+	if v, _ := es[0].Field("password"); v.String() != "***" {
+		t.Errorf("password = %v, want ***", v)
+	}
+	st, err := p.Stats()
+	must(t, err)
+	if st.SampledOut != 2 || st.Accepted != 1 {
+		t.Errorf("SampledOut = %d, Accepted = %d; want 2, 1", st.SampledOut, st.Accepted)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The network sinks got the entry: the loki sink tried once, as its retry says, and
+	// wrote the entry to its dead-letter file; the datagram was sent.
+	st, err = p.Stats()
+	must(t, err)
+	for _, s := range st.Sinks {
+		switch s.Name {
+		case "loki":
+			if s.Received != 1 || s.Requests != 1 || s.DeadLettered != 1 {
+				t.Errorf("loki sink = %+v, want 1 received, 1 request, 1 dead-lettered", s)
+			}
+		case "syslog":
+			if s.Received != 1 || s.Delivered != 1 {
+				t.Errorf("syslog sink = %+v, want 1 received and delivered", s)
+			}
+		}
 	}
 }
