@@ -152,8 +152,9 @@ impl Redactor {
     pub(crate) fn apply(&self, e: &mut EntryData) {
         if !self.keys.is_empty() {
             for i in 0..e.label_count() {
-                let Some((k, v)) = e.label_at(i) else { break };
-                if self.key_matches(k) && v != self.censor {
+                let Some((k, _)) = e.label_at(i) else { break };
+                // A value that is the censor already is left as it is by the setter.
+                if self.key_matches(k) {
                     e.set_label_value_at(i, &self.censor);
                 }
             }
@@ -173,7 +174,7 @@ impl Redactor {
         }
     }
 
-    /// `s` with every pattern masked, or `None` when no pattern matches.
+    /// `s` with every pattern masked, or `None` when no pattern replaced anything.
     pub(crate) fn masked(&self, s: &str) -> Option<String> {
         let any = self.any.as_ref()?;
         if !any.is_match(s) {
@@ -192,8 +193,6 @@ impl Redactor {
         }
         match out {
             Cow::Owned(m) => Some(m),
-            // A match of the combined pattern that no single pattern replaced (a Luhn check
-            // that failed): nothing to change.
             Cow::Borrowed(_) => None,
         }
     }

@@ -23,8 +23,9 @@ use std::borrow::Cow;
 ///
 /// Strings that are not valid UTF-8 are not an error: each invalid sequence becomes U+FFFD,
 /// as [`String::from_utf8_lossy`] does. `buf` is copied into the entry's text buffer once,
-/// and valid strings are used where they lie in that copy. A key that occurs twice keeps the position of its first occurrence and
-/// the value (and type) of its last. See docs/record-format.md for the layout.
+/// and valid strings are used where they lie in that copy. A key that occurs twice keeps the
+/// position of its first occurrence and the value (and type) of its last. See
+/// docs/record-format.md for the layout.
 pub fn decode_into(buf: &[u8], e: &mut EntryData) -> Result<(), RecordError> {
     let (level, timestamp_ns) = check(buf)?;
     e.reset(usize::MAX);
