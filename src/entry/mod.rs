@@ -115,6 +115,32 @@ fn find(text: &Arena, keys: impl Iterator<Item = Span>, key: &str) -> Option<usi
     None
 }
 
+/// Adds `slot`, spans of `text`, to `slots`; when its key `may_be_set`, the slot with the
+/// same key takes the value instead. The size estimate of what was replaced and of what is
+/// there now (by `size`), or `None` when `slots` already holds `limit` keys.
+#[inline(always)]
+fn index_into<V: Copy>(
+    slots: &mut Vec<(Span, V)>,
+    text: &Arena,
+    (key, value): (Span, V),
+    may_be_set: bool,
+    limit: usize,
+    size: impl Fn(usize, V) -> usize,
+) -> Option<(usize, usize)> {
+    let now = size(key.len(), value);
+    if may_be_set {
+        if let Some(i) = find(text, slots.iter().map(|s| s.0), text.get(key)) {
+            let old = std::mem::replace(&mut slots[i].1, value);
+            return Some((size(key.len(), old), now));
+        }
+    }
+    if slots.len() >= limit {
+        return None;
+    }
+    slots.push((key, value));
+    Some((0, now))
+}
+
 impl EntryData {
     /// An empty entry at level info.
     pub fn new() -> Self {
@@ -443,20 +469,17 @@ impl EntryData {
         value: Span,
         may_be_set: bool,
     ) -> Result<(), EntryError> {
-        if may_be_set {
-            let k = text.get(key);
-            if let Some(i) = find(text, self.labels.iter().map(|l| l.0), k) {
-                let l = &mut self.labels[i];
-                self.bytes = self.bytes + value.len() - l.1.len();
-                l.1 = value;
-                return Ok(());
-            }
-        }
-        if self.labels.len() >= MAX_LABELS {
-            return Err(EntryError::TooManyLabels);
-        }
-        self.labels.push((key, value));
-        self.bytes += label_len(key.len(), value.len());
+        let size = |k: usize, v: Span| label_len(k, v.len());
+        let (old, new) = index_into(
+            &mut self.labels,
+            text,
+            (key, value),
+            may_be_set,
+            MAX_LABELS,
+            size,
+        )
+        .ok_or(EntryError::TooManyLabels)?;
+        self.bytes = self.bytes + new - old;
         Ok(())
     }
 
@@ -469,20 +492,16 @@ impl EntryData {
         value: Stored,
         may_be_set: bool,
     ) -> Result<(), EntryError> {
-        if may_be_set {
-            let k = text.get(key);
-            if let Some(i) = find(text, self.fields.iter().map(|f| f.0), k) {
-                let f = &mut self.fields[i];
-                self.bytes = self.bytes + field_len(key.len(), value) - field_len(key.len(), f.1);
-                f.1 = value;
-                return Ok(());
-            }
-        }
-        if self.fields.len() >= MAX_FIELDS {
-            return Err(EntryError::TooManyFields);
-        }
-        self.fields.push((key, value));
-        self.bytes += field_len(key.len(), value);
+        let (old, new) = index_into(
+            &mut self.fields,
+            text,
+            (key, value),
+            may_be_set,
+            MAX_FIELDS,
+            field_len,
+        )
+        .ok_or(EntryError::TooManyFields)?;
+        self.bytes = self.bytes + new - old;
         Ok(())
     }
 
