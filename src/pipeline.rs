@@ -304,5 +304,6 @@ impl Pipeline {
 impl Drop for Pipeline {
     fn drop(&mut self) {
         let _ = self.dispatcher.close(DROP_CLOSE_TIMEOUT);
+        self.pool.retire();
     }
 }

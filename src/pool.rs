@@ -3,7 +3,7 @@
 
 use crate::entry::EntryData;
 use crossbeam_queue::ArrayQueue;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 
 /// Bounds of a pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +50,8 @@ pub struct Pool {
     allocated: AtomicU64,
     discarded: AtomicU64,
     trimmed: AtomicU64,
+    /// Set when the pipeline is dropped: idle entries are freed, not kept.
+    retired: AtomicBool,
 }
 
 impl Pool {
@@ -62,6 +64,7 @@ impl Pool {
             allocated: AtomicU64::new(0),
             discarded: AtomicU64::new(0),
             trimmed: AtomicU64::new(0),
+            retired: AtomicBool::new(false),
         }
     }
 
@@ -88,6 +91,23 @@ impl Pool {
         }
         if self.idle.push(e).is_err() {
             self.discarded.fetch_add(1, Relaxed);
+        }
+        if self.retired.load(SeqCst) {
+            self.drain();
+        }
+    }
+
+    /// Frees every idle entry, and from now on every entry put back: the pool's pipeline is
+    /// gone, and entries still acquired (or references to the pool kept elsewhere, as the C
+    /// ABI's handle slots keep them) must not keep its entries alive.
+    pub fn retire(&self) {
+        self.retired.store(true, SeqCst);
+        self.drain();
+    }
+
+    fn drain(&self) {
+        while let Some(e) = self.idle.pop() {
+            drop(e);
         }
     }
 

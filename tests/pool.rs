@@ -81,3 +81,52 @@ fn concurrent_take_and_put_keep_counts() {
     assert!(st.allocated <= 64 + 8, "allocated {}", st.allocated);
     assert_eq!(st.idle, st.allocated - st.discarded);
 }
+
+#[test]
+fn a_retired_pool_keeps_no_entries() {
+    let pool = Pool::new(PoolLimits {
+        max_idle: 8,
+        max_retained_bytes: 1 << 20,
+    });
+    let taken: Vec<_> = (0..5).map(|_| pool.take()).collect();
+    let mut taken = taken.into_iter();
+    pool.put_all(taken.by_ref().take(3));
+    assert_eq!(pool.stats().idle, 3);
+    pool.retire();
+    assert_eq!(pool.stats().idle, 0, "retiring frees the idle entries");
+    pool.put_all(taken);
+    assert_eq!(pool.stats().idle, 0, "and every entry put back later");
+    let e = pool.take();
+    assert_eq!(
+        *e,
+        EntryData::new(),
+        "a retired pool still hands out entries"
+    );
+}
+
+#[test]
+fn dropping_a_pipeline_retires_its_pool() {
+    let p = logcap::Pipeline::builder(logcap::Config::default())
+        .build()
+        .unwrap();
+    let pool = std::sync::Arc::clone(p.pool());
+    let kept = p.acquire();
+    drop(p.acquire());
+    assert_eq!(
+        pool.stats().idle,
+        1,
+        "a live pipeline keeps released entries"
+    );
+    drop(p);
+    assert_eq!(
+        pool.stats().idle,
+        0,
+        "its pool is emptied when it is dropped"
+    );
+    drop(kept);
+    assert_eq!(
+        pool.stats().idle,
+        0,
+        "an entry released after the pipeline is freed"
+    );
+}

@@ -282,7 +282,7 @@ impl EntryData {
         Some((self.text.get(k), self.text.get(v)))
     }
     /// Replaces the value of label `i`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn set_label_value_at(&mut self, i: usize, value: &str) {
         let v = &mut self.labels[i].1;
         let old = v.len();

@@ -96,20 +96,17 @@ impl EntryHook for CProcessor {
         // entry functions and a handle kept past the call is merely stale.
         let live = Live {
             data: e,
-            pool: Arc::clone(&ctx.pool),
             pipeline_id: ctx.pipeline_id,
             lent: true,
         };
-        let h = match handles::issue_or_return(live) {
+        let h = match handles::issue_or_return(live, &ctx.pool) {
             Ok(h) => h,
             // No handle to lend (the handle table is full): the hook cannot run.
             Err((_, live)) => return (Some(live.data), HookOutcome::Failed),
         };
         let rc = (self.f)(self.userdata, h as *mut logcap_entry);
         // A lent handle cannot be released or submitted, so it is still live here.
-        let back = handles::end(h, Ended::Returned, |_| Ok(()))
-            .ok()
-            .map(|l| l.data);
+        let back = handles::end(h, Ended::Returned, |_| Ok(()), |l, _| l.data).ok();
         let outcome = match rc {
             LOGCAP_PROCESSOR_KEEP => HookOutcome::Keep,
             LOGCAP_PROCESSOR_DROP => HookOutcome::Drop,

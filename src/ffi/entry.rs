@@ -40,7 +40,7 @@ fn with_data<R>(
     e: *const logcap_entry,
     f: impl FnOnce(&mut EntryData) -> FfiResult<R>,
 ) -> FfiResult<R> {
-    handles::with_live(handle(e), |l| f(&mut l.data))
+    handles::with_live(handle(e), |l, _| f(&mut l.data))
 }
 
 /// Copies text into one of the entry's string attributes.
@@ -79,11 +79,10 @@ pub extern "C" fn logcap_acquire(
         }
         let live = Live {
             data: p.pool().take(),
-            pool: Arc::clone(p.pool()),
             pipeline_id: p.id(),
             lent: false,
         };
-        *o = handles::issue(live)? as *mut logcap_entry;
+        *o = handles::issue(live, p.pool())? as *mut logcap_entry;
         Ok(())
     })
 }
@@ -111,9 +110,12 @@ pub extern "C" fn logcap_release(entry: *mut logcap_entry) -> logcap_result {
         if entry.is_null() {
             return Ok(());
         }
-        let live = handles::end(handle(entry), Ended::Released, |l| not_lent(l, "released"))?;
-        live.pool.put(live.data);
-        Ok(())
+        handles::end(
+            handle(entry),
+            Ended::Released,
+            |l| not_lent(l, "released"),
+            |l, pool| pool.put(l.data),
+        )
     })
 }
 
@@ -135,7 +137,7 @@ pub extern "C" fn logcap_submit(
     boundary(|| {
         let p = try_ref(pipeline)?;
         let id = p.id();
-        let live = handles::end(handle(entry), Ended::Submitted, |l| {
+        let check = |l: &Live| {
             not_lent(l, "submitted")?;
             if l.pipeline_id == id {
                 Ok(())
@@ -145,8 +147,9 @@ pub extern "C" fn logcap_submit(
                     "the entry was acquired from another pipeline",
                 ))
             }
-        })?;
-        p.submit_data(live.data).map_err(|e| from_error(&e))
+        };
+        let data = handles::end(handle(entry), Ended::Submitted, check, |l, _| l.data)?;
+        p.submit_data(data).map_err(|e| from_error(&e))
     })
 }
 
@@ -473,17 +476,17 @@ pub extern "C" fn logcap_entry_clone(
 ) -> logcap_result {
     boundary(|| {
         let o = out(out_entry, "out_entry")?;
-        let copy = handles::with_live(handle(entry), |l| {
-            let mut data = l.pool.take();
+        let (copy, pool) = handles::with_live(handle(entry), |l, pool| {
+            let mut data = pool.take();
             data.copy_from(&l.data);
-            Ok(Live {
+            let copy = Live {
                 data,
-                pool: Arc::clone(&l.pool),
                 pipeline_id: l.pipeline_id,
                 lent: false,
-            })
+            };
+            Ok((copy, Arc::clone(pool)))
         })?;
-        *o = handles::issue(copy)? as *mut logcap_entry;
+        *o = handles::issue(copy, &pool)? as *mut logcap_entry;
         Ok(())
     })
 }

@@ -6,8 +6,16 @@
 //! keeps it in a pointer-typed variable) never mistakes it for one of its objects. Slots live
 //! in segments that are never freed, so any
 //! handle value, however stale or forged, is looked up safely: a never-issued index is
-//! `INVALID_HANDLE`, a generation that does not match the slot's is `STALE_HANDLE`. Each slot
-//! holds its entry behind one lock, which is the entry's lock: one lock per entry call.
+//! `INVALID_HANDLE`, a generation that does not match the slot's is `STALE_HANDLE`.
+//!
+//! Each slot is one atomic state word beside its entry: the generation, how the generation
+//! ended (zero while it is live) and a lock bit. The lock is the entry's lock, and taking it
+//! is one compare-and-swap that checks the handle's generation too: it succeeds only on the
+//! live, unlocked state of that generation. Unlocking is a plain store. Issuing a handle needs
+//! no lock at all: a free slot is owned by the thread that took its index, and no one else can
+//! lock a slot whose generation has ended. Contention on one entry (two threads calling into
+//! the same entry at once, which the entry functions allow) waits by spinning, then yielding:
+//! the lock is held only for the duration of one entry function.
 //!
 //! Free slot indices are cached per thread, so acquire and release touch no shared state
 //! beyond the entry pool.
@@ -18,9 +26,9 @@ use super::result::logcap_result;
 use crate::entry::EntryData;
 use crate::pool::Pool;
 use crossbeam_queue::SegQueue;
-use parking_lot::Mutex;
-use std::cell::RefCell;
-use std::sync::atomic::{AtomicU32, Ordering};
+use crossbeam_utils::Backoff;
+use std::cell::{RefCell, UnsafeCell};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 const SEG_BITS: u32 = 12;
@@ -34,10 +42,9 @@ const _: () = assert!(
     "entry handles encode 64 bits into a pointer"
 );
 
-/// A live entry: its data and where it came from.
+/// A live entry: its data and where it came from. Its pool is kept by the slot (see [`Slot`]).
 pub(crate) struct Live {
     pub(crate) data: Box<EntryData>,
-    pub(crate) pool: Arc<Pool>,
     pub(crate) pipeline_id: u64,
     /// Lent to a processor hook for the duration of its call: the pipeline owns the entry,
     /// so the handle cannot be released or submitted.
@@ -45,21 +52,128 @@ pub(crate) struct Live {
 }
 
 /// How the last generation of a slot ended, for a precise error on a stale handle.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Ended {
-    Released,
-    Submitted,
+    Released = 1,
+    Submitted = 2,
     /// A processor hook's call returned and the pipeline took its entry back.
-    Returned,
+    Returned = 3,
 }
 
-struct SlotState {
+/// The state word: the generation in the high 32 bits, how it ended in bits 1 and 2 (0 while
+/// live), the lock in bit 0.
+const LOCKED: u64 = 1;
+const ENDED_SHIFT: u32 = 1;
+const ENDED_MASK: u64 = 0b110;
+
+fn live_state(generation: u32) -> u64 {
+    u64::from(generation) << 32
+}
+
+fn ended_state(generation: u32, how: Ended) -> u64 {
+    live_state(generation) | (how as u64) << ENDED_SHIFT
+}
+
+fn state_generation(state: u64) -> u32 {
+    (state >> 32) as u32
+}
+
+fn state_ended(state: u64) -> Option<Ended> {
+    match (state & ENDED_MASK) >> ENDED_SHIFT {
+        1 => Some(Ended::Released),
+        2 => Some(Ended::Submitted),
+        3 => Some(Ended::Returned),
+        _ => None,
+    }
+}
+
+struct Slot {
+    state: AtomicU64,
+    /// `Some` exactly while the state is live. Read and written only by the holder of the
+    /// lock, or by the thread that owns the slot's free index (see [`issue_or_return`]).
+    live: UnsafeCell<Option<Live>>,
+    /// The pool of the entry's pipeline, under the same rules as `live`. It stays when the
+    /// generation ends, so a slot reissued for the same pipeline (the common case: free
+    /// indices are reused by the thread that freed them) costs no reference count. A pool
+    /// kept this way after its pipeline is dropped holds no entries (`Pool::retire`).
+    pool: UnsafeCell<Option<Arc<Pool>>>,
+}
+
+// SAFETY: `live` and `pool` are accessed under the rules above, which the state word
+// enforces; `Live` and `Arc<Pool>` are `Send`.
+unsafe impl Sync for Slot {}
+
+/// The lock of a slot, held for one generation.
+struct Locked {
+    slot: &'static Slot,
     generation: u32,
-    ended: Ended,
-    live: Option<Live>,
 }
 
-struct Slot(Mutex<SlotState>);
+impl Locked {
+    /// Takes the lock of `slot` if its generation is `generation` and live; otherwise the
+    /// state seen, for [`stale`].
+    #[inline(always)]
+    fn take(slot: &'static Slot, generation: u32) -> Result<Locked, u64> {
+        let want = live_state(generation);
+        let mut backoff: Option<Backoff> = None;
+        loop {
+            match slot.state.compare_exchange_weak(
+                want,
+                want | LOCKED,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Ok(Locked { slot, generation }),
+                // The weak exchange failed spuriously.
+                Err(seen) if seen == want => {}
+                // Another thread is in a call on this entry: wait for it.
+                Err(seen) if seen == want | LOCKED => {
+                    backoff.get_or_insert_with(Backoff::new).snooze();
+                }
+                Err(seen) => return Err(seen),
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn live(&mut self) -> &mut Option<Live> {
+        // SAFETY: the lock is held, so no other thread reads or writes `live`.
+        unsafe { &mut *self.slot.live.get() }
+    }
+
+    /// The entry and its pool.
+    #[inline(always)]
+    fn parts(&mut self) -> Option<(&mut Live, &Arc<Pool>)> {
+        // SAFETY: the lock is held, so no other thread accesses `live` or `pool`, and the two
+        // are distinct fields.
+        unsafe {
+            Some((
+                (*self.slot.live.get()).as_mut()?,
+                (*self.slot.pool.get()).as_ref()?,
+            ))
+        }
+    }
+
+    /// Ends the generation: the entry is taken and the slot left unlocked and dead.
+    #[inline(always)]
+    fn end(mut self, how: Ended) -> Option<Live> {
+        let live = self.live().take();
+        self.slot
+            .state
+            .store(ended_state(self.generation, how), Ordering::Release);
+        std::mem::forget(self);
+        live
+    }
+}
+
+impl Drop for Locked {
+    #[inline(always)]
+    fn drop(&mut self) {
+        self.slot
+            .state
+            .store(live_state(self.generation), Ordering::Release);
+    }
+}
 
 static SEGMENTS: [OnceLock<Box<[Slot]>>; MAX_SEGS] = [const { OnceLock::new() }; MAX_SEGS];
 static NEXT_FRESH: AtomicU32 = AtomicU32::new(0);
@@ -91,12 +205,11 @@ fn slot(index: u32) -> Option<&'static Slot> {
 
 fn new_segment() -> Box<[Slot]> {
     (0..SEG_LEN)
-        .map(|_| {
-            Slot(Mutex::new(SlotState {
-                generation: 0,
-                ended: Ended::Released,
-                live: None,
-            }))
+        .map(|_| Slot {
+            // Generation 0 is never issued, so no handle matches a fresh slot.
+            state: AtomicU64::new(ended_state(0, Ended::Released)),
+            live: UnsafeCell::new(None),
+            pool: UnsafeCell::new(None),
         })
         .collect()
 }
@@ -180,14 +293,18 @@ fn not_a_handle(h: u64) -> logcap_result {
     }
 }
 
-/// Issues a handle for a live entry.
-pub(crate) fn issue(live: Live) -> FfiResult<usize> {
-    issue_or_return(live).map_err(|(code, _)| code)
+/// Issues a handle for a live entry of `pool`.
+#[inline(always)]
+pub(crate) fn issue(live: Live, pool: &Arc<Pool>) -> FfiResult<usize> {
+    issue_or_return(live, pool).map_err(|(code, _)| code)
 }
 
-/// Issues a handle for a live entry, or gives the entry back with the error.
+/// Issues a handle for a live entry of `pool`, or gives the entry back with the error.
 #[inline(always)]
-pub(crate) fn issue_or_return(live: Live) -> Result<usize, (logcap_result, Live)> {
+pub(crate) fn issue_or_return(
+    live: Live,
+    pool: &Arc<Pool>,
+) -> Result<usize, (logcap_result, Live)> {
     let index = match free_index() {
         Ok(i) => i,
         Err(code) => return Err((code, live)),
@@ -195,22 +312,39 @@ pub(crate) fn issue_or_return(live: Live) -> Result<usize, (logcap_result, Live)
     let Some(s) = slot(index) else {
         return Err((fail(logcap_result::Panic, "slot vanished"), live));
     };
-    let mut st = s.0.lock();
-    st.generation = st.generation.wrapping_add(1).max(1);
-    st.live = Some(live);
-    Ok(encode(index, st.generation))
+    // The slot is dead (its generation ended before its index was freed) and this thread
+    // owns its index, so no other thread changes the state or touches `live`: locking needs a
+    // live state. The previous owner's accesses happen before, through the free list.
+    let state = s.state.load(Ordering::Relaxed);
+    debug_assert!(state_ended(state).is_some() && state & LOCKED == 0);
+    let generation = state_generation(state).wrapping_add(1).max(1);
+    // SAFETY: as above, no other thread accesses `live` or `pool` until the store below
+    // publishes them.
+    unsafe {
+        *s.live.get() = Some(live);
+        let kept = &mut *s.pool.get();
+        if !kept.as_ref().is_some_and(|k| Arc::ptr_eq(k, pool)) {
+            *kept = Some(Arc::clone(pool));
+        }
+    }
+    s.state.store(live_state(generation), Ordering::Release);
+    Ok(encode(index, generation))
 }
 
 #[cold]
 #[inline(never)]
-fn stale(st: &SlotState, generation: u32) -> logcap_result {
-    let why = if generation == st.generation {
-        match st.ended {
-            Ended::Released => "the entry was released",
-            Ended::Submitted => "the entry was submitted",
-            Ended::Returned => "the entry was lent to a processor hook whose call has returned",
+fn stale(state: u64, generation: u32) -> logcap_result {
+    let current = state_generation(state);
+    let why = if generation == current {
+        match state_ended(state) {
+            Some(Ended::Released) => "the entry was released",
+            Some(Ended::Submitted) => "the entry was submitted",
+            Some(Ended::Returned) => {
+                "the entry was lent to a processor hook whose call has returned"
+            }
+            None => return fail(logcap_result::Panic, "a live entry's lock was refused"),
         }
-    } else if generation > st.generation || generation == 0 {
+    } else if generation > current || generation == 0 {
         return fail(logcap_result::InvalidHandle, "not an entry handle");
     } else {
         "the entry was released or submitted and its handle is out of date"
@@ -221,33 +355,200 @@ fn stale(st: &SlotState, generation: u32) -> logcap_result {
     )
 }
 
-/// Runs `f` on a live entry under its lock.
+/// Runs `f` on a live entry and its pool under the entry's lock.
 #[inline(always)]
-pub(crate) fn with_live<R>(h: usize, f: impl FnOnce(&mut Live) -> FfiResult<R>) -> FfiResult<R> {
+pub(crate) fn with_live<R>(
+    h: usize,
+    f: impl FnOnce(&mut Live, &Arc<Pool>) -> FfiResult<R>,
+) -> FfiResult<R> {
     let (s, _, generation) = decode(h)?;
-    let mut st = s.0.lock();
-    if st.generation == generation {
-        if let Some(live) = st.live.as_mut() {
-            return f(live);
-        }
+    let mut locked = Locked::take(s, generation).map_err(|seen| stale(seen, generation))?;
+    match locked.parts() {
+        Some((live, pool)) => f(live, pool),
+        None => Err(vanished()),
     }
-    Err(stale(&st, generation))
 }
 
-/// Ends a handle, handing its entry to `take` if `check` accepts it. The handle is stale
-/// afterwards; `check` can refuse (leaving the handle live) by returning an error.
+#[cold]
+#[inline(never)]
+fn vanished() -> logcap_result {
+    fail(logcap_result::Panic, "a live entry's slot is empty")
+}
+
+/// Ends a handle if `check` accepts its entry, and hands the entry and its pool to `then`.
+/// The handle is stale afterwards; `check` can refuse (leaving the handle live) by returning
+/// an error.
 #[inline(always)]
-pub(crate) fn end(h: usize, how: Ended, check: impl FnOnce(&Live) -> FfiResult) -> FfiResult<Live> {
+pub(crate) fn end<R>(
+    h: usize,
+    how: Ended,
+    check: impl FnOnce(&Live) -> FfiResult,
+    then: impl FnOnce(Live, &Pool) -> R,
+) -> FfiResult<R> {
     let (s, index, generation) = decode(h)?;
-    let live = {
-        let mut st = s.0.lock();
-        match st.live.as_ref() {
-            Some(l) if st.generation == generation => check(l)?,
-            _ => return Err(stale(&st, generation)),
-        }
-        st.ended = how;
-        st.live.take()
+    let mut locked = Locked::take(s, generation).map_err(|seen| stale(seen, generation))?;
+    match locked.live() {
+        Some(l) => check(l)?,
+        None => return Err(vanished()),
+    }
+    let live = locked.end(how);
+    // The slot is dead and its index not yet freed: this thread owns it, and its pool.
+    // SAFETY: as in `issue_or_return`, no other thread accesses `pool` meanwhile.
+    let pool = unsafe { (*s.pool.get()).as_deref() };
+    let r = match (live, pool) {
+        (Some(live), Some(pool)) => Ok(then(live, pool)),
+        _ => Err(vanished()),
     };
     recycle(index);
-    live.ok_or_else(|| fail(logcap_result::Panic, "live entry vanished"))
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pool::PoolLimits;
+    use std::ffi::CStr;
+
+    fn pool() -> Arc<Pool> {
+        Arc::new(Pool::new(PoolLimits::default()))
+    }
+
+    fn live(pool: &Pool) -> Live {
+        Live {
+            data: pool.take(),
+            pipeline_id: 1,
+            lent: false,
+        }
+    }
+
+    fn last_error() -> String {
+        let p = crate::ffi::error::logcap_last_error();
+        // SAFETY: the library's own NUL-terminated, thread-local message.
+        unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned()
+    }
+
+    fn release(h: usize) -> FfiResult {
+        end(h, Ended::Released, |_| Ok(()), |l, pool| pool.put(l.data))
+    }
+
+    #[test]
+    fn an_ended_handle_is_stale_and_says_how_it_ended() {
+        let p = pool();
+        let h = issue(live(&p), &p).unwrap();
+        with_live(h, |l, _| {
+            l.data.set_label("k", "v").unwrap();
+            Ok(())
+        })
+        .unwrap();
+        let data = end(h, Ended::Submitted, |_| Ok(()), |l, _| l.data).unwrap();
+        assert_eq!(data.label("k"), Some("v"));
+        assert_eq!(with_live(h, |_, _| Ok(())), Err(logcap_result::StaleHandle));
+        assert!(last_error().contains("submitted"), "{}", last_error());
+        assert_eq!(release(h), Err(logcap_result::StaleHandle));
+        // The slot is reissued (this thread's free list is a stack) under a new generation:
+        // the old handle stays stale, and says it is out of date.
+        let h2 = issue(live(&p), &p).unwrap();
+        assert_eq!(h2 >> 32, h >> 32, "the same slot");
+        assert_ne!(h2, h);
+        assert_eq!(release(h), Err(logcap_result::StaleHandle));
+        assert!(last_error().contains("out of date"), "{}", last_error());
+        // A generation the slot has not reached is no handle at all.
+        assert_eq!(release(h2 + 1), Err(logcap_result::InvalidHandle));
+        assert!(
+            last_error().contains("not an entry handle"),
+            "{}",
+            last_error()
+        );
+        release(h2).unwrap();
+        assert_eq!(release(h2), Err(logcap_result::StaleHandle));
+        assert!(last_error().contains("released"), "{}", last_error());
+    }
+
+    #[test]
+    fn a_refused_end_leaves_the_handle_live() {
+        let p = pool();
+        let h = issue(live(&p), &p).unwrap();
+        let refuse = |_: &Live| Err(logcap_result::WrongPipeline);
+        assert_eq!(
+            end(h, Ended::Submitted, refuse, |l, _| l.data).err(),
+            Some(logcap_result::WrongPipeline)
+        );
+        with_live(h, |_, _| Ok(())).unwrap();
+        release(h).unwrap();
+    }
+
+    #[test]
+    fn a_slot_keeps_its_pool_until_it_is_issued_for_another() {
+        let a = pool();
+        let b = pool();
+        let h = issue(live(&a), &a).unwrap();
+        assert_eq!(Arc::strong_count(&a), 2, "the slot holds the pool");
+        release(h).unwrap();
+        assert_eq!(
+            Arc::strong_count(&a),
+            2,
+            "and keeps it once the entry is gone"
+        );
+        let h = issue(live(&a), &a).unwrap();
+        assert_eq!(
+            Arc::strong_count(&a),
+            2,
+            "a reissue for the same pool takes none"
+        );
+        release(h).unwrap();
+        let h = issue(live(&b), &b).unwrap();
+        assert_eq!(
+            Arc::strong_count(&a),
+            1,
+            "issued for another pool, it lets go"
+        );
+        assert_eq!(Arc::strong_count(&b), 2);
+        release(h).unwrap();
+        let (sa, sb) = (a.stats(), b.stats());
+        assert_eq!(
+            (sa.allocated, sa.idle),
+            (1, 1),
+            "one entry of a, reused, back in a"
+        );
+        assert_eq!((sb.allocated, sb.idle), (1, 1), "b's back in b");
+    }
+
+    #[test]
+    fn calls_racing_a_release_see_the_entry_or_a_stale_handle() {
+        let p = pool();
+        for _ in 0..200 {
+            let h = issue(live(&p), &p).unwrap();
+            let outcomes: Vec<_> = std::thread::scope(|s| {
+                let workers: Vec<_> = (0..3)
+                    .map(|t| {
+                        s.spawn(move || {
+                            let mut ok = 0;
+                            for i in 0..50 {
+                                let r = with_live(h, |l, _| {
+                                    l.data.set_field(&format!("t{t}"), i as i64).unwrap();
+                                    Ok(())
+                                });
+                                match r {
+                                    Ok(()) => ok += 1,
+                                    Err(code) => {
+                                        assert_eq!(code, logcap_result::StaleHandle);
+                                        break;
+                                    }
+                                }
+                            }
+                            ok
+                        })
+                    })
+                    .collect();
+                let ended = s.spawn(move || release(h));
+                let mut r: Vec<_> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+                r.push(usize::from(ended.join().unwrap().is_ok()));
+                r
+            });
+            assert_eq!(outcomes[3], 1, "the release succeeded");
+            assert_eq!(release(h), Err(logcap_result::StaleHandle));
+        }
+        let s = p.stats();
+        assert_eq!(s.idle, s.allocated, "every entry went back to the pool");
+    }
 }
