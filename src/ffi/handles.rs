@@ -242,18 +242,38 @@ fn shared_or_fresh_index() -> FfiResult<u32> {
 
 #[inline(always)]
 fn recycle(index: u32) {
-    let spilled = LOCAL_FREE.try_with(|l| {
+    let kept = LOCAL_FREE.try_with(|l| {
         let mut l = l.borrow_mut();
-        l.0.push(index);
-        if l.0.len() > LOCAL_MAX {
-            let keep = LOCAL_MAX / 2;
-            for i in l.0.drain(keep..) {
+        let room = l.0.len() < l.0.capacity();
+        if room {
+            l.0.push(index);
+        }
+        room
+    });
+    if kept != Ok(true) {
+        spill(index);
+    }
+}
+
+/// Frees an index when this thread's cache is full (it keeps half and gives the rest to the
+/// shared list) or gone (the thread is exiting), or before its first use (it is then made
+/// room for `LOCAL_MAX` indices).
+#[cold]
+#[inline(never)]
+fn spill(index: u32) {
+    let cached = LOCAL_FREE.try_with(|l| {
+        let mut l = l.borrow_mut();
+        if l.0.capacity() < LOCAL_MAX {
+            let more = LOCAL_MAX - l.0.len();
+            l.0.reserve_exact(more);
+        } else {
+            for i in l.0.drain(LOCAL_MAX / 2..) {
                 SHARED_FREE.push(i);
             }
         }
+        l.0.push(index);
     });
-    if spilled.is_err() {
-        // The thread is exiting and its cache is gone.
+    if cached.is_err() {
         SHARED_FREE.push(index);
     }
 }
@@ -511,6 +531,47 @@ mod tests {
             "one entry of a, reused, back in a"
         );
         assert_eq!((sb.allocated, sb.idle), (1, 1), "b's back in b");
+    }
+
+    #[test]
+    fn freed_indices_spill_to_other_threads_and_survive_thread_exit() {
+        let p = pool();
+        let many = |p: &Arc<Pool>| -> Vec<usize> {
+            (0..3 * LOCAL_MAX)
+                .map(|_| issue(live(p), p).unwrap())
+                .collect()
+        };
+        // A thread frees more indices than it caches, then exits with a full cache.
+        let first = std::thread::scope(|s| {
+            s.spawn(|| {
+                let hs = many(&p);
+                for &h in &hs {
+                    release(h).unwrap();
+                }
+                hs
+            })
+            .join()
+            .unwrap()
+        });
+        // Another thread reuses them: the indices it needs come from the shared list.
+        let second = std::thread::scope(|s| s.spawn(|| many(&p)).join().unwrap());
+        let index = |h: usize| (h as u64 & !TAG) >> 32;
+        let a: std::collections::HashSet<_> = first.iter().map(|&h| index(h)).collect();
+        let b: std::collections::HashSet<_> = second.iter().map(|&h| index(h)).collect();
+        assert_eq!(b.len(), second.len(), "live handles never share a slot");
+        // Tests running beside this one may take a few of the freed indices first.
+        let reused = a.intersection(&b).count();
+        assert!(
+            reused >= second.len() - 64,
+            "only {reused} of {} indices were reused",
+            second.len()
+        );
+        for &h in &first {
+            assert_eq!(release(h), Err(logcap_result::StaleHandle));
+        }
+        for &h in &second {
+            release(h).unwrap();
+        }
     }
 
     #[test]
