@@ -3,6 +3,7 @@
 
 use crate::entry::EntryData;
 use crossbeam_queue::ArrayQueue;
+use crossbeam_utils::CachePadded;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 
 /// Bounds of a pool.
@@ -50,8 +51,10 @@ pub struct Pool {
     allocated: AtomicU64,
     discarded: AtomicU64,
     trimmed: AtomicU64,
-    /// Set when the pipeline is dropped: idle entries are freed, not kept.
-    retired: AtomicBool,
+    /// Set when the pipeline is dropped: idle entries are freed, not kept. Read by every
+    /// `put`, written once: on a line of its own, away from the counters that `take` writes
+    /// on another core.
+    retired: CachePadded<AtomicBool>,
 }
 
 impl Pool {
@@ -64,7 +67,7 @@ impl Pool {
             allocated: AtomicU64::new(0),
             discarded: AtomicU64::new(0),
             trimmed: AtomicU64::new(0),
-            retired: AtomicBool::new(false),
+            retired: CachePadded::new(AtomicBool::new(false)),
         }
     }
 

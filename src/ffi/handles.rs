@@ -87,6 +87,8 @@ fn state_ended(state: u64) -> Option<Ended> {
     }
 }
 
+/// One cache line, so threads working on neighbouring slots do not share one.
+#[repr(align(64))]
 struct Slot {
     state: AtomicU64,
     /// `Some` exactly while the state is live. Read and written only by the holder of the
