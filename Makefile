@@ -11,7 +11,7 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 BUILD := build
 VECTORS := tests/vectors/records.json
 
-.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-go test-node node-deps bench bench-go bench-node bench-net clean
+.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-go test-node node-deps bench bench-go bench-node bench-net miri clean
 
 help:
 	@echo "make demo    the standard event from C, Go and Node.js; outputs compared"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench   criterion benchmarks (docs/benchmarks.md); bench-go, bench-node for the bindings"
 	@echo "make bench-net  the network sink benchmarks (docs/network-sinks.md)"
 	@echo "make header  regenerate include/logcap.h with cbindgen"
+	@echo "make miri    the C ABI's handle table under Miri, which checks its unsafe code and data races (nightly)"
 
 lib:
 	$(CARGO) build --release --lib
@@ -95,6 +96,12 @@ test-node: lib node-deps
 bench:
 	$(CARGO) bench --bench core
 	$(CARGO) bench --bench ffi
+
+# The handle table's unsafe code (src/ffi/handles.rs) under Miri, which reports undefined
+# behaviour and data races between the tests' threads. Needs the nightly toolchain with the
+# miri component; not part of `make test`. See docs/fuzzing.md.
+miri:
+	MIRIFLAGS=-Zmiri-disable-isolation $(CARGO) +nightly miri test --lib ffi::handles::tests
 
 bench-go: lib
 	cd bindings/go && go test -run '^$$' -bench . -benchmem -count=5 ./...

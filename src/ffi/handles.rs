@@ -185,7 +185,7 @@ static SHARED_FREE: SegQueue<u32> = SegQueue::new();
 /// the thread exits.
 struct LocalFree(Vec<u32>);
 
-const LOCAL_MAX: usize = 256;
+const LOCAL_MAX: usize = if cfg!(miri) { 8 } else { 256 };
 
 impl Drop for LocalFree {
     fn drop(&mut self) {
@@ -432,7 +432,10 @@ mod tests {
     use std::ffi::CStr;
 
     fn pool() -> Arc<Pool> {
-        Arc::new(Pool::new(PoolLimits::default()))
+        Arc::new(Pool::new(PoolLimits {
+            max_idle: 1024,
+            ..PoolLimits::default()
+        }))
     }
 
     fn live(pool: &Pool) -> Live {
@@ -563,8 +566,9 @@ mod tests {
         assert_eq!(b.len(), second.len(), "live handles never share a slot");
         // Tests running beside this one may take a few of the freed indices first.
         let reused = a.intersection(&b).count();
+        let slack = (second.len() / 12).min(64);
         assert!(
-            reused >= second.len() - 64,
+            reused >= second.len() - slack,
             "only {reused} of {} indices were reused",
             second.len()
         );
@@ -579,14 +583,16 @@ mod tests {
     #[test]
     fn calls_racing_a_release_see_the_entry_or_a_stale_handle() {
         let p = pool();
-        for _ in 0..200 {
+        // Miri (which checks these accesses for data races) runs a few rounds only.
+        let rounds = if cfg!(miri) { 4 } else { 200 };
+        for _ in 0..rounds {
             let h = issue(live(&p), &p).unwrap();
             let outcomes: Vec<_> = std::thread::scope(|s| {
                 let workers: Vec<_> = (0..3)
                     .map(|t| {
                         s.spawn(move || {
                             let mut ok = 0;
-                            for i in 0..50 {
+                            for i in 0..if cfg!(miri) { 5 } else { 50 } {
                                 let r = with_live(h, |l, _| {
                                     l.data.set_field(&format!("t{t}"), i as i64).unwrap();
                                     Ok(())
