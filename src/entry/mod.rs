@@ -224,16 +224,6 @@ impl EntryData {
             self.set_label_value_at(i, value);
             return Ok(());
         }
-        self.add_label(key, value)
-    }
-    /// Sets a label the entry does not have yet: as [`EntryData::set_label`], without looking
-    /// for the key (for a decoder that knows which keys it has set).
-    #[inline]
-    pub(crate) fn add_label(&mut self, key: &str, value: &str) -> Result<(), EntryError> {
-        debug_assert!(
-            self.label_index(key).is_none(),
-            "add_label of a present key"
-        );
         if self.labels.len() >= MAX_LABELS {
             return Err(EntryError::TooManyLabels);
         }
@@ -303,16 +293,6 @@ impl EntryData {
             self.set_field_value_at(i, value);
             return Ok(());
         }
-        self.add_field(key, value)
-    }
-    /// Sets a field the entry does not have yet: as [`EntryData::set_field`], without looking
-    /// for the key (for a decoder that knows which keys it has set).
-    #[inline]
-    pub(crate) fn add_field(&mut self, key: &str, value: ValueRef<'_>) -> Result<(), EntryError> {
-        debug_assert!(
-            self.field_index(key).is_none(),
-            "add_field of a present key"
-        );
         if self.fields.len() >= MAX_FIELDS {
             return Err(EntryError::TooManyFields);
         }
