@@ -18,7 +18,8 @@
 //! the lock is held only for the duration of one entry function.
 //!
 //! Free slot indices are cached per thread, so acquire and release touch no shared state
-//! beyond the entry pool.
+//! beyond the entry pool. A slot whose generation reaches `u32::MAX` is retired when that
+//! generation ends, so generations never wrap and an old handle can never match a new entry.
 
 use super::error::fail;
 use super::panic::FfiResult;
@@ -421,8 +422,23 @@ pub(crate) fn end<R>(
         (Some(live), Some(pool)) => Ok(then(live, pool)),
         _ => Err(vanished()),
     };
-    recycle(index);
+    if generation == u32::MAX {
+        retire(s);
+    } else {
+        recycle(index);
+    }
     r
+}
+
+/// Takes a slot out of use for good once its last generation has ended, instead of freeing
+/// its index: a next generation would wrap around to one that was issued before, and a handle
+/// that old would pass for the live one. It costs one slot per 2^32 reuses of it.
+#[cold]
+#[inline(never)]
+fn retire(s: &Slot) {
+    // SAFETY: the slot is dead and its index is never freed again: this thread is the last to
+    // own it, and no other thread accesses `pool`.
+    unsafe { *s.pool.get() = None };
 }
 
 #[cfg(test)]
@@ -487,6 +503,38 @@ mod tests {
         release(h2).unwrap();
         assert_eq!(release(h2), Err(logcap_result::StaleHandle));
         assert!(last_error().contains("released"), "{}", last_error());
+    }
+
+    #[test]
+    fn a_slot_is_retired_after_its_last_generation() {
+        let p = pool();
+        let h = issue(live(&p), &p).unwrap();
+        release(h).unwrap();
+        // Age the slot: its last generation ended one short of the highest.
+        let (s, index, _) = decode(h).unwrap();
+        s.state.store(
+            ended_state(u32::MAX - 1, Ended::Released),
+            Ordering::Relaxed,
+        );
+        let last = issue(live(&p), &p).unwrap();
+        assert_eq!(decode(last).unwrap().1, index, "the same slot, reissued");
+        assert_eq!(last as u32, u32::MAX);
+        let count = Arc::strong_count(&p);
+        release(last).unwrap();
+        assert_eq!(
+            Arc::strong_count(&p),
+            count - 1,
+            "the retired slot keeps no pool"
+        );
+        // The index is never issued again, so no generation wraps to one issued before.
+        let next: Vec<usize> = (0..4).map(|_| issue(live(&p), &p).unwrap()).collect();
+        assert!(next.iter().all(|&n| decode(n).unwrap().1 != index));
+        assert_eq!(release(last), Err(logcap_result::StaleHandle));
+        assert!(last_error().contains("released"), "{}", last_error());
+        assert_eq!(release(h), Err(logcap_result::StaleHandle));
+        for n in next {
+            release(n).unwrap();
+        }
     }
 
     #[test]
