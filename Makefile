@@ -83,6 +83,7 @@ test-c: lib | $(BUILD)
 test-go: lib
 	cd bindings/go && test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
 	cd bindings/go && go vet ./...
+	cd bindings/go/compare && go vet ./...
 	cd bindings/go && go test -race -count=1 ./...
 	cd bindings/go && GOGC=1 go test -count=1 ./...
 
@@ -103,8 +104,11 @@ bench:
 miri:
 	MIRIFLAGS=-Zmiri-disable-isolation $(CARGO) +nightly miri test --lib ffi::handles::tests
 
+# The binding's own benchmarks, then the standard event through logcap beside zerolog, zap
+# and slog's JSON handler (bindings/go/compare, a module of its own).
 bench-go: lib
 	cd bindings/go && go test -run '^$$' -bench . -benchmem -count=5 ./...
+	cd bindings/go/compare && go test -run '^$$' -bench . -benchmem -count=5 ./...
 
 bench-node: lib node-deps
 	cd bindings/node && npm run bench

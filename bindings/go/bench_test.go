@@ -265,6 +265,27 @@ func BenchmarkLogStandardEventWithoutQueue(b *testing.B) {
 	}
 }
 
+// The library's side of the fast path: the standard event's record, encoded once beforehand,
+// submitted with one cgo call per iteration into the queue, as Log submits it. With
+// BenchmarkEncodeStandardEvent (the Go side) and BenchmarkEmptyCgoCall (the crossing), it
+// splits BenchmarkLogStandardEvent into its parts.
+func BenchmarkSubmitRecordStandardEvent(b *testing.B) {
+	p := openBench(b)
+	rec, err := AppendRecord(nil, LevelInfo, 0, "request completed", standardAttrs()...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pace := pacer{b: b, p: p}
+	cpu0 := startBench(b)
+	for b.Loop() {
+		if err := p.submitRecord(rec); err != nil && err.(*Error).Code != ErrQueueFull {
+			b.Fatal(err)
+		}
+		pace.tick()
+	}
+	finishBench(b, p, cpu0)
+}
+
 // The slog handler's own work, no cgo: the standard event's record (all ten attributes, the
 // labels chosen by key) encoded as Handle does, with the handler's encoder taken from and
 // returned to its pool.
