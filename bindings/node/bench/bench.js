@@ -7,7 +7,8 @@
 //   (c) acquire + 10 setters (the event's 4 labels and 6 fields) + submit;
 // and, to see where (b) goes: the record encoder alone, a pre-encoded record submitted with
 // submitRecord() (the library's own cost plus the call), and the event through a child
-// logger that binds the 4 labels.
+// logger that binds the 4 labels; and for comparison, in the same rounds, the event through
+// pino (a devDependency) into a destination that discards each line, pino's cost alone.
 //
 //   node bench/bench.js [--rounds N] [--ops N] [--json]
 //
@@ -15,6 +16,7 @@
 
 const os = require('node:os');
 const { execFileSync } = require('node:child_process');
+const pino = require('pino');
 const logcap = require('..');
 const { fn, koffi } = require('../lib/ffi');
 const rec = require('../lib/record');
@@ -99,6 +101,9 @@ async function main() {
   const childOpts = { fields: EVENT.fields };
   const encoder = new rec.Encoder();
   const record = logcap.encodeRecord({ level: 'info', ...EVENT });
+  // pino has no labels: the event's labels and fields are one object, built once, as `opts`.
+  const pinoLogger = pino({ base: undefined }, { write() {} });
+  const pinoObj = { ...EVENT.labels, ...EVENT.fields };
 
   const cases = {
     'koffi empty call (logcap_version)': () => fn.logcap_version(),
@@ -121,6 +126,7 @@ async function main() {
       encoder.encode(2, EVENT.message, 0n, '', '', rec.EMPTY_BOUND, EVENT.labels, EVENT.fields),
     'submitRecord(pre-encoded event)': () => p.submitRecord(record),
     'child(labels).info(event fields)': () => child.info(EVENT.message, childOpts),
+    'pino: info(event) to a no-op write': () => pinoLogger.info(pinoObj, EVENT.message),
   };
   const logged = new Set([
     'pipeline.log(standard event)',
@@ -187,7 +193,7 @@ async function main() {
     const cpu = summary.cpuMedians[name];
     const c = cpu === null ? '' : `  cpu ${cpu}`;
     const d = logged.has(name) ? `  drops ${drops[name]}` : '';
-    console.log(`${name.padEnd(36)} ${String(v).padStart(9)}   (${lo} … ${hi})${c}${d}`);
+    console.log(`${name.padEnd(38)} ${String(v).padStart(9)}   (${lo} … ${hi})${c}${d}`);
   }
   console.log(`\nsubmitted ${summary.submitted}, delivered by the null sink ${summary.delivered}`);
 }
