@@ -11,13 +11,14 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 BUILD := build
 VECTORS := tests/vectors/records.json
 
-.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-go test-node node-deps bench bench-go bench-node bench-net miri clean
+.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-go test-node node-deps bench bench-go bench-node bench-cpp bench-net miri clean
 
 help:
 	@echo "make demo    the standard event from C, Go and Node.js; outputs compared"
 	@echo "make test    every test: Rust, network sinks against real servers, header, C under sanitizers, Go, Node.js"
 	@echo "make test-network  the network sinks against VictoriaLogs and rsyslog (.ci/servers.sh)"
 	@echo "make bench   criterion benchmarks (docs/benchmarks.md); bench-go, bench-node for the bindings"
+	@echo "make bench-cpp  the standard event from C++ through logcap and through spdlog (needs libspdlog-dev)"
 	@echo "make bench-net  the network sink benchmarks (docs/network-sinks.md)"
 	@echo "make header  regenerate include/logcap.h with cbindgen"
 	@echo "make miri    the C ABI's handle table under Miri, which checks its unsafe code and data races (nightly)"
@@ -109,6 +110,14 @@ miri:
 bench-go: lib
 	cd bindings/go && go test -run '^$$' -bench . -benchmem -count=5 ./...
 	cd bindings/go/compare && go test -run '^$$' -bench . -benchmem -count=5 ./...
+
+# The standard event from C++ through logcap's C ABI and through spdlog, in one run. spdlog is
+# not a dependency of anything else: it comes from the system (Debian: libspdlog-dev).
+bench-cpp: lib | $(BUILD)
+	@pkg-config --exists spdlog || { echo "bench-cpp needs spdlog: apt-get install libspdlog-dev"; exit 1; }
+	$(CXX) -std=c++17 -O2 -Wall -Wextra -Werror -Iinclude bindings/c/bench/compare.cpp \
+		$$(pkg-config --cflags --libs spdlog) $(LINK) -o $(BUILD)/compare_cpp
+	./$(BUILD)/compare_cpp
 
 bench-node: lib node-deps
 	cd bindings/node && npm run bench
