@@ -104,9 +104,17 @@ func open(b *testing.B) *logcap.Pipeline {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// Every logged event must have been delivered: a figure that counted drops would flatter.
 	b.Cleanup(func() {
 		if err := p.Close(context.Background()); err != nil {
-			b.Error(err)
+			b.Fatal(err)
+		}
+		st, err := p.Stats()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if st.Dropped() != 0 || st.Submitted == 0 {
+			b.Errorf("submitted %d, dropped %d", st.Submitted, st.Dropped())
 		}
 	})
 	return p
