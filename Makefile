@@ -117,7 +117,7 @@ bench-cpp: lib | $(BUILD)
 	@pkg-config --exists spdlog || { echo "bench-cpp needs spdlog: apt-get install libspdlog-dev"; exit 1; }
 	$(CXX) -std=c++17 -O2 -Wall -Wextra -Werror -Iinclude bindings/c/bench/compare.cpp \
 		$$(pkg-config --cflags --libs spdlog) $(LINK) -o $(BUILD)/compare_cpp
-	./$(BUILD)/compare_cpp
+	./$(BUILD)/compare_cpp $(VECTORS)
 
 bench-node: lib node-deps
 	cd bindings/node && npm run bench

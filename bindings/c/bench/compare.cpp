@@ -3,6 +3,7 @@
 // figures compare on the same machine at the same moment (docs/benchmarks.md).
 //
 //   make bench-cpp      (needs spdlog: the Debian package libspdlog-dev, found by pkg-config)
+//   build/compare_cpp [tests/vectors/records.json]
 //
 // Each round times every case once over OPS calls; the medians over the rounds are printed.
 // Every case writes to a null sink, on the caller's side of a queue where there is one:
@@ -26,8 +27,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -47,15 +50,6 @@ constexpr int ROUNDS = 7;
 constexpr int OPS = 200000;
 constexpr int CHUNK = 4096;
 
-// The standard_event vector of tests/vectors/records.json.
-constexpr const char *STANDARD_EVENT_HEX =
-    "4c43010203010000000057c07e68161804000600110000007265717565737420636f6d706c6574656400000000"
-    "00000000070000007365727669636508000000636865636b6f757403000000656e760400000070726f6404000000"
-    "686f7374050000007765622d3106000000726567696f6e0900000065752d776573742d31060000006d6574686f64"
-    "0003000000474554040000007061746800140000002f6170692f76312f6f72646572732f31323334350600000073"
-    "746174757301c8000000000000000a0000006c6174656e63795f6d7303000000000000294007000000757365725f"
-    "69640008000000752d3939383837370900000063616368655f6869740401";
-
 void ok(logcap_result rc, const char *what) {
   if (rc != LOGCAP_RESULT_OK) {
     std::fprintf(stderr, "compare: %s: %s: %s\n", what, logcap_result_text(rc), logcap_last_error());
@@ -63,10 +57,22 @@ void ok(logcap_result rc, const char *what) {
   }
 }
 
-std::vector<uint8_t> unhex(const char *hex) {
+// The bytes of the standard_event vector in the test vectors file at `path`.
+std::vector<uint8_t> standard_event(const char *path) {
+  std::ifstream f(path);
+  std::stringstream json;
+  json << f.rdbuf();
+  const std::string s = json.str();
+  size_t at = s.find("\"standard_event\"");
+  at = at == std::string::npos ? at : s.find("\"hex\": \"", at);
+  if (at == std::string::npos) {
+    std::fprintf(stderr, "compare: no standard_event vector in %s\n", path);
+    std::exit(1);
+  }
+  at += 8;
   std::vector<uint8_t> out;
-  for (size_t i = 0; hex[i] != '\0' && hex[i + 1] != '\0'; i += 2) {
-    out.push_back(static_cast<uint8_t>(std::stoi(std::string(hex + i, 2), nullptr, 16)));
+  for (; at + 1 < s.size() && s[at] != '"'; at += 2) {
+    out.push_back(static_cast<uint8_t>(std::stoi(s.substr(at, 2), nullptr, 16)));
   }
   return out;
 }
@@ -99,14 +105,14 @@ double timed(Case &c) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char **argv) {
   const char *cfg =
       R"({"queue":{"capacity":65536,"when_full":"drop_newest"},"sinks":[{"type":"null","name":"null"}]})";
   logcap_pipeline *p = nullptr;
   ok(logcap_pipeline_new(reinterpret_cast<const uint8_t *>(cfg), std::strlen(cfg), &p), "open");
   auto flush = [p] { ok(logcap_pipeline_flush(p, 60000), "flush"); };
 
-  std::vector<uint8_t> record = unhex(STANDARD_EVENT_HEX);
+  std::vector<uint8_t> record = standard_event(argc > 1 ? argv[1] : "tests/vectors/records.json");
   std::memset(record.data() + 8, 0, 8);  // no timestamp: stamped at submit
 
   spdlog::init_thread_pool(65536, 1);
