@@ -1,5 +1,6 @@
-//! Generates the C header from src/ffi with cbindgen into OUT_DIR. With LOGCAP_UPDATE_HEADER=1
-//! it also writes include/logcap.h (`make header`); a test fails when the two differ.
+//! Generates the C header with cbindgen into OUT_DIR, from this crate alone (src/ffi: the C
+//! ABI; the core crate is a dependency cbindgen does not read). With LOGCAP_UPDATE_HEADER=1 it
+//! also writes include/logcap.h (`make header`); a test fails when the two differ.
 
 use std::env;
 use std::path::PathBuf;

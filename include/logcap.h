@@ -39,9 +39,6 @@
 #define LOGCAP_VERSION_STRING "0.1.0"
 
 
-// At most this many labels in a stream: Loki's default `max_label_names_per_series`.
-#define MAX_STREAM_LABELS 15
-
 // A processor hook's return value: keep the entry.
 #define LOGCAP_PROCESSOR_KEEP 0
 
@@ -321,12 +318,6 @@ typedef struct {
   // Network sinks: bytes sent in successful requests, after compression.
   uint64_t bytes_sent;
 } logcap_sink_stats;
-
-
-
-
-
-
 
 #ifdef __cplusplus
 extern "C" {

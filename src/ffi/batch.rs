@@ -5,9 +5,9 @@ use super::panic::{boundary, FfiResult};
 use super::pointer::{out, try_ref, Castable};
 use super::result::logcap_result;
 use super::types::{logcap_field_view, logcap_str};
-use crate::dispatcher::Batch;
-use crate::encode::Format;
-use crate::entry::EntryData;
+use logcap_core::batch::Batch;
+use logcap_core::config::Format;
+use logcap_core::entry::EntryData;
 
 /// A batch, as seen by a callback: read-only, valid only during the callback.
 pub struct logcap_batch {

@@ -9,12 +9,12 @@ use super::panic::boundary;
 use super::pipeline::logcap_pipeline;
 use super::pointer::{key, out, take_box, text, to_boxed_ptr, try_mut, Castable};
 use super::result::logcap_result;
-use crate::config::Config;
-use crate::dispatcher::Batch;
-use crate::entry::EntryData;
-use crate::pipeline::Pipeline;
-use crate::process::{EntryHook, HookContext, HookOutcome};
-use crate::sink::{Sink, SinkError};
+use logcap_core::batch::Batch;
+use logcap_core::config::Config;
+use logcap_core::entry::EntryData;
+use logcap_core::pipeline::Pipeline;
+use logcap_core::process::{EntryHook, HookContext, HookOutcome};
+use logcap_core::sink::{Sink, SinkError};
 use std::collections::HashMap;
 use std::ffi::c_void;
 use std::sync::Arc;
@@ -156,11 +156,10 @@ pub extern "C" fn logcap_builder_add_callback(
         let b = try_mut(builder)?;
         let name = key(name_ptr, name_len)?;
         let f = callback.ok_or_else(|| fail(logcap_result::NullArgument, "callback is NULL"))?;
-        let declared = b
-            .config
-            .sinks
-            .iter()
-            .any(|s| s.name == *name && matches!(s.kind, crate::config::SinkKind::Callback));
+        let declared =
+            b.config.sinks.iter().any(|s| {
+                s.name == *name && matches!(s.kind, logcap_core::config::SinkKind::Callback)
+            });
         if !declared {
             return Err(fail(
                 logcap_result::Config,

@@ -1,12 +1,11 @@
 //! Pipeline functions.
 
-use super::entry::level;
 use super::error::{fail, from_error};
 use super::panic::{boundary, FfiResult};
 use super::pointer::{bytes, copy_out, out, take_box, text, to_boxed_ptr, try_ref, Castable};
 use super::result::logcap_result;
-use super::types::{logcap_sink_stats, logcap_stats};
-use crate::pipeline::Pipeline;
+use super::types::{level, logcap_sink_stats, logcap_stats};
+use logcap_core::pipeline::Pipeline;
 use std::time::Duration;
 
 /// A pipeline: a pool of entries, a dispatcher and its sinks.
@@ -174,7 +173,7 @@ pub extern "C" fn logcap_pipeline_stats(
     })
 }
 
-fn sink_at(p: &Pipeline, index: usize) -> FfiResult<crate::stats::SinkStats> {
+fn sink_at(p: &Pipeline, index: usize) -> FfiResult<logcap_core::stats::SinkStats> {
     let mut s = p.stats().sinks;
     if index >= s.len() {
         return Err(fail(

@@ -92,7 +92,7 @@ pub(crate) fn text<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<Cow<
     let b = bytes(ptr, len, what)?;
     // Keys and most values are ASCII: checked inline, several times cheaper than full
     // validation on short strings.
-    match crate::entry::text::utf8(b) {
+    match logcap_core::entry::text::utf8(b) {
         Some(s) => Ok(Cow::Borrowed(s)),
         None => Ok(replaced(b)),
     }
@@ -101,7 +101,7 @@ pub(crate) fn text<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<Cow<
 #[cold]
 #[inline(never)]
 fn replaced(b: &[u8]) -> Cow<'_, str> {
-    crate::entry::text::lossy(b)
+    logcap_core::entry::text::lossy(b)
 }
 
 /// A key: like [`text`], and not empty.
