@@ -64,6 +64,7 @@ test-header: | $(BUILD)
 	$(CC) -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c include/logcap.h
 	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c++ include/logcap.h
 
+# `cargo test` builds and runs the same C tests too, under the same sanitizers (tests/c_tests.rs).
 test-c: lib | $(BUILD)
 	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_api.c $(LINK) -o $(BUILD)/test_api
 	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_misuse.c $(LINK) -o $(BUILD)/test_misuse

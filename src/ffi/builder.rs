@@ -7,7 +7,9 @@ use super::error::{fail, from_error};
 use super::handles::{self, Ended, Live};
 use super::panic::boundary;
 use super::pipeline::logcap_pipeline;
-use super::pointer::{key, out, take_box, text, to_boxed_ptr, try_mut, Castable};
+use super::pointer::{
+    key, out, take_box, text, to_borrowed_ptr, to_boxed_ptr, try_mut, Castable, OwnedBox,
+};
 use super::result::logcap_result;
 use logcap_core::batch::Batch;
 use logcap_core::config::Config;
@@ -57,6 +59,7 @@ pub(crate) struct Builder {
 }
 
 impl Castable for logcap_builder {
+    type Ownership = OwnedBox;
     type Rust = Builder;
     const NAME: &'static str = "builder";
 }
@@ -72,7 +75,7 @@ unsafe impl Send for CallbackSink {}
 
 impl Sink for CallbackSink {
     fn write(&mut self, batch: &Batch) -> Result<u64, SinkError> {
-        let view = (batch as *const Batch).cast::<logcap_batch>();
+        let view = to_borrowed_ptr::<logcap_batch>(batch);
         match (self.f)(self.userdata, view) {
             0 => Ok(0),
             rc => Err(SinkError::new(format!("the callback returned {rc}"))),

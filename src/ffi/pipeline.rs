@@ -2,7 +2,9 @@
 
 use super::error::{fail, from_error};
 use super::panic::{boundary, FfiResult};
-use super::pointer::{bytes, copy_out, out, take_box, text, to_boxed_ptr, try_ref, Castable};
+use super::pointer::{
+    bytes, copy_out, out, take_box, text, to_boxed_ptr, try_ref, Castable, OwnedBox,
+};
 use super::result::logcap_result;
 use super::types::{level, logcap_sink_stats, logcap_stats};
 use logcap_core::pipeline::Pipeline;
@@ -14,6 +16,7 @@ pub struct logcap_pipeline {
 }
 
 impl Castable for logcap_pipeline {
+    type Ownership = OwnedBox;
     type Rust = Pipeline;
     const NAME: &'static str = "pipeline";
 }
