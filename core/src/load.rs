@@ -6,7 +6,12 @@
 //! `sinks[1].max_bytes`. Redaction patterns are compiled (by crate::process) to be checked, so
 //! that a bad one fails here and not when the pipeline starts.
 
-use crate::config::*;
+use crate::config::{
+    BasicAuth, BatchConfig, Config, ConfigError, DedupConfig, Facility, FileSinkConfig, Format,
+    LokiEncoding, LokiFieldsAs, LokiSinkConfig, PoolConfig, QueueConfig, RateLimitConfig,
+    RedactConfig, RetryConfig, SamplingConfig, SinkConfig, SinkKind, SyslogFieldsAs,
+    SyslogSinkConfig, SyslogTransport, WhenFull, DEFAULT_SINK_BLOCK_MS, DEFAULT_SINK_QUEUE,
+};
 use crate::entry::Level;
 use serde::Deserialize;
 use std::collections::BTreeMap;

@@ -146,6 +146,7 @@ mod tests {
             pc.contains(&format!("\nVersion: {}\n", env!("CARGO_PKG_VERSION"))),
             "bindings/c/logcap.pc"
         );
+        // SAFETY: logcap_version returns a pointer to a static NUL-terminated string.
         let lib = unsafe { std::ffi::CStr::from_ptr(super::version::logcap_version()) };
         assert_eq!(lib.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
     }
