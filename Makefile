@@ -104,7 +104,7 @@ bench:
 # behaviour and data races between the tests' threads. Needs the nightly toolchain with the
 # miri component; not part of `make test`. See docs/fuzzing.md.
 miri:
-	MIRIFLAGS=-Zmiri-disable-isolation $(CARGO) +nightly miri test --lib ffi::handles::tests
+	MIRIFLAGS=-Zmiri-disable-isolation $(CARGO) +nightly miri test -p logcap --lib handles::tests
 
 # The binding's own benchmarks, then the standard event through logcap beside zerolog, zap
 # and slog's JSON handler (bindings/go/compare, a module of its own).

@@ -164,6 +164,7 @@ impl Pipeline {
     }
 
     /// A process-unique id of this pipeline.
+    #[inline]
     pub fn id(&self) -> u64 {
         self.id
     }
@@ -174,6 +175,7 @@ impl Pipeline {
     }
 
     /// The pipeline's entry pool.
+    #[inline]
     pub fn pool(&self) -> &Arc<Pool> {
         &self.pool
     }
@@ -227,11 +229,13 @@ impl Pipeline {
     }
 
     /// The minimum level.
+    #[inline]
     pub fn min_level(&self) -> Level {
         self.dispatcher.min_level()
     }
 
     /// Changes the minimum level; takes effect for submits that start after the call.
+    #[inline]
     pub fn set_min_level(&self, level: Level) {
         self.dispatcher.set_min_level(level)
     }
@@ -251,6 +255,7 @@ impl Pipeline {
     }
 
     /// Whether close has been called.
+    #[inline]
     pub fn is_closed(&self) -> bool {
         self.dispatcher.is_closed()
     }

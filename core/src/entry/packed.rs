@@ -36,6 +36,7 @@ impl EntryData {
     /// Makes this empty entry carry a checked record, to be decoded later by `record::expand`:
     /// the level and timestamp are set now (the intake reads them), the record is copied as it
     /// is.
+    #[inline]
     pub(crate) fn pack(&mut self, record: &[u8], level: Level, timestamp_ns: u64) {
         debug_assert!(self.is_empty(), "only an empty entry carries a record");
         self.level = level;
