@@ -573,7 +573,7 @@ logcap_result logcap_pipeline_flush(const logcap_pipeline *pipeline, uint64_t ti
 logcap_result logcap_pipeline_close(const logcap_pipeline *pipeline, uint64_t timeout_ms);
 
 // Checks one packed record (docs/record-format.md), copies it into a pooled entry and
-// submits it: one call per log event (see logcap::Pipeline::submit_record).
+// submits it: one call per log event (see logcap_core::Pipeline::submit_record).
 //
 // Does not take ownership of `record`. LOGCAP_RESULT_MALFORMED_RECORD when the record is
 // malformed (logcap_last_error() says where): nothing is submitted. Otherwise as
