@@ -100,7 +100,7 @@ bench:
 	$(CARGO) bench --bench core
 	$(CARGO) bench --bench ffi
 
-# The handle table's unsafe code (src/ffi/handles.rs) under Miri, which reports undefined
+# The handle table's unsafe code (src/handles.rs) under Miri, which reports undefined
 # behaviour and data races between the tests' threads. Needs the nightly toolchain with the
 # miri component; not part of `make test`. See docs/fuzzing.md.
 miri:

@@ -25,7 +25,7 @@ mod tests {
     #[test]
     fn checked_in_header_matches_the_generated_one() {
         let generated = include_str!(concat!(env!("OUT_DIR"), "/logcap.h"));
-        let checked_in = include_str!("../../include/logcap.h");
+        let checked_in = include_str!("../include/logcap.h");
         assert!(
             generated == checked_in,
             "include/logcap.h is out of date: run `make header`"
@@ -98,7 +98,7 @@ mod tests {
 
     #[test]
     fn the_header_declares_only_prefixed_names() {
-        let h = include_str!("../../include/logcap.h");
+        let h = include_str!("../include/logcap.h");
         let names = declared_names(h);
         assert!(
             names.len() > 100,
@@ -125,7 +125,7 @@ mod tests {
 
     #[test]
     fn header_version_macros_match_cargo_toml() {
-        let h = include_str!("../../include/logcap.h");
+        let h = include_str!("../include/logcap.h");
         let expect = [
             ("LOGCAP_VERSION_MAJOR", env!("CARGO_PKG_VERSION_MAJOR")),
             ("LOGCAP_VERSION_MINOR", env!("CARGO_PKG_VERSION_MINOR")),
@@ -141,7 +141,7 @@ mod tests {
             "#define LOGCAP_VERSION_STRING \"{}\"",
             env!("CARGO_PKG_VERSION")
         )));
-        let pc = include_str!("../../bindings/c/logcap.pc");
+        let pc = include_str!("../bindings/c/logcap.pc");
         assert!(
             pc.contains(&format!("\nVersion: {}\n", env!("CARGO_PKG_VERSION"))),
             "bindings/c/logcap.pc"
