@@ -126,7 +126,8 @@ bench-node: lib node-deps
 	cd bindings/node && npm run bench
 
 bench-net: servers
-	set -a && . build/servers.env && set +a && $(CARGO) bench --bench net
+	set -a && . build/servers.env && set +a && $(CARGO) bench --bench net && \
+		$(CARGO) bench --bench kafka_otlp
 
 clean:
 	$(CARGO) clean

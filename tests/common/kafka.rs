@@ -96,15 +96,35 @@ impl Kafka {
         k
     }
 
-    /// Runs a main class of the jars with a small heap; returns its standard output.
+    /// Runs a main class of the jars with a small heap and a quick-starting JIT (for the
+    /// short-lived tools: topics, storage); returns its standard output.
     pub fn tool(&self, class: &str, args: &[&str]) -> String {
+        self.tool_with(&["-Xmx128m", "-XX:TieredStopAtLevel=1"], class, args)
+    }
+
+    /// Runs a main class with the JVM options of the Kafka distribution's scripts
+    /// (kafka-run-class.sh's defaults: a 256 MB heap, G1), as `kafka-producer-perf-test.sh`
+    /// runs `ProducerPerformance`.
+    pub fn tool_as_scripts(&self, class: &str, args: &[&str]) -> String {
+        self.tool_with(
+            &[
+                "-Xmx256M",
+                "-server",
+                "-XX:+UseG1GC",
+                "-XX:MaxGCPauseMillis=20",
+                "-XX:InitiatingHeapOccupancyPercent=35",
+                "-XX:+ExplicitGCInvokesConcurrent",
+                "-Djava.awt.headless=true",
+            ],
+            class,
+            args,
+        )
+    }
+
+    fn tool_with(&self, jvm: &[&str], class: &str, args: &[&str]) -> String {
         let out = Command::new("java")
-            .args([
-                "-Xmx128m",
-                "-XX:TieredStopAtLevel=1",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
-                "-cp",
-            ])
+            .args(jvm)
+            .args(["-Dorg.slf4j.simpleLogger.defaultLogLevel=error", "-cp"])
             .arg(self.classpath())
             .arg(class)
             .args(args)
