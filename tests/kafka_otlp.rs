@@ -17,12 +17,12 @@ mod servers;
 
 use common::{base_ns, fill_standard, pipeline, read_dead_letters, sink, LABELS};
 use kafka::Kafka;
-use logcap::{EntryData, Format, Level, Pipeline, SinkStats, Stats};
+use logcap::{EntryData, Format, Level, Pipeline};
 use otel::Collector;
 use serde_json::{json, Value};
 use servers::server_bin;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(120);

@@ -12,7 +12,7 @@ mod servers;
 
 use common::{base_ns, fill_standard, pipeline, read_dead_letters, sink, LABELS};
 use logcap::encode::time::parse_rfc3339;
-use logcap::{Format, Pipeline, SinkStats, Stats};
+use logcap::{Format, Pipeline};
 use serde_json::Value;
 use servers::{free_port, server_bin, Rsyslog, VictoriaLogs};
 use std::collections::{BTreeMap, BTreeSet};
