@@ -102,6 +102,7 @@ fn failure(e: &KafkaError) -> Outcome {
 pub struct KafkaSink {
     name: String,
     cfg: KafkaSinkConfig,
+    client_config: ClientConfig,
     producer: ThreadedProducer<Context>,
     dead: DeadLetters,
     counters: Arc<DeliveryCounters>,
@@ -142,14 +143,20 @@ fn client_config(name: &str, cfg: &KafkaSinkConfig, batch: &BatchConfig) -> Clie
     c
 }
 
+fn create(config: &ClientConfig) -> Result<ThreadedProducer<Context>, SinkError> {
+    config
+        .create_with_context(Context::default())
+        .map_err(|e| SinkError::new(format!("kafka client: {e}")))
+}
+
 impl KafkaSink {
     /// A sink named `name`. Creates the client, which connects in the background: a broker
     /// that is down delays delivery, not the pipeline's start.
     pub fn new(name: &str, cfg: KafkaSinkConfig, batch: &BatchConfig) -> Result<Self, SinkError> {
-        let producer = client_config(name, &cfg, batch)
-            .create_with_context(Context::default())
-            .map_err(|e| SinkError::new(format!("kafka client: {e}")))?;
+        let client_config = client_config(name, &cfg, batch);
+        let producer = create(&client_config)?;
         Ok(KafkaSink {
+            client_config,
             name: name.to_owned(),
             dead: DeadLetters::new(cfg.dead_letter_path.clone(), name),
             counters: Arc::default(),
@@ -233,6 +240,12 @@ impl KafkaSink {
 
 impl Sink for KafkaSink {
     fn write(&mut self, batch: &Batch) -> Result<u64, SinkError> {
+        if self.producer.client().fatal_error().is_some() {
+            // A fatal error of the idempotent producer (such as a sequence gap the broker
+            // cannot resolve) leaves the client unusable; its messages were reported failed.
+            // A new client starts with a new producer id.
+            self.producer = create(&self.client_config)?;
+        }
         let n = batch.len();
         self.generation = self.generation.wrapping_add(1);
         {

@@ -228,6 +228,157 @@ mod tests {
         }
     }
 
+    /// An HTTP/1.1 server on 127.0.0.1 that answers the requests it gets, on kept-alive
+    /// connections, with `responses` in turn (status, extra headers, body); returns its URL
+    /// and, once it has answered them all, the request bodies.
+    fn serve(
+        responses: Vec<(u16, &'static str, Vec<u8>)>,
+    ) -> (String, std::thread::JoinHandle<Vec<Vec<u8>>>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/v1/logs", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            let mut bodies = Vec::new();
+            let mut conn: Option<BufReader<std::net::TcpStream>> = None;
+            let mut responses = responses.into_iter();
+            let mut next = responses.next();
+            while let Some((status, headers, body)) = next.take() {
+                let r = conn.get_or_insert_with(|| BufReader::new(listener.accept().unwrap().0));
+                let mut len = 0;
+                let mut line = String::new();
+                let mut closed = false;
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).unwrap() == 0 {
+                        closed = true;
+                        break;
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap();
+                    }
+                }
+                if closed {
+                    conn = None;
+                    next = Some((status, headers, body));
+                    continue;
+                }
+                let mut req = vec![0; len];
+                r.read_exact(&mut req).unwrap();
+                bodies.push(req);
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\n{headers}\r\n",
+                    body.len()
+                );
+                let w = r.get_mut();
+                w.write_all(head.as_bytes()).unwrap();
+                w.write_all(&body).unwrap();
+                next = responses.next();
+            }
+            bodies
+        });
+        (url, server)
+    }
+
+    fn entries(n: usize) -> Batch {
+        Batch::from_entries(
+            (0..n)
+                .map(|i| {
+                    let mut e = Box::new(EntryData::new());
+                    e.set_message(&format!("m{i}"));
+                    e
+                })
+                .collect(),
+        )
+    }
+
+    fn sink_to(url: &str, extra: &str) -> OtlpSink {
+        let c = Config::from_json(&format!(
+            r#"{{"sinks":[{{"type":"otlp","url":"{url}","compression":"none"{extra}}}]}}"#
+        ))
+        .unwrap();
+        let SinkKind::Otlp(o) = &c.sinks[0].kind else {
+            unreachable!()
+        };
+        OtlpSink::new("o", (**o).clone()).unwrap()
+    }
+
+    /// A 503 with `Retry-After: 1` is retried no sooner than a second later (the backoff
+    /// alone would be 1 ms); the 200 that follows reports a partial success, whose rejected
+    /// records count as failed, and are not dead-lettered.
+    #[test]
+    fn retry_after_is_honoured_and_partial_success_counted() {
+        use opentelemetry_proto::tonic::collector::logs::v1::{
+            ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse,
+        };
+        use prost::Message;
+        let partial = ExportLogsServiceResponse {
+            partial_success: Some(ExportLogsPartialSuccess {
+                rejected_log_records: 2,
+                error_message: "too old".into(),
+            }),
+        };
+        let (url, server) = serve(vec![
+            (503, "Retry-After: 1\r\n", b"busy".to_vec()),
+            (200, "", partial.encode_to_vec()),
+        ]);
+        let dir = tempfile::tempdir().unwrap();
+        let dead = dir.path().join("dead.jsonl");
+        let mut s = sink_to(
+            &url,
+            &format!(
+                r#","retry":{{"initial_ms":1,"max_ms":5000,"attempts":3}},"dead_letter_path":"{}""#,
+                dead.display()
+            ),
+        );
+        let started = std::time::Instant::now();
+        let err = s.write(&entries(5)).unwrap_err();
+        assert!(
+            started.elapsed() >= Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        let p = err.partial_delivery().unwrap();
+        assert_eq!(p.failed, 2, "{err}");
+        assert!(err.to_string().contains("too old"), "{err}");
+        let bodies = server.join().unwrap();
+        assert_eq!(bodies.len(), 2);
+        assert_eq!(bodies[0], bodies[1], "the same request, retried");
+        assert_eq!(p.bytes, bodies[1].len() as u64);
+        let req = ExportLogsServiceRequest::decode(&bodies[1][..]).unwrap();
+        assert_eq!(req.resource_logs[0].scope_logs[0].log_records.len(), 5);
+        let mut st = crate::SinkStats::default();
+        s.counters.fill_for_test(&mut st);
+        assert_eq!((st.requests, st.retries, st.dead_lettered), (2, 1, 0));
+        assert!(!dead.exists());
+    }
+
+    /// A 400 is permanent: one attempt, the entries dead-lettered with the server's answer.
+    #[test]
+    fn a_400_is_dead_lettered_at_once() {
+        let (url, server) = serve(vec![(400, "", b"bad body".to_vec())]);
+        let dir = tempfile::tempdir().unwrap();
+        let dead = dir.path().join("dead.jsonl");
+        let mut s = sink_to(
+            &url,
+            &format!(r#","dead_letter_path":"{}""#, dead.display()),
+        );
+        let err = s.write(&entries(3)).unwrap_err();
+        assert_eq!(err.partial_delivery().unwrap().failed, 3);
+        assert_eq!(server.join().unwrap().len(), 1);
+        let text = std::fs::read_to_string(&dead).unwrap();
+        assert_eq!(text.lines().count(), 3);
+        assert!(
+            text.contains("permanent failure after 1 attempt: HTTP 400: bad body"),
+            "{text}"
+        );
+        let mut st = crate::SinkStats::default();
+        s.counters.fill_for_test(&mut st);
+        assert_eq!((st.requests, st.retries, st.permanent_failures), (1, 0, 1));
+    }
+
     #[test]
     fn batches_are_split_by_entries_and_bytes() {
         let c = Config::from_json(
