@@ -62,6 +62,16 @@ fn submit(p: &Pipeline, seqs: impl IntoIterator<Item = u64>, base: u64) {
     submit_with(p, seqs, |seq, d| *d = standard(seq, Level::Info, base));
 }
 
+/// Waits until the sink `name` has delivered something (at most 30 s), so that a fault comes
+/// in the middle of a run.
+fn wait_delivered(p: &Pipeline, name: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sink(&p.stats(), name).delivered == 0 {
+        assert!(Instant::now() < deadline, "nothing delivered within 30 s");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 fn line(format: Format, e: &EntryData) -> String {
     let mut out = Vec::new();
     logcap::encode::encode(format, e, &mut out);
@@ -226,7 +236,8 @@ fn kafka_every_compression_codec() {
     }
 }
 
-/// The broker is killed (SIGKILL) in the middle of a run and restarted 1 s later on the same
+/// The broker is killed (SIGKILL) in the middle of a run (once the first entries are
+/// delivered, while more are being submitted) and restarted 1 s later on the same
 /// data: the idempotent producer delivers everything exactly once; what it could not deliver
 /// would be dead-lettered. delivered + dead-lettered = accepted, and every accepted entry is
 /// in the topic or in the dead-letter file, once.
@@ -246,7 +257,7 @@ fn kafka_broker_killed_mid_run_loses_nothing() {
     ));
     let base = base_ns();
     let n = 6_000u64;
-    std::thread::scope(|s| {
+    let at_kill = std::thread::scope(|s| {
         s.spawn(|| {
             for chunk in 0..60 {
                 submit_with(&p, chunk * 100..chunk * 100 + 100, |seq, d| {
@@ -256,11 +267,17 @@ fn kafka_broker_killed_mid_run_loses_nothing() {
                 std::thread::sleep(Duration::from_millis(25));
             }
         });
-        std::thread::sleep(Duration::from_millis(500));
+        wait_delivered(&p, "k");
         k.kill();
+        let at_kill = sink(&p.stats(), "k").delivered;
         std::thread::sleep(Duration::from_secs(1));
         k.up();
+        at_kill
     });
+    assert!(
+        at_kill > 0 && at_kill < n,
+        "the broker died mid-run: {at_kill} delivered"
+    );
     p.close(WAIT).unwrap();
     let s = p.stats();
     let st = sink(&s, "k");
@@ -442,9 +459,9 @@ fn otlp_records_arrive_typed_in_protobuf_and_json() {
     }
 }
 
-/// The collector is stopped for 2 s in the middle of a run and started again on the same
-/// port: requests are retried until it is back. delivered + dead-lettered = accepted, and
-/// every delivered entry arrived, once.
+/// The collector is stopped for 2 s in the middle of a run (once the first entries are
+/// delivered) and started again on the same port: requests are retried until it is back.
+/// delivered + dead-lettered = accepted, and every delivered entry arrived, once.
 #[test]
 fn otlp_collector_stopped_for_a_while_loses_nothing() {
     let Some(bin) = otelcol_bin() else { return };
@@ -459,18 +476,24 @@ fn otlp_collector_stopped_for_a_while_loses_nothing() {
     ));
     let base = base_ns();
     let n = 4_000u64;
-    std::thread::scope(|s| {
+    let at_stop = std::thread::scope(|s| {
         s.spawn(|| {
             for chunk in 0..40 {
                 submit(&p, chunk * 100..chunk * 100 + 100, base);
                 std::thread::sleep(Duration::from_millis(50));
             }
         });
-        std::thread::sleep(Duration::from_millis(500));
+        wait_delivered(&p, "o");
         c.stop();
+        let at_stop = sink(&p.stats(), "o").delivered;
         std::thread::sleep(Duration::from_secs(2));
         c.up();
+        at_stop
     });
+    assert!(
+        at_stop > 0 && at_stop < n,
+        "the collector stopped mid-run: {at_stop} delivered"
+    );
     p.close(WAIT).unwrap();
     let s = p.stats();
     let st = sink(&s, "o");
