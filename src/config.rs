@@ -15,7 +15,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 mod kafka;
+mod kafka_load;
 mod otlp;
+mod otlp_load;
 
 /// What a full queue does with one more item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -839,8 +841,8 @@ impl RawSink {
             "file" => &["format", "path", "max_bytes", "keep", "fsync_on_flush"],
             "loki" => LOKI_KEYS,
             "syslog" => SYSLOG_KEYS,
-            "kafka" => kafka::KAFKA_KEYS,
-            "otlp" => otlp::OTLP_KEYS,
+            "kafka" => kafka_load::KAFKA_KEYS,
+            "otlp" => otlp_load::OTLP_KEYS,
             other => {
                 return Err(ConfigError::new(
                     key("type"),
