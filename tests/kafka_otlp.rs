@@ -123,6 +123,8 @@ fn kafka_messages_are_the_entries_with_headers_and_key() {
             line(Format::Json, &standard(seq, Level::Info, base))
         );
         assert_eq!(r.key.as_deref(), Some("web-1"));
+        let millis = (base + seq * 1_000) / 1_000_000;
+        assert_eq!(r.timestamp, Some(millis as i64), "the entry's time");
         let labels: Vec<(String, String)> = LABELS
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

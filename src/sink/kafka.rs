@@ -198,9 +198,12 @@ impl KafkaSink {
             });
         }
         let topic = self.topic(e);
+        // The message's create time is the entry's, in milliseconds.
+        let millis = i64::try_from(e.timestamp_ns() / 1_000_000).unwrap_or(i64::MAX);
         let mut record = BaseRecord::<str, [u8], usize>::with_opaque_to(topic, opaque)
             .payload(&self.value[..])
-            .headers(headers);
+            .headers(headers)
+            .timestamp(millis);
         if let Some(k) = self.cfg.key_label.as_deref().and_then(|l| e.label(l)) {
             record = record.key(k);
         }

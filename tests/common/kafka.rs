@@ -24,6 +24,8 @@ pub struct Record {
     pub topic: String,
     pub partition: i32,
     pub offset: i64,
+    /// The message's timestamp in milliseconds.
+    pub timestamp: Option<i64>,
     pub key: Option<String>,
     pub value: String,
     pub headers: Vec<(String, String)>,
@@ -275,6 +277,7 @@ impl Kafka {
                     topic: m.topic().to_owned(),
                     partition: m.partition(),
                     offset: m.offset(),
+                    timestamp: m.timestamp().to_millis(),
                     key: text(m.key()),
                     value: text(m.payload()).unwrap_or_default(),
                     headers: m
