@@ -21,7 +21,7 @@ mod otel;
 mod servers;
 
 use common::{fill_standard, sink};
-use logcap::{EntryData, Format, Pipeline};
+use logcap_core::{EntryData, Format, Pipeline};
 use std::time::{Duration, Instant};
 
 const ROUNDS: usize = 5;
@@ -82,7 +82,7 @@ fn perf_records_per_sec(out: &str) -> f64 {
 fn kafka_bench(jars: &std::path::Path) {
     let k = kafka::Kafka::start(jars);
     let mut line = Vec::new();
-    logcap::encode::encode(Format::Json, &standard(123_456), &mut line);
+    logcap_core::encode::encode(Format::Json, &standard(123_456), &mut line);
     let record_size = line.len() - 1;
     println!("kafka: {KAFKA_RECORDS} records of {record_size} bytes, acks=all, idempotent, no compression, one producer, {ROUNDS} rounds");
     // ProducerPerformance as it comes (the Java client's defaults: batch.size 16 KB,

@@ -17,7 +17,7 @@ mod servers;
 
 use common::{base_ns, fill_standard, pipeline, read_dead_letters, sink, LABELS};
 use kafka::Kafka;
-use logcap::{EntryData, Format, Level, Pipeline};
+use logcap_core::{EntryData, Format, Level, Pipeline};
 use otel::Collector;
 use serde_json::{json, Value};
 use servers::server_bin;
@@ -74,7 +74,7 @@ fn wait_delivered(p: &Pipeline, name: &str) {
 
 fn line(format: Format, e: &EntryData) -> String {
     let mut out = Vec::new();
-    logcap::encode::encode(format, e, &mut out);
+    logcap_core::encode::encode(format, e, &mut out);
     out.pop();
     String::from_utf8(out).unwrap()
 }

@@ -11,8 +11,8 @@ mod common;
 mod servers;
 
 use common::{base_ns, fill_standard, pipeline, read_dead_letters, sink, LABELS};
-use logcap::encode::time::parse_rfc3339;
-use logcap::{Format, Pipeline};
+use logcap_core::encode::time::parse_rfc3339;
+use logcap_core::{Format, Pipeline};
 use serde_json::Value;
 use servers::{free_port, server_bin, Rsyslog, VictoriaLogs};
 use std::collections::{BTreeMap, BTreeSet};
@@ -165,13 +165,13 @@ fn loki_line_mode_sends_the_encoded_entry() {
             .unwrap()
             .parse()
             .unwrap();
-        let mut e = logcap::EntryData::new();
+        let mut e = logcap_core::EntryData::new();
         fill_standard(&mut e);
         e.set_trace_id("4bf92f3577b34da6a3ce929d0e0e4736");
         e.set_field("seq", seq).unwrap();
         e.set_timestamp_ns(base + seq * 1_000);
         let mut line = Vec::new();
-        logcap::encode::encode(Format::Text, &e, &mut line);
+        logcap_core::encode::encode(Format::Text, &e, &mut line);
         assert_eq!(msg.as_bytes(), &line[..line.len() - 1]);
     }
 }

@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use logcap::config::{OtlpEncoding, OtlpLabelsAs};
-use logcap::encode::otlp::OtlpEncoder;
+use logcap_core::config::{OtlpEncoding, OtlpLabelsAs};
+use logcap_core::encode::otlp::OtlpEncoder;
 use std::collections::BTreeMap;
 
 fuzz_target!(|data: &[u8]| {

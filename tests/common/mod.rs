@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use logcap::{Entry, EntryData, Pipeline, SinkStats, Stats};
+use logcap_core::{Entry, EntryData, Pipeline, SinkStats, Stats};
 use std::path::Path;
 
 /// The standard event of ../shared/standard-event.json, as labels and typed fields.
@@ -14,7 +14,7 @@ pub const LABELS: [(&str, &str); 4] = [
 
 /// Fills an entry with the standard event.
 pub fn fill_standard(e: &mut EntryData) {
-    e.set_level(logcap::Level::Info);
+    e.set_level(logcap_core::Level::Info);
     e.set_message("request completed");
     for (k, v) in LABELS {
         e.set_label(k, v).unwrap();
@@ -40,7 +40,7 @@ pub fn standard_entry(p: &Pipeline, seq: u64) -> Entry {
 /// A minute ago: recent enough for a backend's retention, exact enough to compare
 /// timestamps `base + seq µs`.
 pub fn base_ns() -> u64 {
-    logcap::dispatcher::now_ns() - 60_000_000_000
+    logcap_core::clock::now_ns() - 60_000_000_000
 }
 
 /// The stats of the sink `name`.
