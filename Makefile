@@ -16,7 +16,7 @@ VECTORS := tests/vectors/records.json
 help:
 	@echo "make demo    the standard event from C, Go and Node.js; outputs compared"
 	@echo "make test    every test: Rust, network sinks against real servers, header, C under sanitizers, Go, Node.js"
-	@echo "make test-network  the network sinks against VictoriaLogs and rsyslog (.ci/servers.sh)"
+	@echo "make test-network  the network sinks against VictoriaLogs, rsyslog, Kafka and an OpenTelemetry Collector (.ci/servers.sh)"
 	@echo "make bench   criterion benchmarks (docs/benchmarks.md); bench-go, bench-node for the bindings"
 	@echo "make bench-cpp  the standard event from C++ through logcap and through spdlog (needs libspdlog-dev)"
 	@echo "make bench-net  the network sink benchmarks (docs/network-sinks.md)"
@@ -45,11 +45,13 @@ lint:
 	$(CARGO) clippy --all-targets -- -D warnings
 	# --all-targets leaves out tests with `test = false`: the network sink tests.
 	$(CARGO) clippy --test network_sinks -- -D warnings
+	$(CARGO) clippy --test kafka_otlp -- -D warnings
 
 test-rust:
 	$(CARGO) test
 
-# Builds or installs the real servers (VictoriaLogs, rsyslog) and writes build/servers.env.
+# Builds or installs the real servers (VictoriaLogs, rsyslog, a Kafka broker's jars, an
+# OpenTelemetry Collector) and writes build/servers.env.
 servers:
 	bash .ci/servers.sh
 
@@ -57,7 +59,8 @@ servers:
 # time, since each starts, kills and restarts its own servers.
 test-network: servers
 	set -a && . build/servers.env && set +a && \
-		$(CARGO) test --test network_sinks -- --test-threads=1
+		$(CARGO) test --test network_sinks -- --test-threads=1 && \
+		$(CARGO) test --test kafka_otlp -- --test-threads=1
 
 # The header compiles on its own as C11 and as C++17.
 test-header: | $(BUILD)
@@ -124,7 +127,8 @@ bench-node: lib node-deps
 	cd bindings/node && npm run bench
 
 bench-net: servers
-	set -a && . build/servers.env && set +a && $(CARGO) bench --bench net
+	set -a && . build/servers.env && set +a && $(CARGO) bench --bench net && \
+		$(CARGO) bench --bench kafka_otlp
 
 clean:
 	$(CARGO) clean

@@ -13,6 +13,12 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+mod kafka;
+mod otlp;
+
+pub use kafka::{KafkaAcks, KafkaCompression, KafkaSinkConfig};
+pub use otlp::{OtlpEncoding, OtlpLabelsAs, OtlpSinkConfig};
+
 /// An output encoding. In configuration it is written `"json"` or `"text"` (lower case).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Format {
@@ -273,12 +279,19 @@ pub enum SinkKind {
     Loki(Box<LokiSinkConfig>),
     /// Sends RFC 5424 syslog messages (docs/network-sinks.md).
     Syslog(Box<SyslogSinkConfig>),
+    /// Produces one Kafka message per entry (docs/network-sinks.md).
+    Kafka(Box<KafkaSinkConfig>),
+    /// Exports log records over OTLP/HTTP (docs/network-sinks.md).
+    Otlp(Box<OtlpSinkConfig>),
 }
 
 impl SinkKind {
-    /// Whether the sink sends over a network or a socket (Loki, syslog).
+    /// Whether the sink sends over a network or a socket (Loki, syslog, Kafka, OTLP).
     pub fn is_network(&self) -> bool {
-        matches!(self, SinkKind::Loki(_) | SinkKind::Syslog(_))
+        matches!(
+            self,
+            SinkKind::Loki(_) | SinkKind::Syslog(_) | SinkKind::Kafka(_) | SinkKind::Otlp(_)
+        )
     }
 }
 

@@ -17,6 +17,9 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+mod kafka;
+mod otlp;
+
 /// The document as written, before validation.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -79,6 +82,19 @@ struct RawSink {
     max_message_bytes: Option<usize>,
     msg_format: Option<Format>,
     enterprise_id: Option<u32>,
+    brokers: Option<Vec<String>>,
+    topic: Option<String>,
+    topic_label: Option<String>,
+    error_topic: Option<String>,
+    debug_topic: Option<String>,
+    key_label: Option<String>,
+    compression: Option<String>,
+    acks: Option<String>,
+    idempotence: Option<bool>,
+    message_timeout_ms: Option<u64>,
+    properties: Option<BTreeMap<String, String>>,
+    labels_as: Option<String>,
+    resource: Option<BTreeMap<String, String>>,
 }
 
 impl Config {
@@ -252,7 +268,7 @@ const SYSLOG_KEYS: &[&str] = &[
 
 impl RawSink {
     /// The type-specific keys that are set.
-    fn given(&self) -> [(&'static str, bool); 27] {
+    fn given(&self) -> [(&'static str, bool); 40] {
         [
             ("format", self.format.is_some()),
             ("path", self.path.is_some()),
@@ -281,6 +297,19 @@ impl RawSink {
             ("max_message_bytes", self.max_message_bytes.is_some()),
             ("msg_format", self.msg_format.is_some()),
             ("enterprise_id", self.enterprise_id.is_some()),
+            ("brokers", self.brokers.is_some()),
+            ("topic", self.topic.is_some()),
+            ("topic_label", self.topic_label.is_some()),
+            ("error_topic", self.error_topic.is_some()),
+            ("debug_topic", self.debug_topic.is_some()),
+            ("key_label", self.key_label.is_some()),
+            ("compression", self.compression.is_some()),
+            ("acks", self.acks.is_some()),
+            ("idempotence", self.idempotence.is_some()),
+            ("message_timeout_ms", self.message_timeout_ms.is_some()),
+            ("properties", self.properties.is_some()),
+            ("labels_as", self.labels_as.is_some()),
+            ("resource", self.resource.is_some()),
         ]
     }
 
@@ -292,11 +321,13 @@ impl RawSink {
             "file" => &["format", "path", "max_bytes", "keep", "fsync_on_flush"],
             "loki" => LOKI_KEYS,
             "syslog" => SYSLOG_KEYS,
+            "kafka" => kafka::KAFKA_KEYS,
+            "otlp" => otlp::OTLP_KEYS,
             other => {
                 return Err(ConfigError::new(
                     key("type"),
                     format!(
-                        "unknown sink type {other:?}: expected one of null, stdout, stderr, file, callback, loki, syslog"
+                        "unknown sink type {other:?}: expected one of null, stdout, stderr, file, callback, loki, syslog, kafka, otlp"
                     ),
                 ))
             }
@@ -324,6 +355,8 @@ impl RawSink {
             "stderr" => SinkKind::Stderr { format },
             "loki" => SinkKind::Loki(Box::new(self.loki(&key)?)),
             "syslog" => SinkKind::Syslog(Box::new(self.syslog(&key)?)),
+            "kafka" => SinkKind::Kafka(Box::new(self.kafka(&key)?)),
+            "otlp" => SinkKind::Otlp(Box::new(self.otlp(&key)?)),
             _ => {
                 let path = self
                     .path
@@ -390,7 +423,8 @@ impl RawSink {
             .url
             .take()
             .ok_or_else(|| ConfigError::new(key("url"), "a loki sink needs a url"))?;
-        let url = loki_push_url(&url).map_err(|m| ConfigError::new(key("url"), m))?;
+        let url =
+            http_url(&url, "/loki/api/v1/push").map_err(|m| ConfigError::new(key("url"), m))?;
         if self.basic_auth.is_some() && self.bearer_token.is_some() {
             return Err(ConfigError::new(
                 key("bearer_token"),
@@ -406,19 +440,7 @@ impl RawSink {
         if let Some(t) = &self.bearer_token {
             header_value(t).map_err(|m| ConfigError::new(key("bearer_token"), m))?;
         }
-        let headers = self.headers.take().unwrap_or_default();
-        for (name, value) in &headers {
-            let k = key(&format!("headers.{name}"));
-            if name.is_empty() || !name.bytes().all(is_token_byte) {
-                return Err(ConfigError::new(k, "not a valid HTTP header name"));
-            }
-            if ["content-type", "content-encoding", "content-length", "host"]
-                .contains(&name.to_ascii_lowercase().as_str())
-            {
-                return Err(ConfigError::new(k, "this header is set by the sink itself"));
-            }
-            header_value(value).map_err(|m| ConfigError::new(k, m))?;
-        }
+        let headers = http_headers(self.headers.take(), key)?;
         let fields_as = match self.fields_as.as_deref() {
             None | Some("structured_metadata") => LokiFieldsAs::StructuredMetadata,
             Some("line") => LokiFieldsAs::Line,
@@ -575,8 +597,29 @@ fn header_value(v: &str) -> Result<(), String> {
     }
 }
 
-/// The push endpoint for a configured URL: `http(s)://host[:port]` gets Loki's push path.
-fn loki_push_url(url: &str) -> Result<String, String> {
+/// Checks the extra headers of an HTTP sink: valid names and values, none that the sink sets.
+fn http_headers(
+    headers: Option<BTreeMap<String, String>>,
+    key: &dyn Fn(&str) -> String,
+) -> Result<BTreeMap<String, String>, ConfigError> {
+    let headers = headers.unwrap_or_default();
+    for (name, value) in &headers {
+        let k = key(&format!("headers.{name}"));
+        if name.is_empty() || !name.bytes().all(is_token_byte) {
+            return Err(ConfigError::new(k, "not a valid HTTP header name"));
+        }
+        if ["content-type", "content-encoding", "content-length", "host"]
+            .contains(&name.to_ascii_lowercase().as_str())
+        {
+            return Err(ConfigError::new(k, "this header is set by the sink itself"));
+        }
+        header_value(value).map_err(|m| ConfigError::new(k, m))?;
+    }
+    Ok(headers)
+}
+
+/// The endpoint for a configured URL: `http(s)://host[:port]` gets `default_path`.
+fn http_url(url: &str, default_path: &str) -> Result<String, String> {
     let rest = url
         .strip_prefix("http://")
         .or_else(|| url.strip_prefix("https://"))
@@ -589,7 +632,7 @@ fn loki_push_url(url: &str) -> Result<String, String> {
         return Err(format!("{url:?} has no host"));
     }
     if path.is_empty() || path == "/" {
-        Ok(format!("{}/loki/api/v1/push", url.trim_end_matches('/')))
+        Ok(format!("{}{default_path}", url.trim_end_matches('/')))
     } else {
         Ok(url.to_owned())
     }
@@ -663,7 +706,7 @@ mod tests {
                 "invalid value",
             ),
             (
-                r#"{"sinks":[{"type":"kafka"}]}"#,
+                r#"{"sinks":[{"type":"amqp"}]}"#,
                 "sinks[0].type",
                 "unknown sink type",
             ),

@@ -104,7 +104,7 @@ impl PipelineBuilder {
                             message: "no function is bound to this callback sink".into(),
                         })?
                 }
-                _ => sink::build(sc).map_err(|e| Error::SinkSetup {
+                _ => sink::build(sc, &self.config.batch).map_err(|e| Error::SinkSetup {
                     sink: sc.name.clone(),
                     message: e.to_string(),
                 })?,

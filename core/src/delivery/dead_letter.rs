@@ -21,6 +21,7 @@ use crate::encode::json;
 use crate::encode::time::{parse_rfc3339, write_rfc3339_nanos};
 use crate::entry::{EntryData, Level};
 use crate::error::Error;
+use crate::stats::DeliveryCounters;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -85,6 +86,27 @@ impl DeadLetters {
             append_locked(path, &self.buf)?;
         }
         Ok(n)
+    }
+}
+
+impl DeadLetters {
+    /// Dead-letters the entries of a request given up on (as [`DeadLetters::write`]) and
+    /// counts them in `counters`. Returns `error`, with the dead-letter file's own failure
+    /// appended if it could not be written: the text for the sink's error.
+    pub fn give_up<'a>(
+        &mut self,
+        entries: impl IntoIterator<Item = &'a EntryData>,
+        error: &str,
+        attempts: u32,
+        counters: &DeliveryCounters,
+    ) -> String {
+        match self.write(entries, error, attempts) {
+            Ok(n) => {
+                counters.dead_lettered(n);
+                error.to_owned()
+            }
+            Err(e) => format!("{error}; and the dead-letter file failed: {e}"),
+        }
     }
 }
 

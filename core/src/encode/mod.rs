@@ -27,6 +27,8 @@
 
 pub mod json;
 pub mod loki;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 pub mod syslog;
 pub mod text;
 pub mod time;

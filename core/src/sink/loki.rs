@@ -7,6 +7,7 @@ use crate::delivery::{DeadLetters, Failure, Retrier};
 use crate::encode::loki::{LokiEncoder, RequestLimits};
 use crate::entry::EntryData;
 use crate::stats::DeliveryCounters;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use ureq::Agent;
@@ -32,35 +33,7 @@ pub struct LokiSink {
 impl LokiSink {
     /// A sink named `name` (for its dead letters). Reads `ca_file`; does not connect.
     pub fn new(name: &str, cfg: LokiSinkConfig) -> Result<LokiSink, SinkError> {
-        let mut tls = ureq::tls::TlsConfig::builder();
-        if let Some(ca) = &cfg.ca_file {
-            let pem = std::fs::read(ca)
-                .map_err(|e| SinkError::new(format!("ca_file {}: {e}", ca.display())))?;
-            let mut certs = Vec::new();
-            for item in ureq::tls::parse_pem(&pem) {
-                match item {
-                    Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
-                    Ok(_) => {}
-                    Err(e) => return Err(SinkError::new(format!("ca_file {}: {e}", ca.display()))),
-                }
-            }
-            if certs.is_empty() {
-                return Err(SinkError::new(format!(
-                    "ca_file {}: no PEM certificate in it",
-                    ca.display()
-                )));
-            }
-            tls = tls.root_certs(ureq::tls::RootCerts::from(certs));
-        }
-        let agent = Agent::new_with_config(
-            Agent::config_builder()
-                .http_status_as_error(false)
-                .max_redirects(0)
-                .timeout_global(Some(Duration::from_millis(cfg.timeout_ms)))
-                .user_agent(concat!("logcap/", env!("CARGO_PKG_VERSION")))
-                .tls_config(tls.build())
-                .build(),
-        );
+        let agent = http_agent(cfg.timeout_ms, cfg.ca_file.as_deref())?;
         let mut headers: Vec<(String, String)> = cfg
             .headers
             .iter()
@@ -94,6 +67,40 @@ impl LokiSink {
     }
 }
 
+/// The HTTP client of an HTTP sink: keep-alive, no redirects, `timeout_ms` for a whole
+/// request, and the certificate authorities of `ca_file` (else the bundled web roots).
+pub(super) fn http_agent(timeout_ms: u64, ca_file: Option<&Path>) -> Result<Agent, SinkError> {
+    let mut tls = ureq::tls::TlsConfig::builder();
+    if let Some(ca) = ca_file {
+        let pem = std::fs::read(ca)
+            .map_err(|e| SinkError::new(format!("ca_file {}: {e}", ca.display())))?;
+        let mut certs = Vec::new();
+        for item in ureq::tls::parse_pem(&pem) {
+            match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+                Ok(_) => {}
+                Err(e) => return Err(SinkError::new(format!("ca_file {}: {e}", ca.display()))),
+            }
+        }
+        if certs.is_empty() {
+            return Err(SinkError::new(format!(
+                "ca_file {}: no PEM certificate in it",
+                ca.display()
+            )));
+        }
+        tls = tls.root_certs(ureq::tls::RootCerts::from(certs));
+    }
+    Ok(Agent::new_with_config(
+        Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(Duration::from_millis(timeout_ms)))
+            .user_agent(concat!("logcap/", env!("CARGO_PKG_VERSION")))
+            .tls_config(tls.build())
+            .build(),
+    ))
+}
+
 /// One POST: `Ok` on 2xx; 429 and 5xx are transient; any other status is permanent.
 fn post(
     agent: &Agent,
@@ -112,12 +119,7 @@ fn post(
     }
     let mut resp = req.send(body).map_err(classify)?;
     let status = resp.status().as_u16();
-    let retry_after = resp
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+    let retry_after = retry_after(resp.headers());
     // Read the body to its end, so that the connection goes back to the pool.
     let text = resp
         .body_mut()
@@ -127,6 +129,15 @@ fn post(
         .read_to_string()
         .unwrap_or_default();
     status_outcome(status, &text, retry_after)
+}
+
+/// A response's `Retry-After` in seconds, if it has one.
+pub(super) fn retry_after(headers: &ureq::http::HeaderMap) -> Option<Duration> {
+    headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
 }
 
 /// 2xx is success; 429 and 5xx are transient (with the server's `Retry-After`); every other
@@ -148,7 +159,7 @@ fn status_outcome(status: u16, body: &str, retry_after: Option<Duration>) -> Res
 
 /// Transient: what a backend coming back fixes (refused, reset, timeouts, name lookups, a
 /// connection closed mid-response). Permanent: TLS and certificate errors, a bad URL.
-fn classify(e: ureq::Error) -> Failure {
+pub(super) fn classify(e: ureq::Error) -> Failure {
     match e {
         ureq::Error::Io(io) => Failure::from_io("request", &io),
         ureq::Error::Timeout(t) => Failure::transient(format!("request timed out ({t})")),
@@ -189,15 +200,12 @@ impl Sink for LokiSink {
                 }
                 Err(gave_up) => {
                     failed += r.entries.len() as u64;
-                    let mut msg = gave_up.to_string();
-                    match self.dead.write(
+                    let msg = self.dead.give_up(
                         r.entries.iter().map(|&i| entries[i]),
-                        &msg,
+                        &gave_up.to_string(),
                         gave_up.attempts,
-                    ) {
-                        Ok(n) => self.counters.dead_lettered(n),
-                        Err(e) => msg.push_str(&format!("; and the dead-letter file failed: {e}")),
-                    }
+                        &self.counters,
+                    );
                     first_error.get_or_insert(msg);
                 }
             }

@@ -5,20 +5,28 @@
 
 mod callback;
 mod file;
+#[cfg(feature = "kafka")]
+mod kafka;
 mod loki;
 mod null;
+#[cfg(feature = "otlp")]
+mod otlp;
 mod stream;
 mod syslog;
 
 pub use callback::CallbackSink;
 pub use file::FileSink;
+#[cfg(feature = "kafka")]
+pub use kafka::KafkaSink;
 pub use loki::LokiSink;
 pub use null::NullSink;
+#[cfg(feature = "otlp")]
+pub use otlp::OtlpSink;
 pub use stream::{StreamSink, StreamTarget};
 pub use syslog::SyslogSink;
 
 use crate::batch::Batch;
-use crate::config::{SinkConfig, SinkKind};
+use crate::config::{BatchConfig, SinkConfig, SinkKind};
 use crate::stats::DeliveryCounters;
 use std::fmt;
 use std::sync::Arc;
@@ -101,9 +109,9 @@ pub trait Sink: Send {
     }
 }
 
-/// Builds the sink a configuration describes. Callback sinks are bound by the pipeline
-/// builder, so they are not built here.
-pub(crate) fn build(cfg: &SinkConfig) -> Result<Box<dyn Sink>, SinkError> {
+/// Builds the sink a configuration describes, in a pipeline that makes batches by `batch`.
+/// Callback sinks are bound by the pipeline builder, so they are not built here.
+pub(crate) fn build(cfg: &SinkConfig, batch: &BatchConfig) -> Result<Box<dyn Sink>, SinkError> {
     Ok(match &cfg.kind {
         SinkKind::Null => Box::new(NullSink),
         SinkKind::Stdout { format } => Box::new(StreamSink::new(StreamTarget::Stdout, *format)),
@@ -111,6 +119,14 @@ pub(crate) fn build(cfg: &SinkConfig) -> Result<Box<dyn Sink>, SinkError> {
         SinkKind::File(f) => Box::new(FileSink::open(f.clone())?),
         SinkKind::Loki(l) => Box::new(LokiSink::new(&cfg.name, (**l).clone())?),
         SinkKind::Syslog(s) => Box::new(SyslogSink::new(&cfg.name, (**s).clone())),
+        #[cfg(feature = "kafka")]
+        SinkKind::Kafka(k) => Box::new(KafkaSink::new(&cfg.name, (**k).clone(), batch)?),
+        #[cfg(feature = "otlp")]
+        SinkKind::Otlp(o) => Box::new(OtlpSink::new(&cfg.name, (**o).clone())?),
+        #[cfg(not(feature = "kafka"))]
+        SinkKind::Kafka(_) => return Err(feature_off("kafka", batch)),
+        #[cfg(not(feature = "otlp"))]
+        SinkKind::Otlp(_) => return Err(feature_off("otlp", batch)),
         SinkKind::Callback => {
             return Err(SinkError::new(format!(
                 "callback sink {:?} has no function bound to it",
@@ -118,4 +134,12 @@ pub(crate) fn build(cfg: &SinkConfig) -> Result<Box<dyn Sink>, SinkError> {
             )))
         }
     })
+}
+
+/// The error for a sink type whose cargo feature this build leaves out.
+#[cfg(not(all(feature = "kafka", feature = "otlp")))]
+fn feature_off(kind: &str, _: &BatchConfig) -> SinkError {
+    SinkError::new(format!(
+        "this build of logcap has no {kind} sink: it was built without the `{kind}` feature"
+    ))
 }
