@@ -591,11 +591,20 @@ impl Config {
         if doc.trim().is_empty() {
             return Ok(Config::default());
         }
-        let de = &mut serde_json::Deserializer::from_str(doc);
-        let raw: RawConfig = serde_path_to_error::deserialize(de).map_err(|e| {
+        check_top_level(doc)?;
+        let mut de = serde_json::Deserializer::from_str(doc);
+        let raw: RawConfig = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let key = e.path().to_string();
             let key = if key == "." { String::new() } else { key };
             ConfigError::new(key, e.inner().to_string())
+        })?;
+        // Whatever follows the object (a stray brace, a second document, any text) is an
+        // error, not ignored: a configuration is one document.
+        de.end().map_err(|e| {
+            ConfigError::new(
+                "",
+                format!("nothing may follow the configuration object: {e}"),
+            )
         })?;
         raw.validate()
     }
@@ -604,6 +613,24 @@ impl Config {
     pub fn block_timeout(&self) -> Duration {
         Duration::from_millis(self.queue.block_timeout_ms)
     }
+}
+
+/// Refuses a document whose top-level value is not an object (`[]`, `["info"]`, `3`…), which
+/// serde would otherwise read as a struct written as a sequence.
+fn check_top_level(doc: &str) -> Result<(), ConfigError> {
+    let what = match doc.trim_start().as_bytes().first() {
+        Some(b'{') | None => return Ok(()),
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        Some(b'-' | b'0'..=b'9') => "a number",
+        Some(_) => "not JSON",
+    };
+    Err(ConfigError::new(
+        "",
+        format!("the document must be a JSON object, and it is {what}"),
+    ))
 }
 
 impl RawConfig {
@@ -1447,6 +1474,37 @@ mod tests {
         let e = err("{\"queue\":");
         assert!(e.message.contains("EOF"), "{e}");
         let e = err("[1]");
-        assert!(e.message.contains("invalid type"), "{e}");
+        assert!(e.message.contains("must be a JSON object"), "{e}");
+    }
+
+    #[test]
+    fn only_one_object_is_a_configuration() {
+        let cases = [
+            (
+                r#"{"sinks":[{"type":"null"}]} trailing"#,
+                "nothing may follow",
+            ),
+            (r#"{"sinks":[{"type":"null"}]}}"#, "nothing may follow"),
+            (
+                r#"{"sinks":[{"type":"null"}]}{"min_level":"warn"}"#,
+                "nothing may follow",
+            ),
+            (r#"{} []"#, "nothing may follow"),
+            ("[]", "it is an array"),
+            (r#"["info"]"#, "it is an array"),
+            (r#" "info""#, "it is a string"),
+            ("3", "it is a number"),
+            ("true", "it is a boolean"),
+            ("null", "it is null"),
+            ("x", "it is not JSON"),
+        ];
+        for (doc, msg) in cases {
+            let e = err(doc);
+            assert_eq!(e.key, "", "{doc}: {e}");
+            assert!(e.message.contains(msg), "{doc}: {e}");
+        }
+        // Whitespace around the one object is fine.
+        let c = Config::from_json(" \n{\"min_level\":\"warn\"}\n\t ").unwrap();
+        assert_eq!(c.min_level, Level::Warn);
     }
 }
