@@ -875,10 +875,7 @@ impl RawSink {
             }
         };
         let name = match name {
-            Some(n) if n.is_empty() => {
-                return Err(ConfigError::new(key("name"), "must not be empty"))
-            }
-            Some(n) => n,
+            Some(n) => check_sink_name(n).map_err(|m| ConfigError::new(key("name"), m))?,
             None if matches!(kind, SinkKind::Callback) => {
                 return Err(ConfigError::new(
                     key("name"),
@@ -1091,6 +1088,34 @@ impl RawSink {
     }
 }
 
+/// The longest sink name, in bytes.
+pub const MAX_SINK_NAME_BYTES: usize = 64;
+
+/// Whether `c` may appear in a sink name: ASCII letters and digits, `_`, `-` and `.`. A name
+/// becomes a metric label value, a thread name and a key callers bind functions to, so it is
+/// kept to characters that are safe in all of them.
+pub fn is_sink_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')
+}
+
+fn check_sink_name(n: String) -> Result<String, String> {
+    if n.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if n.len() > MAX_SINK_NAME_BYTES {
+        return Err(format!(
+            "is {} bytes long: at most {MAX_SINK_NAME_BYTES} are allowed",
+            n.len()
+        ));
+    }
+    if let Some(c) = n.chars().find(|&c| !is_sink_name_char(c)) {
+        return Err(format!(
+            "{n:?} contains {c:?}: a sink name may contain only ASCII letters, digits, '_', '-' and '.'"
+        ));
+    }
+    Ok(n)
+}
+
 fn non_empty_path(p: Option<PathBuf>, key: &str) -> Result<Option<PathBuf>, ConfigError> {
     match p {
         Some(p) if p.as_os_str().is_empty() => Err(ConfigError::new(key, "must not be empty")),
@@ -1222,6 +1247,26 @@ mod tests {
                 r#"{"sinks":[{"type":"callback"}]}"#,
                 "sinks[0].name",
                 "needs a name",
+            ),
+            (
+                r#"{"sinks":[{"type":"null","name":"a\u0000b"}]}"#,
+                "sinks[0].name",
+                "only ASCII letters, digits, '_', '-' and '.'",
+            ),
+            (
+                r#"{"sinks":[{"type":"null"},{"type":"callback","name":"my sink"}]}"#,
+                "sinks[1].name",
+                "contains ' '",
+            ),
+            (
+                r#"{"sinks":[{"type":"null","name":"é"}]}"#,
+                "sinks[0].name",
+                "contains 'é'",
+            ),
+            (
+                r#"{"sinks":[{"type":"null","name":""}]}"#,
+                "sinks[0].name",
+                "must not be empty",
             ),
             (r#"{"sinks":[]}"#, "sinks", "at least one sink"),
             (

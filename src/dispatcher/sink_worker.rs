@@ -130,7 +130,7 @@ pub(crate) fn spawn(
     });
     let sh = Arc::clone(&shared);
     let handle = std::thread::Builder::new()
-        .name(format!("logcap-sink-{}", cfg.name))
+        .name(thread_name(&cfg.name))
         .spawn(move || {
             let _exit = OnExit(Some(on_exit));
             run(&sh, &mut *sink, &rx, &ctl_rx);
@@ -144,6 +144,18 @@ pub(crate) fn spawn(
         offered: 0,
     };
     Ok((feed, handle))
+}
+
+/// The sink thread's name. A configuration built in code need not have passed validation, so
+/// only the characters a parsed sink name may hold are kept: a NUL would make the thread
+/// builder panic.
+fn thread_name(sink: &str) -> String {
+    let mut name = String::from("logcap-sink-");
+    name.extend(
+        sink.chars()
+            .filter(|&c| crate::config::is_sink_name_char(c)),
+    );
+    name
 }
 
 struct OnExit<F: FnOnce()>(Option<F>);
@@ -261,5 +273,23 @@ pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         s.clone()
     } else {
         "non-string panic payload".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thread_name;
+
+    #[test]
+    fn thread_names_hold_no_nul() {
+        assert_eq!(thread_name("a\0b c"), "logcap-sink-abc");
+        assert_eq!(thread_name("file-0"), "logcap-sink-file-0");
+        // What the thread builder would panic on is never passed to it.
+        std::thread::Builder::new()
+            .name(thread_name("x\0y"))
+            .spawn(|| {})
+            .unwrap()
+            .join()
+            .unwrap();
     }
 }
