@@ -422,6 +422,8 @@ pub struct FileSinkConfig {
     pub keep: u32,
     /// Whether a pipeline flush also fsyncs the file.
     pub fsync_on_flush: bool,
+    /// Whether missing parent directories of `path` are created when the sink starts.
+    pub create_dirs: bool,
 }
 
 /// One sink and its own queue.
@@ -561,6 +563,7 @@ struct RawSink {
     max_bytes: Option<u64>,
     keep: Option<u32>,
     fsync_on_flush: Option<bool>,
+    create_dirs: Option<bool>,
     url: Option<String>,
     tenant_id: Option<String>,
     basic_auth: Option<BasicAuth>,
@@ -788,13 +791,14 @@ const SYSLOG_KEYS: &[&str] = &[
 
 impl RawSink {
     /// The type-specific keys that are set.
-    fn given(&self) -> [(&'static str, bool); 27] {
+    fn given(&self) -> [(&'static str, bool); 28] {
         [
             ("format", self.format.is_some()),
             ("path", self.path.is_some()),
             ("max_bytes", self.max_bytes.is_some()),
             ("keep", self.keep.is_some()),
             ("fsync_on_flush", self.fsync_on_flush.is_some()),
+            ("create_dirs", self.create_dirs.is_some()),
             ("url", self.url.is_some()),
             ("tenant_id", self.tenant_id.is_some()),
             ("basic_auth", self.basic_auth.is_some()),
@@ -825,7 +829,14 @@ impl RawSink {
         let allowed: &[&str] = match self.kind.as_str() {
             "null" | "callback" => &[],
             "stdout" | "stderr" => &["format"],
-            "file" => &["format", "path", "max_bytes", "keep", "fsync_on_flush"],
+            "file" => &[
+                "format",
+                "path",
+                "max_bytes",
+                "keep",
+                "fsync_on_flush",
+                "create_dirs",
+            ],
             "loki" => LOKI_KEYS,
             "syslog" => SYSLOG_KEYS,
             other => {
@@ -871,6 +882,7 @@ impl RawSink {
                     max_bytes: self.max_bytes.unwrap_or(0),
                     keep: self.keep.unwrap_or(5),
                     fsync_on_flush: self.fsync_on_flush.unwrap_or(true),
+                    create_dirs: self.create_dirs.unwrap_or(false),
                 })
             }
         };

@@ -92,19 +92,24 @@ impl PipelineBuilder {
     pub fn build(mut self) -> Result<Pipeline, Error> {
         self.config.validate_processing()?;
         let mut sinks = Vec::with_capacity(self.config.sinks.len());
-        for sc in &self.config.sinks {
+        for (i, sc) in self.config.sinks.iter().enumerate() {
             let s = match sc.kind {
                 SinkKind::Callback => {
                     self.bound
                         .remove(&sc.name)
                         .ok_or_else(|| Error::SinkSetup {
                             sink: sc.name.clone(),
-                            message: "no function is bound to this callback sink".into(),
+                            key: format!("sinks[{i}].name"),
+                            message: format!(
+                                "no function is bound to the callback sink {:?}",
+                                sc.name
+                            ),
                         })?
                 }
                 _ => sink::build(sc).map_err(|e| Error::SinkSetup {
                     sink: sc.name.clone(),
-                    message: e.to_string(),
+                    key: format!("sinks[{i}].{}", e.key),
+                    message: e.message,
                 })?,
             };
             sinks.push(s);

@@ -69,6 +69,7 @@ impl Dispatcher {
         let mut handles = Vec::with_capacity(sinks.len() + 1);
         let spawn_err = |e: std::io::Error| Error::SinkSetup {
             sink: String::new(),
+            key: String::new(),
             message: format!("cannot start a thread: {e}"),
         };
         for (sc, sink) in cfg.sinks.iter().zip(sinks) {
