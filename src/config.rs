@@ -211,6 +211,30 @@ impl SinkKind {
     pub fn is_network(&self) -> bool {
         matches!(self, SinkKind::Loki(_) | SinkKind::Syslog(_))
     }
+
+    /// The sink's queue policy unless configured.
+    ///
+    /// A sink whose pace is set outside the library (a callback runs the caller's code, a
+    /// network sink waits on its backend and retries) can be slow or stop for any length of
+    /// time; with `block` it would hold up the dispatcher and so every other sink. Such sinks
+    /// drop instead, each drop counted in the sink's `dropped`, so that a slow or dead one
+    /// degrades only itself. `drop_newest` rather than `drop_oldest`: the batcher never takes
+    /// batches out of a queue its sink thread reads, and what a sink has queued it delivers
+    /// as one contiguous run, so an overload leaves one gap rather than a thinned stream.
+    ///
+    /// Local sinks (file, stdout, stderr, null) keep `block`: they are the record of last
+    /// resort and keep up unless the machine cannot, so a burst is absorbed by backpressure
+    /// to the intake queue, whose own policy then decides, rather than by dropping batches
+    /// that a moment later could have been written.
+    pub fn default_when_full(&self) -> WhenFull {
+        match self {
+            SinkKind::Callback | SinkKind::Loki(_) | SinkKind::Syslog(_) => WhenFull::DropNewest,
+            SinkKind::Null
+            | SinkKind::Stdout { .. }
+            | SinkKind::Stderr { .. }
+            | SinkKind::File(_) => WhenFull::Block,
+        }
+    }
 }
 
 /// How a network sink retries a failed request.
@@ -438,7 +462,8 @@ pub struct SinkConfig {
     /// What happens to a batch when the sink's queue is full.
     pub when_full: WhenFull,
     /// With `block`, how long the dispatcher waits for room before dropping the batch for this
-    /// sink. The wait delays every sink, so a sink that may hang should use a drop policy.
+    /// sink. The wait delays every sink, which is why callback and network sinks do not block
+    /// unless configured to ([`SinkKind::default_when_full`]).
     pub block_timeout_ms: u64,
 }
 
@@ -896,18 +921,11 @@ impl RawSink {
             }
             None => format!("{type_name}-{i}"),
         };
-        // A network sink blocks while its backend is down; with `block`, that would hold up
-        // the dispatcher and so every other sink. Its own queue absorbs outages instead.
-        let default_when_full = if kind.is_network() {
-            WhenFull::DropNewest
-        } else {
-            WhenFull::Block
-        };
         Ok(SinkConfig {
             name,
+            when_full: when_full.unwrap_or_else(|| kind.default_when_full()),
             kind,
             queue_capacity,
-            when_full: when_full.unwrap_or(default_when_full),
             block_timeout_ms: block_timeout_ms.unwrap_or(DEFAULT_SINK_BLOCK_MS),
         })
     }
@@ -1519,6 +1537,19 @@ mod tests {
             assert_eq!(e.key, key, "{doc}: {e}");
             assert!(e.message.contains(msg), "{doc}: {e}");
         }
+    }
+
+    #[test]
+    fn sinks_paced_from_outside_drop_by_default() {
+        let c = Config::from_json(
+            r#"{"sinks":[{"type":"callback","name":"cb"},{"type":"file","path":"a"},
+                         {"type":"null"},{"type":"stderr"},
+                         {"type":"callback","name":"blocks","when_full":"block"}]}"#,
+        )
+        .unwrap();
+        let got: Vec<_> = c.sinks.iter().map(|s| s.when_full).collect();
+        use WhenFull::*;
+        assert_eq!(got, [DropNewest, Block, Block, Block, Block]);
     }
 
     #[test]

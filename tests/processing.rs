@@ -24,7 +24,7 @@ fn capture(stages: &str) -> (PipelineBuilder, Seen) {
     let comma = if stages.is_empty() { "" } else { "," };
     let cfg = Config::from_json(&format!(
         r#"{{"batch":{{"max_entries":64,"max_delay_ms":5}},
-            "sinks":[{{"type":"callback","name":"cap"}}]{comma}{stages}}}"#
+            "sinks":[{{"type":"callback","name":"cap","when_full":"block"}}]{comma}{stages}}}"#
     ))
     .unwrap();
     let seen: Seen = Arc::default();
@@ -369,7 +369,7 @@ fn redaction_happens_before_any_sink_or_file_sees_the_entry() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.log");
     let cfg = Config::from_json(&format!(
-        r#"{{"sinks":[{{"type":"file","path":{:?}}},{{"type":"callback","name":"cap"}}],
+        r#"{{"sinks":[{{"type":"file","path":{:?}}},{{"type":"callback","name":"cap","when_full":"block"}}],
             "redact":{{"keys":["password","*token*","X-Api-*"],
                        "patterns":["credit_card","email","bearer_token","\\bsk-[a-z0-9]{{8,}}\\b"],
                        "censor":"[X]"}}}}"#,

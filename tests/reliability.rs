@@ -13,6 +13,82 @@ use std::time::Duration;
 const LONG: Duration = Duration::from_secs(120);
 
 #[test]
+fn by_default_a_slow_sink_degrades_only_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let cfg = Config::from_json(&format!(
+        r#"{{"queue":{{"when_full":"block","block_timeout_ms":60000}},
+            "sinks":[{{"type":"file","name":"disk","path":{:?}}},
+                     {{"type":"callback","name":"slow"}}]}}"#,
+        path.to_str().unwrap()
+    ))
+    .unwrap();
+    let policies: Vec<_> = cfg.sinks.iter().map(|s| s.when_full).collect();
+    assert_eq!(policies, [WhenFull::Block, WhenFull::DropNewest]);
+    let calls = Arc::new(AtomicU64::new(0));
+    let c = calls.clone();
+    let p = Pipeline::builder(cfg)
+        .callback("slow", move |_| {
+            c.fetch_add(1, Ordering::Relaxed);
+            std::thread::sleep(Duration::from_millis(50));
+            Ok(())
+        })
+        .build()
+        .unwrap();
+    for i in 0..200_000 {
+        p.submit(standard_entry(&p, i)).unwrap();
+    }
+    p.close(LONG).unwrap();
+    let s = p.stats();
+    assert_eq!(s.submitted, 200_000);
+    assert_eq!(
+        s.accepted, 200_000,
+        "nothing dropped before the sinks: {s:#?}"
+    );
+    let (disk, slow) = (&s.sinks[0], &s.sinks[1]);
+    assert_eq!(disk.delivered, 200_000, "{disk:#?}");
+    assert_eq!(disk.dropped + disk.failed, 0, "{disk:#?}");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap().lines().count(),
+        200_000
+    );
+    assert!(
+        slow.dropped > 0,
+        "the slow sink dropped its own batches: {slow:#?}"
+    );
+    assert_eq!(slow.received, 200_000);
+    assert_eq!(
+        slow.received,
+        slow.delivered + slow.dropped + slow.failed,
+        "{slow:#?}"
+    );
+    assert_eq!(slow.batches, calls.load(Ordering::Relaxed));
+}
+
+#[test]
+fn block_stays_available_when_configured() {
+    let cfg = Config::from_json(
+        r#"{"batch":{"max_entries":10,"max_delay_ms":1},
+            "sinks":[{"type":"callback","name":"slow","queue_capacity":1,"when_full":"block","block_timeout_ms":60000}]}"#,
+    )
+    .unwrap();
+    assert_eq!(cfg.sinks[0].when_full, WhenFull::Block);
+    let p = Pipeline::builder(cfg)
+        .callback("slow", |_| {
+            std::thread::sleep(Duration::from_millis(1));
+            Ok(())
+        })
+        .build()
+        .unwrap();
+    for i in 0..2_000 {
+        p.submit(standard_entry(&p, i)).unwrap();
+    }
+    p.close(LONG).unwrap();
+    let k = &p.stats().sinks[0];
+    assert_eq!((k.delivered, k.dropped), (2_000, 0), "{k:#?}");
+}
+
+#[test]
 fn a_sink_name_that_is_not_text_never_panics() {
     let e = Config::from_json(r#"{"sinks":[{"type":"null","name":"a\u0000b"}]}"#).unwrap_err();
     assert_eq!(e.key, "sinks[0].name");

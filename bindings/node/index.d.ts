@@ -108,7 +108,8 @@ export interface Batch {
 
 /**
  * A callback sink's function. It runs on the event loop, synchronously; a throw counts the
- * batch as failed for this sink. A returned promise is not awaited.
+ * batch as failed for this sink. A returned promise is not awaited. While it is slow, its
+ * sink's queue drops batches by default (`when_full: 'drop_newest'`), counted as `dropped`.
  */
 export type BatchCallback = (batch: Batch) => void;
 
@@ -268,7 +269,12 @@ export class Entry {
   release(): void;
 }
 
-/** Configuration as an object (sent as JSON); see the repository's docs for the keys. */
+/**
+ * Configuration as an object (sent as JSON); docs/configuration.md lists the keys. One note
+ * on `sinks[i].when_full`: a callback sink's queue drops (`'drop_newest'`, each drop counted
+ * in `stats().sinks[i].dropped`) rather than blocks unless configured `'block'`, so that a
+ * slow callback degrades only itself; file, stdout, stderr and null sinks block by default.
+ */
 export type Config = Record<string, unknown>;
 
 /**
