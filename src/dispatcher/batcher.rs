@@ -57,9 +57,14 @@ impl Batcher {
             bytes: 0,
             deadline: None,
         };
+        // Half the intake queue: a drain that took at least this many entries found the queue
+        // (nearly) full, so producers under `block` may be waiting for room.
+        let pressure = self.rx.capacity().map_or(usize::MAX, |c| c.div_ceil(2));
         loop {
             // Take whatever is queued without blocking; close batches as they fill.
+            let mut drained = 0usize;
             while let Ok(e) = self.rx.try_recv() {
+                drained += 1;
                 if self.take(&mut open, &mut seq, e, max_delay) {
                     // Under sustained load the queue never empties: look at requests between
                     // batches so a flush is not starved.
@@ -88,22 +93,32 @@ impl Batcher {
                     },
                 }
             } else {
-                // A batch is open: poll instead of blocking on the queue, so that producers
-                // never pay for waking the batcher while entries stream in.
+                // A batch is open. While entries trickle in, poll instead of blocking on the
+                // queue, so that producers never pay for waking the batcher. Once a drain
+                // found the queue half full or more, producers may be waiting for room
+                // (`block`): then wait on the queue itself, so the first entry to arrive wakes
+                // the batcher and room appears as soon as it can, not at the next poll.
                 let wait = self.next_wait(&open).unwrap_or(Duration::ZERO);
+                let mut control = None;
                 if wait.is_zero() {
                     if open.deadline.is_some_and(|d| d <= Instant::now()) {
                         self.dispatch(&mut open, &mut seq);
+                    }
+                } else if drained >= pressure {
+                    select! {
+                        recv(self.rx) -> e => if let Ok(e) = e { self.take(&mut open, &mut seq, e, max_delay); },
+                        recv(self.ctl) -> c => control = Some(c.unwrap_or(Control::Shutdown)),
+                        default(POLL.min(wait)) => {}
                     }
                 } else {
                     std::thread::sleep(POLL.min(wait));
                 }
                 self.release_held(&mut open, &mut seq, max_delay, false);
-                match self.ctl.try_recv() {
+                control.or_else(|| match self.ctl.try_recv() {
                     Ok(c) => Some(c),
                     Err(TryRecvError::Empty) => None,
                     Err(TryRecvError::Disconnected) => Some(Control::Shutdown),
-                }
+                })
             };
             if let Some(c) = control {
                 if !self.handle(c, &mut open, &mut seq) {
