@@ -370,7 +370,8 @@ logcap_result logcap_builder_new(const uint8_t *config, size_t len, logcap_build
 // Binds `callback` to the configuration's sink of type "callback" named `name`.
 //
 // Does not take ownership of `name` (copied) or of `userdata`, which is passed back to every
-// call, from the sink's thread, until the pipeline is closed: it must stay valid until then.
+// call, from the sink's thread, until logcap_pipeline_close (whatever it returns) or
+// logcap_pipeline_free returns: it must stay valid until then, and no call comes afterwards.
 // LOGCAP_RESULT_CONFIG when the configuration has no callback sink of that name.
 logcap_result logcap_builder_add_callback(logcap_builder *builder,
                                           const uint8_t *name_ptr,
@@ -559,7 +560,10 @@ logcap_result logcap_pipeline_new(const uint8_t *config,
                                   size_t len,
                                   logcap_pipeline **out_pipeline);
 
-// Closes the pipeline if it is open (waiting up to 5 seconds for delivery) and frees it.
+// Closes the pipeline if it is open (waiting up to 5 seconds for delivery, as
+// logcap_pipeline_close: what is not delivered by then is counted as dropped) and frees it.
+// Once it returns, no callback of the pipeline runs: a callback running at the deadline is
+// waited for, and no other is started.
 //
 // `pipeline` is consumed; must not be used afterwards. Needs exclusive use: no other call on
 // this pipeline may be running. Entries still acquired stay valid handles that can only be
@@ -578,7 +582,10 @@ logcap_result logcap_pipeline_flush(const logcap_pipeline *pipeline, uint64_t ti
 // the sinks and stops the pipeline's threads. Idempotent.
 //
 // Does not take ownership of `pipeline`; it must still be freed with logcap_pipeline_free.
-// LOGCAP_RESULT_TIMEOUT after `timeout_ms` milliseconds (a later call waits again).
+// LOGCAP_RESULT_TIMEOUT after `timeout_ms` milliseconds: delivery is then abandoned (no sink
+// is called again; what was not delivered is counted as dropped by each sink), except that a
+// callback running at the deadline is waited for. Once close returns, whatever it returns,
+// no callback of the pipeline runs. A later call waits for the threads to be gone.
 logcap_result logcap_pipeline_close(const logcap_pipeline *pipeline, uint64_t timeout_ms);
 
 // Checks one packed record (docs/record-format.md), copies it into a pooled entry and

@@ -25,7 +25,8 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// A log pipeline: acquire entries, fill them, submit them; batches go to every sink.
 ///
 /// All methods take `&self`: share a pipeline between threads with an `Arc` (or a reference).
-/// Dropping an open pipeline closes it, waiting up to [`DROP_CLOSE_TIMEOUT`].
+/// Dropping an open pipeline closes it, waiting up to [`DROP_CLOSE_TIMEOUT`]; once the drop
+/// returns no callback of the pipeline runs (see [`Pipeline::close`]).
 pub struct Pipeline {
     id: u64,
     pool: Arc<Pool>,
@@ -247,9 +248,18 @@ impl Pipeline {
     }
 
     /// Stops intake (later submits get [`Error::Closed`]), delivers everything queued, closes
-    /// the sinks and joins the threads. Idempotent; [`Error::Timeout`] if it takes longer than
-    /// `timeout`, and a later call waits again.
+    /// the sinks and joins the threads. Idempotent.
+    ///
+    /// If that takes longer than `timeout`, delivery is abandoned at the deadline and
+    /// [`Error::Timeout`] is returned: no sink is called again; a callback sink's call in
+    /// progress is waited for (the caller's code cannot be interrupted), so close may return
+    /// later than the deadline by the rest of that one call; what was not delivered is counted
+    /// as `dropped` by each sink (what is still queued now at once, what the pipeline's
+    /// threads still hold as they wind down) and never delivered later. A later call waits
+    /// for those threads again and returns `Ok` once they are gone. Either way, once close
+    /// returns, no callback of this pipeline runs.
     pub fn close(&self, timeout: Duration) -> Result<(), Error> {
+        self.pool.close();
         self.dispatcher.close(timeout)
     }
 
@@ -308,7 +318,7 @@ impl Pipeline {
 
 impl Drop for Pipeline {
     fn drop(&mut self) {
-        let _ = self.dispatcher.close(DROP_CLOSE_TIMEOUT);
+        let _ = self.close(DROP_CLOSE_TIMEOUT);
         self.pool.retire();
     }
 }

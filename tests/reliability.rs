@@ -88,6 +88,101 @@ fn block_stays_available_when_configured() {
     assert_eq!((k.delivered, k.dropped), (2_000, 0), "{k:#?}");
 }
 
+/// A callback that sleeps `each` per batch and records whether it is running.
+struct Slow {
+    calls: AtomicU64,
+    returned: AtomicU64,
+    running: AtomicBool,
+}
+
+#[test]
+fn once_close_returns_at_its_deadline_no_callback_runs() {
+    let cfg = Config::from_json(
+        r#"{"batch":{"max_entries":1,"max_delay_ms":1},
+            "sinks":[{"type":"callback","name":"slow","when_full":"block"}]}"#,
+    )
+    .unwrap();
+    let st = Arc::new(Slow {
+        calls: AtomicU64::new(0),
+        returned: AtomicU64::new(0),
+        running: AtomicBool::new(false),
+    });
+    let s2 = st.clone();
+    let p = Pipeline::builder(cfg)
+        .callback("slow", move |_| {
+            s2.running.store(true, Ordering::SeqCst);
+            s2.calls.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(300));
+            s2.returned.fetch_add(1, Ordering::SeqCst);
+            s2.running.store(false, Ordering::SeqCst);
+            Ok(())
+        })
+        .build()
+        .unwrap();
+    for i in 0..5 {
+        p.submit(standard_entry(&p, i)).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(p.close(Duration::from_millis(100)), Err(Error::Timeout));
+    // The call in progress at the deadline was waited for; no other starts.
+    assert!(
+        !st.running.load(Ordering::SeqCst),
+        "close returned during a call"
+    );
+    let calls = st.calls.load(Ordering::SeqCst);
+    assert_eq!(calls, st.returned.load(Ordering::SeqCst));
+    assert!(calls < 5, "the deadline cut delivery short: {calls} calls");
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(
+        st.calls.load(Ordering::SeqCst),
+        calls,
+        "a callback ran after close returned"
+    );
+    // A later close finds the threads gone; the undelivered entries were counted as dropped.
+    p.close(LONG).unwrap();
+    assert_eq!(st.calls.load(Ordering::SeqCst), calls);
+    let s = p.stats();
+    let k = &s.sinks[0];
+    assert_eq!(s.submitted, 5);
+    assert_eq!(s.accepted + s.dropped(), 5, "{s:#?}");
+    assert_eq!(k.received, s.accepted);
+    assert_eq!(k.delivered, calls, "{k:#?}");
+    assert_eq!(k.received, k.delivered + k.dropped + k.failed, "{k:#?}");
+    assert!(k.dropped > 0, "{k:#?}");
+}
+
+#[test]
+fn once_a_pipeline_is_dropped_no_callback_runs() {
+    let cfg = Config::from_json(
+        r#"{"batch":{"max_entries":1,"max_delay_ms":1},
+            "sinks":[{"type":"callback","name":"slow","when_full":"block"}]}"#,
+    )
+    .unwrap();
+    let calls = Arc::new(AtomicU64::new(0));
+    let c = calls.clone();
+    let p = Pipeline::builder(cfg)
+        .callback("slow", move |_| {
+            c.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(2_000));
+            Ok(())
+        })
+        .build()
+        .unwrap();
+    for i in 0..4 {
+        p.submit(standard_entry(&p, i)).unwrap();
+    }
+    // Drop waits 5 s: calls run at 0, 2 and 4 s; the one in progress at 5 s is waited for.
+    drop(p);
+    let at_drop = calls.load(Ordering::SeqCst);
+    assert_eq!(at_drop, 3);
+    std::thread::sleep(Duration::from_millis(2_500));
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        at_drop,
+        "a callback ran after drop"
+    );
+}
+
 #[test]
 fn a_sink_name_that_is_not_text_never_panics() {
     let e = Config::from_json(r#"{"sinks":[{"type":"null","name":"a\u0000b"}]}"#).unwrap_err();

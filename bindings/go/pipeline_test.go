@@ -149,11 +149,19 @@ func TestFlushAndCloseHonourTheContext(t *testing.T) {
 		t.Fatalf("cancelled Flush: %v", err)
 	}
 
+	// Close's deadline passes while the callback runs: Close waits for that call to
+	// return, starts no other, and counts what is left as dropped.
+	must(t, p.Log(LevelInfo, "never delivered"))
+	time.AfterFunc(400*time.Millisecond, func() { close(release) })
 	ctx, cancel = context.WithTimeout(context.Background(), 100*time.Millisecond)
+	start = time.Now()
 	err = p.Close(ctx)
 	cancel()
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("Close with a blocked sink: %v", err)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Fatalf("Close returned after %v, while the callback was still running", d)
 	}
 	wantCode(t, p.Log(LevelInfo, "after close started"), ErrClosed)
 
@@ -163,11 +171,10 @@ func TestFlushAndCloseHonourTheContext(t *testing.T) {
 		t.Fatalf("expired context: %v", err)
 	}
 
-	close(release)
 	closeOK(t, p)
 	st, err := p.Stats()
 	must(t, err)
-	if k := st.Sinks[0]; k.Received != 1 || k.Delivered != 1 {
+	if k := st.Sinks[0]; k.Received != 2 || k.Delivered != 1 || k.Dropped != 1 {
 		t.Fatalf("sink stats after close: %+v", k)
 	}
 }

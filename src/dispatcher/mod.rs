@@ -170,12 +170,17 @@ impl Dispatcher {
 
     /// Stops intake, delivers what is queued, closes the sinks and joins the threads.
     /// Idempotent: a later call waits again for what is still running.
+    ///
+    /// At the deadline, delivery is abandoned ([`SinkShared::abandon`]): no sink is called
+    /// again, a callback in progress is waited for, and what was not delivered is counted as
+    /// dropped by each sink. So once close returns, whatever it returns, no callback of the
+    /// pipeline runs.
     pub(crate) fn close(&self, timeout: Duration) -> Result<(), Error> {
         let deadline = Instant::now() + timeout;
         let mut lc = self.lifecycle.lock();
         if !lc.shutdown_sent {
             if !self.intake.close(deadline) {
-                return Err(Error::Timeout);
+                return Err(self.abandon());
             }
             // The batcher may already be gone only if it panicked; nothing is left to tell.
             let _ = self.ctl.send(Control::Shutdown);
@@ -184,7 +189,7 @@ impl Dispatcher {
         while lc.running > 0 {
             match lc.done.recv_deadline(deadline) {
                 Ok(()) => lc.running -= 1,
-                Err(RecvTimeoutError::Timeout) => return Err(Error::Timeout),
+                Err(RecvTimeoutError::Timeout) => return Err(self.abandon()),
                 Err(RecvTimeoutError::Disconnected) => break,
             }
         }
@@ -192,6 +197,14 @@ impl Dispatcher {
             let _ = h.join();
         }
         Ok(())
+    }
+
+    /// Ends delivery to every sink (see [`Dispatcher::close`]); returns the error close gives.
+    fn abandon(&self) -> Error {
+        for s in &self.sinks {
+            s.abandon();
+        }
+        Error::Timeout
     }
 
     pub(crate) fn stats(&self, pool: &Pool) -> Stats {

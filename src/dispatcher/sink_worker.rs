@@ -1,11 +1,11 @@
 //! One sink's queue and thread.
 
 use super::Batch;
-use crate::config::{SinkConfig, WhenFull};
+use crate::config::{SinkConfig, SinkKind, WhenFull};
 use crate::sink::Sink;
 use crate::stats::{SinkCounters, SinkStats};
 use crossbeam_channel::{bounded, unbounded, Receiver, Select, Sender, TrySendError};
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -33,9 +33,67 @@ pub(crate) struct SinkShared {
     /// The sink's last error, for diagnostics.
     pub(crate) last_error: Mutex<Option<String>>,
     queue: Receiver<Arc<Batch>>,
+    /// Every call into the sink passes this gate, which close shuts at its deadline.
+    gate: Gate,
+    /// Whether the sink runs the caller's code (a callback sink): shutting its gate waits for
+    /// a call in progress to return, since the caller may free what that code uses as soon as
+    /// close returns.
+    calls_out: bool,
+}
+
+/// Whether calls into a sink may start, and whether one is running.
+#[derive(Default)]
+struct Gate {
+    state: Mutex<GateState>,
+    idle: Condvar,
+}
+
+#[derive(Default)]
+struct GateState {
+    shut: bool,
+    in_call: bool,
+}
+
+impl Gate {
+    /// Starts a call into the sink; `false` once the gate is shut.
+    fn enter(&self) -> bool {
+        let mut st = self.state.lock();
+        if st.shut {
+            return false;
+        }
+        st.in_call = true;
+        true
+    }
+
+    /// Ends a call started by [`Gate::enter`].
+    fn leave(&self) {
+        self.state.lock().in_call = false;
+        self.idle.notify_all();
+    }
+
+    /// Shuts the gate: no call starts afterwards; with `wait`, returns only once the call in
+    /// progress (if any) has returned.
+    fn shut(&self, wait: bool) {
+        let mut st = self.state.lock();
+        st.shut = true;
+        while wait && st.in_call {
+            self.idle.wait(&mut st);
+        }
+    }
 }
 
 impl SinkShared {
+    /// Ends delivery to this sink, for a close that ran out of time: no call into the sink
+    /// starts afterwards; a call in progress into a callback sink is waited for (foreign code
+    /// cannot be interrupted), one into another sink is left to finish on its thread. Every
+    /// batch queued now, or offered later, is counted as `dropped` and never delivered.
+    pub(crate) fn abandon(&self) {
+        self.gate.shut(self.calls_out);
+        while let Ok(b) = self.queue.try_recv() {
+            self.drop_batch(&b);
+        }
+    }
+
     pub(crate) fn stats(&self) -> SinkStats {
         self.counters.snapshot(&self.name, self.queue.len())
     }
@@ -127,6 +185,8 @@ pub(crate) fn spawn(
         accounted: AtomicU64::new(0),
         last_error: Mutex::new(None),
         queue: rx.clone(),
+        gate: Gate::default(),
+        calls_out: matches!(cfg.kind, SinkKind::Callback),
     });
     let sh = Arc::clone(&shared);
     let handle = std::thread::Builder::new()
@@ -224,8 +284,14 @@ fn run(
 }
 
 fn write(sh: &SinkShared, sink: &mut dyn Sink, b: Arc<Batch>) {
+    if !sh.gate.enter() {
+        sh.drop_batch(&b);
+        return;
+    }
     let n = b.len() as u64;
-    match catch_unwind(AssertUnwindSafe(|| sink.write(&b))) {
+    let r = catch_unwind(AssertUnwindSafe(|| sink.write(&b)));
+    sh.gate.leave();
+    match r {
         Ok(Ok(bytes)) => {
             sh.counters.delivered.add(n);
             sh.counters.batches.add(1);
@@ -252,9 +318,18 @@ fn write(sh: &SinkShared, sink: &mut dyn Sink, b: Arc<Batch>) {
     sh.account();
 }
 
-/// Runs a flush or close, containing errors and panics.
+/// Runs a flush or close, containing errors and panics; after an abandoned close, runs
+/// nothing.
 fn call(sh: &SinkShared, f: impl FnOnce() -> Result<(), crate::sink::SinkError>) -> FlushReply {
-    let msg = match catch_unwind(AssertUnwindSafe(f)) {
+    if !sh.gate.enter() {
+        return Err(format!(
+            "sink {:?}: the pipeline was closed before it finished delivering",
+            sh.name
+        ));
+    }
+    let r = catch_unwind(AssertUnwindSafe(f));
+    sh.gate.leave();
+    let msg = match r {
         Ok(Ok(())) => return Ok(()),
         Ok(Err(e)) => e.to_string(),
         Err(p) => {

@@ -41,7 +41,10 @@ pub extern "C" fn logcap_pipeline_new(
     })
 }
 
-/// Closes the pipeline if it is open (waiting up to 5 seconds for delivery) and frees it.
+/// Closes the pipeline if it is open (waiting up to 5 seconds for delivery, as
+/// logcap_pipeline_close: what is not delivered by then is counted as dropped) and frees it.
+/// Once it returns, no callback of the pipeline runs: a callback running at the deadline is
+/// waited for, and no other is started.
 ///
 /// `pipeline` is consumed; must not be used afterwards. Needs exclusive use: no other call on
 /// this pipeline may be running. Entries still acquired stay valid handles that can only be
@@ -76,7 +79,10 @@ pub extern "C" fn logcap_pipeline_flush(
 /// the sinks and stops the pipeline's threads. Idempotent.
 ///
 /// Does not take ownership of `pipeline`; it must still be freed with logcap_pipeline_free.
-/// LOGCAP_RESULT_TIMEOUT after `timeout_ms` milliseconds (a later call waits again).
+/// LOGCAP_RESULT_TIMEOUT after `timeout_ms` milliseconds: delivery is then abandoned (no sink
+/// is called again; what was not delivered is counted as dropped by each sink), except that a
+/// callback running at the deadline is waited for. Once close returns, whatever it returns,
+/// no callback of the pipeline runs. A later call waits for the threads to be gone.
 #[no_mangle]
 pub extern "C" fn logcap_pipeline_close(
     pipeline: *const logcap_pipeline,
