@@ -542,11 +542,15 @@ logcap_result logcap_entry_set_span_id(logcap_entry *entry, const uint8_t *ptr, 
 
 // Deep-copies an entry into a new entry of the same pipeline and writes its handle to
 // `*out_entry`. Does not take ownership of `entry`; the copy is owned by the caller until
-// consumed by logcap_submit or logcap_release.
+// consumed by logcap_submit or logcap_release. LOGCAP_RESULT_CLOSED once the entry's
+// pipeline is closed or freed, as logcap_acquire.
 logcap_result logcap_entry_clone(const logcap_entry *entry, logcap_entry **out_entry);
 
-// The detail of the most recent failing call on this thread, NUL-terminated ("" if none).
-// Owned by the library: valid until the next failing call on this thread; must not be freed.
+// The detail of the most recent failing call on this thread, NUL-terminated: what
+// logcap_result_text does not already say (which configuration key, which file, which byte
+// of a record), so print the two together as `text: detail`. "" when the code says it all
+// (CLOSED, QUEUE_FULL, TIMEOUT) and before any failure. Owned by the library: valid until the
+// next failing call on this thread; must not be freed.
 const char *logcap_last_error(void);
 
 // Parses a JSON configuration (`len` bytes; NULL or empty gives the embedded default: one

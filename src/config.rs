@@ -1119,7 +1119,7 @@ impl RawSink {
 }
 
 /// The longest sink name, in bytes.
-pub const MAX_SINK_NAME_BYTES: usize = 64;
+const MAX_SINK_NAME_BYTES: usize = 64;
 
 /// Whether `c` may appear in a sink name: ASCII letters and digits, `_`, `-` and `.`. A name
 /// becomes a metric label value, a thread name and a key callers bind functions to, so it is

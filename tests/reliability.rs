@@ -246,3 +246,35 @@ fn a_sink_that_cannot_start_names_the_key_and_the_path() {
         "{err}"
     );
 }
+
+#[test]
+fn clone_after_close_says_closed_like_acquire() {
+    use logcap::ffi::entry::{
+        logcap_acquire, logcap_entry_clone, logcap_entry_set_message, logcap_release,
+    };
+    use logcap::ffi::pipeline::{logcap_pipeline_close, logcap_pipeline_free, logcap_pipeline_new};
+    use logcap::ffi::result::logcap_result;
+    let doc = br#"{"sinks":[{"type":"null"}]}"#;
+    let mut p = std::ptr::null_mut();
+    assert_eq!(
+        logcap_pipeline_new(doc.as_ptr(), doc.len(), &mut p),
+        logcap_result::Ok
+    );
+    let mut e = std::ptr::null_mut();
+    assert_eq!(logcap_acquire(p, &mut e), logcap_result::Ok);
+    let mut copy = std::ptr::null_mut();
+    assert_eq!(logcap_entry_clone(e, &mut copy), logcap_result::Ok);
+    assert_eq!(logcap_release(copy), logcap_result::Ok);
+    assert_eq!(logcap_pipeline_close(p, 5_000), logcap_result::Ok);
+    let mut other = std::ptr::null_mut();
+    assert_eq!(logcap_acquire(p, &mut other), logcap_result::Closed);
+    assert_eq!(logcap_entry_clone(e, &mut copy), logcap_result::Closed);
+    logcap_pipeline_free(p);
+    // After free the entry is still a valid handle: it can be read and changed, not copied.
+    assert_eq!(logcap_entry_clone(e, &mut copy), logcap_result::Closed);
+    assert_eq!(
+        logcap_entry_set_message(e, b"x".as_ptr(), 1),
+        logcap_result::Ok
+    );
+    assert_eq!(logcap_release(e), logcap_result::Ok);
+}

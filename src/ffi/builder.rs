@@ -165,7 +165,7 @@ pub extern "C" fn logcap_builder_add_callback(
         if !declared {
             return Err(fail(
                 logcap_result::Config,
-                format!("configuration key `sinks`: no callback sink named {name:?}"),
+                format!("sinks: no callback sink named {name:?}"),
             ));
         }
         b.callbacks

@@ -468,7 +468,8 @@ pub extern "C" fn logcap_entry_set_span_id(
 
 /// Deep-copies an entry into a new entry of the same pipeline and writes its handle to
 /// `*out_entry`. Does not take ownership of `entry`; the copy is owned by the caller until
-/// consumed by logcap_submit or logcap_release.
+/// consumed by logcap_submit or logcap_release. LOGCAP_RESULT_CLOSED once the entry's
+/// pipeline is closed or freed, as logcap_acquire.
 #[no_mangle]
 pub extern "C" fn logcap_entry_clone(
     entry: *const logcap_entry,
@@ -477,6 +478,9 @@ pub extern "C" fn logcap_entry_clone(
     boundary(|| {
         let o = out(out_entry, "out_entry")?;
         let (copy, pool) = handles::with_live(handle(entry), |l, pool| {
+            if pool.is_closed() {
+                return Err(from_error(&crate::Error::Closed));
+            }
             let mut data = pool.take();
             data.copy_from(&l.data);
             let copy = Live {

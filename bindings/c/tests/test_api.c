@@ -2,7 +2,9 @@
  * under AddressSanitizer and UndefinedBehaviorSanitizer by `make test`. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include "check.h"
 
 static const char NULL_CONFIG[] = "{\"sinks\":[{\"type\":\"null\"}]}";
@@ -48,6 +50,25 @@ static void test_config_errors_name_the_key(void) {
   CHECK(strstr(logcap_last_error(), "sinks[0].path") != NULL);
   EXPECT_RC(logcap_pipeline_new(S("{\"sinks\":[{\"type\":\"file\",\"path\":\"/nonexistent/dir/x.log\"}]}"), &p),
             LOGCAP_RESULT_SINK_SETUP);
+  CHECK(strcmp(logcap_last_error(), "sinks[0].path: cannot open /nonexistent/dir/x.log: No such file or directory") == 0);
+  /* One JSON object and nothing after it. */
+  static const char *const not_one_object[] = {
+      "{\"sinks\":[{\"type\":\"null\"}]} trailing",
+      "{\"sinks\":[{\"type\":\"null\"}]}}",
+      "{\"sinks\":[{\"type\":\"null\"}]}{\"min_level\":\"warn\"}",
+      "[]",
+      "[\"info\"]",
+  };
+  for (size_t i = 0; i < sizeof not_one_object / sizeof *not_one_object; i++) {
+    EXPECT_RC(logcap_pipeline_new((const uint8_t *)not_one_object[i], strlen(not_one_object[i]), &p),
+              LOGCAP_RESULT_CONFIG);
+    CHECK(strstr(logcap_last_error(), i < 3 ? "nothing may follow" : "must be a JSON object") != NULL);
+  }
+  /* A sink name that is not plain text is a configuration error, never a panic. */
+  EXPECT_RC(logcap_pipeline_new(S("{\"sinks\":[{\"type\":\"null\",\"name\":\"a\\u0000b\"}]}"), &p),
+            LOGCAP_RESULT_CONFIG);
+  CHECK(strstr(logcap_last_error(), "sinks[0].name") != NULL);
+  CHECK(p == NULL);
   EXPECT_RC(logcap_pipeline_new(S("{\"sinks\":[{\"type\":\"callback\",\"name\":\"cb\"}]}"), &p),
             LOGCAP_RESULT_SINK_SETUP);
   CHECK(strstr(logcap_last_error(), "cb") != NULL);
@@ -203,7 +224,8 @@ static int32_t failing(void *userdata, const logcap_batch *b) {
 
 static void test_callback_sink_and_stats(void) {
   logcap_builder *bld = NULL;
-  OK(logcap_builder_new(S("{\"batch\":{\"max_entries\":64},\"sinks\":[{\"type\":\"callback\",\"name\":\"cb\"},"
+  OK(logcap_builder_new(S("{\"batch\":{\"max_entries\":64},\"sinks\":[{\"type\":\"callback\",\"name\":\"cb\","
+                          "\"when_full\":\"block\"},"
                           "{\"type\":\"callback\",\"name\":\"bad\"},{\"type\":\"null\",\"name\":\"n\"}]}"),
                         &bld));
   sink_state st = {0, 0, 0};
@@ -419,6 +441,87 @@ static void test_dead_letter_replay(void) {
   remove(dir);
 }
 
+/* A callback that sleeps, and says whether it is running. */
+typedef struct {
+  atomic_int calls;
+  atomic_int running;
+} sleepy_state;
+
+static int32_t sleepy(void *userdata, const logcap_batch *b) {
+  (void)b;
+  sleepy_state *s = userdata;
+  atomic_store(&s->running, 1);
+  atomic_fetch_add(&s->calls, 1);
+  nanosleep(&(struct timespec){1, 500000000}, NULL); /* 1.5 s */
+  atomic_store(&s->running, 0);
+  return 0;
+}
+
+/* Once logcap_pipeline_free returns, no callback of the pipeline runs: userdata may be freed. */
+static void test_no_callback_after_free(void) {
+  logcap_builder *bld = NULL;
+  OK(logcap_builder_new(S("{\"batch\":{\"max_entries\":1,\"max_delay_ms\":1},"
+                          "\"sinks\":[{\"type\":\"callback\",\"name\":\"slow\",\"when_full\":\"block\"}]}"),
+                        &bld));
+  sleepy_state *st = calloc(1, sizeof *st);
+  OK(logcap_builder_add_callback(bld, S("slow"), sleepy, st));
+  logcap_pipeline *p = NULL;
+  OK(logcap_builder_build(bld, &p));
+  for (int i = 0; i < 5; i++) {
+    logcap_entry *e = NULL;
+    OK(logcap_acquire(p, &e));
+    fill_standard(e);
+    OK(logcap_submit(p, e));
+  }
+  EXPECT_RC(logcap_pipeline_flush(p, 300), LOGCAP_RESULT_TIMEOUT);
+  /* free waits 5 s: calls start at 0, 1.5, 3 and 4.5 s; the one running at 5 s is waited for,
+   * the fifth entry is never delivered. */
+  logcap_pipeline_free(p);
+  int calls = atomic_load(&st->calls);
+  CHECK(atomic_load(&st->running) == 0);
+  CHECK(calls == 4);
+  nanosleep(&(struct timespec){2, 0}, NULL);
+  CHECK(atomic_load(&st->calls) == calls);
+  free(st);
+}
+
+/* logcap_result_text and logcap_last_error printed together repeat nothing. */
+static void test_text_and_detail_do_not_repeat(void) {
+  logcap_pipeline *p = open_null();
+  logcap_entry *e = NULL;
+  OK(logcap_acquire(p, &e));
+  OK(logcap_release(e));
+  logcap_result rcs[6];
+  const char *details[6];
+  char kept[6][256];
+  rcs[0] = logcap_release(e); /* STALE_HANDLE */
+  snprintf(kept[0], sizeof kept[0], "%s", logcap_last_error());
+  rcs[1] = logcap_pipeline_new(S("{\"queue\":{\"capacity\":0}}"), &(logcap_pipeline *){NULL});
+  snprintf(kept[1], sizeof kept[1], "%s", logcap_last_error());
+  rcs[2] = logcap_pipeline_submit_record(p, S("XX"));
+  snprintf(kept[2], sizeof kept[2], "%s", logcap_last_error());
+  OK(logcap_pipeline_close(p, 5000));
+  rcs[3] = logcap_acquire(p, &e);
+  snprintf(kept[3], sizeof kept[3], "%s", logcap_last_error());
+  rcs[4] = logcap_pipeline_flush(p, 5000);
+  snprintf(kept[4], sizeof kept[4], "%s", logcap_last_error());
+  rcs[5] = logcap_pipeline_new(S("{\"sinks\":[{\"type\":\"file\",\"path\":\"/nonexistent/x\"}]}"),
+                               &(logcap_pipeline *){NULL});
+  snprintf(kept[5], sizeof kept[5], "%s", logcap_last_error());
+  logcap_result want[6] = {LOGCAP_RESULT_STALE_HANDLE, LOGCAP_RESULT_CONFIG, LOGCAP_RESULT_MALFORMED_RECORD,
+                           LOGCAP_RESULT_CLOSED, LOGCAP_RESULT_CLOSED, LOGCAP_RESULT_SINK_SETUP};
+  for (int i = 0; i < 6; i++) {
+    details[i] = kept[i];
+    CHECK(rcs[i] == want[i]);
+    const char *text = logcap_result_text(rcs[i]);
+    if (strstr(details[i], text) != NULL) fprintf(stderr, "repeated: %s: %s\n", text, details[i]);
+    CHECK(strstr(details[i], text) == NULL);
+  }
+  CHECK(strcmp(details[3], "") == 0); /* CLOSED says it all */
+  CHECK(strstr(details[1], "queue.capacity") != NULL);
+  logcap_pipeline_free(p);
+}
+
 int main(int argc, char **argv) {
   test_version_and_texts();
   test_config_errors_name_the_key();
@@ -429,5 +532,7 @@ int main(int argc, char **argv) {
   test_record_vectors(argc > 1 ? argv[1] : "tests/vectors/records.json");
   test_threads_share_an_entry();
   test_dead_letter_replay();
+  test_text_and_detail_do_not_repeat();
+  test_no_callback_after_free();
   return finish("test_api");
 }
