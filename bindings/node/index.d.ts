@@ -78,9 +78,11 @@ export const levels: Readonly<Record<LevelName, number>>;
 /** A call the library refused: the logcap_result code, its name, and the library's detail. */
 export class LogcapError extends Error {
   readonly name: 'LogcapError';
-  /** The logcap_result code. */
-  readonly code: number;
-  /** Its name, such as 'STALE_HANDLE'. */
+  /** The code's name in include/logcap.h, such as 'LOGCAP_RESULT_STALE_HANDLE'. */
+  readonly code: `LOGCAP_RESULT_${CodeName}` | string;
+  /** The logcap_result number, such as 4. */
+  readonly result: number;
+  /** The name without its prefix, such as 'STALE_HANDLE'. */
   readonly codeName: CodeName | string;
 }
 

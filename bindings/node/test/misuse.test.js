@@ -19,7 +19,8 @@ function throwsCode(f, codeName, text) {
     assert.ok(e instanceof Error);
     assert.equal(e.name, 'LogcapError');
     assert.equal(e.codeName, codeName, e.message);
-    assert.equal(e.code, logcap.codes[codeName]);
+    assert.equal(e.code, `LOGCAP_RESULT_${codeName}`);
+    assert.equal(e.result, logcap.codes[codeName]);
     if (text) assert.ok(e.message.includes(text), e.message);
     return true;
   });

@@ -110,7 +110,8 @@ test('every malformed vector is refused with MALFORMED_RECORD naming the problem
       () => p.submitRecord(Buffer.from(v.hex, 'hex')),
       (e) => {
         assert.ok(e instanceof logcap.LogcapError, v.name);
-        assert.equal(e.code, logcap.codes.MALFORMED_RECORD, v.name);
+        assert.equal(e.result, logcap.codes.MALFORMED_RECORD, v.name);
+        assert.equal(e.code, 'LOGCAP_RESULT_MALFORMED_RECORD', v.name);
         assert.equal(e.codeName, 'MALFORMED_RECORD');
         assert.ok(e.message.includes(`(${v.error})`), `${v.name}: ${e.message}`);
         assert.ok(e.message.includes(`at byte ${v.offset}`), `${v.name}: ${e.message}`);
