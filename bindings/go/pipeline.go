@@ -6,8 +6,8 @@ package logcap
 import "C"
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"runtime"
 	"runtime/cgo"
 	"sync"

@@ -281,7 +281,7 @@ func TestPipelineFinalizer(t *testing.T) {
 	before := freedPipelines.Load()
 	func() {
 		for i := 0; i < 20; i++ {
-			p, err := Open(Config{Sinks: []SinkConfig{{Type: SinkCallback, Name: "cb",
+			p, err := Open(Config{Sinks: []SinkConfig{{Type: SinkCallback, WhenFull: Block, Name: "cb",
 				Callback: func(Batch) error { return nil }}}})
 			must(t, err)
 			must(t, p.Log(LevelInfo, "m"))
