@@ -15,6 +15,7 @@ use crate::process::dedup::Offer;
 use crate::process::BatcherDedup;
 use crate::stats::IntakeCounters;
 use crossbeam_channel::{select, Receiver, Sender, TryRecvError};
+use crossbeam_utils::Backoff;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,7 +30,8 @@ pub(crate) enum Control {
 }
 
 /// How often the batcher looks at the queue while a batch is open and the queue is empty.
-/// Bounds the extra latency an entry can see (besides `max_delay_ms`) to about this much.
+/// Bounds the extra latency an entry can see (besides `max_delay_ms`) to about this much;
+/// a producer that finds the queue full wakes the batcher at once.
 const POLL: Duration = Duration::from_millis(1);
 
 pub(crate) struct Batcher {
@@ -58,7 +60,7 @@ impl Batcher {
             deadline: None,
         };
         // Half the intake queue: a drain that took at least this many entries found the queue
-        // (nearly) full, so producers under `block` may be waiting for room.
+        // (nearly) full, so producers are likely waiting for room or about to.
         let pressure = self.rx.capacity().map_or(usize::MAX, |c| c.div_ceil(2));
         loop {
             // Take whatever is queued without blocking; close batches as they fill.
@@ -73,6 +75,27 @@ impl Batcher {
                             return;
                         }
                     }
+                }
+            }
+            // Under pressure the next entries are microseconds away: wait for them briefly
+            // (spinning, then yielding) rather than parking for a poll, so that a small queue
+            // under `block` keeps moving.
+            if drained >= pressure && !open.entries.is_empty() {
+                let backoff = Backoff::new();
+                while self.rx.is_empty() && !backoff.is_completed() {
+                    backoff.snooze();
+                }
+                if !self.rx.is_empty() {
+                    // Still honour the batch's deadline and requests before draining again.
+                    if open.deadline.is_some_and(|d| d <= Instant::now()) {
+                        self.dispatch(&mut open, &mut seq);
+                    }
+                    if let Ok(c) = self.ctl.try_recv() {
+                        if !self.handle(c, &mut open, &mut seq) {
+                            return;
+                        }
+                    }
+                    continue;
                 }
             }
             let control = if open.entries.is_empty() {
@@ -93,32 +116,24 @@ impl Batcher {
                     },
                 }
             } else {
-                // A batch is open. While entries trickle in, poll instead of blocking on the
-                // queue, so that producers never pay for waking the batcher. Once a drain
-                // found the queue half full or more, producers may be waiting for room
-                // (`block`): then wait on the queue itself, so the first entry to arrive wakes
-                // the batcher and room appears as soon as it can, not at the next poll.
+                // A batch is open: poll instead of blocking on the queue, so that producers
+                // never pay for waking the batcher while entries stream in. A producer that
+                // finds the queue full unparks the batcher (Intake::wake), so room appears
+                // as soon as the batcher can make it, not at the next poll.
                 let wait = self.next_wait(&open).unwrap_or(Duration::ZERO);
-                let mut control = None;
                 if wait.is_zero() {
                     if open.deadline.is_some_and(|d| d <= Instant::now()) {
                         self.dispatch(&mut open, &mut seq);
                     }
-                } else if drained >= pressure {
-                    select! {
-                        recv(self.rx) -> e => if let Ok(e) = e { self.take(&mut open, &mut seq, e, max_delay); },
-                        recv(self.ctl) -> c => control = Some(c.unwrap_or(Control::Shutdown)),
-                        default(POLL.min(wait)) => {}
-                    }
                 } else {
-                    std::thread::sleep(POLL.min(wait));
+                    std::thread::park_timeout(POLL.min(wait));
                 }
                 self.release_held(&mut open, &mut seq, max_delay, false);
-                control.or_else(|| match self.ctl.try_recv() {
+                match self.ctl.try_recv() {
                     Ok(c) => Some(c),
                     Err(TryRecvError::Empty) => None,
                     Err(TryRecvError::Disconnected) => Some(Control::Shutdown),
-                })
+                }
             };
             if let Some(c) = control {
                 if !self.handle(c, &mut open, &mut seq) {

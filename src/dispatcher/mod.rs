@@ -99,6 +99,7 @@ impl Dispatcher {
                 let _ = done.send(());
             })
             .map_err(spawn_err)?;
+        let batcher_thread = h.thread().clone();
         handles.push(h);
         let running = handles.len();
         Ok(Dispatcher {
@@ -110,7 +111,8 @@ impl Dispatcher {
                 Arc::clone(&counters),
                 pool,
                 stages,
-            ),
+            )
+            .waking(batcher_thread),
             ctl: ctl_tx,
             sinks: shared,
             counters,
