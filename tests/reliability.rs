@@ -188,14 +188,16 @@ fn a_sink_name_that_is_not_text_never_panics() {
     let e = Config::from_json(r#"{"sinks":[{"type":"null","name":"a\u0000b"}]}"#).unwrap_err();
     assert_eq!(e.key, "sinks[0].name");
     // A configuration built in code skips parsing: the pipeline still starts.
-    let mut cfg = Config::default();
-    cfg.sinks = vec![SinkConfig {
-        name: "a\0b c".into(),
-        kind: SinkKind::Null,
-        queue_capacity: 4,
-        when_full: WhenFull::Block,
-        block_timeout_ms: 100,
-    }];
+    let cfg = Config {
+        sinks: vec![SinkConfig {
+            name: "a\0b c".into(),
+            kind: SinkKind::Null,
+            queue_capacity: 4,
+            when_full: WhenFull::Block,
+            block_timeout_ms: 100,
+        }],
+        ..Config::default()
+    };
     let p = Pipeline::new(cfg).unwrap();
     p.submit(standard_entry(&p, 0)).unwrap();
     p.close(LONG).unwrap();
