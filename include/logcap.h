@@ -42,6 +42,9 @@
 // At most this many labels in a stream: Loki's default `max_label_names_per_series`.
 #define MAX_STREAM_LABELS 15
 
+// A message is at most this many bytes long when it is submitted.
+#define MAX_MESSAGE_BYTES (256 * 1024)
+
 // A processor hook's return value: keep the entry.
 #define LOGCAP_PROCESSOR_KEEP 0
 
@@ -53,6 +56,12 @@
 
 // At most this many fields on one entry.
 #define LOGCAP_MAX_FIELDS 1024
+
+// A label or field key is at most this many bytes long.
+#define LOGCAP_MAX_KEY_BYTES 1024
+
+// A message is at most this many bytes long when it is submitted (256 KiB).
+#define LOGCAP_MAX_MESSAGE_BYTES (256 * 1024)
 
 // The packed record layout version this library reads (docs/record-format.md).
 #define LOGCAP_RECORD_VERSION 1
@@ -96,7 +105,8 @@ enum logcap_result
   LOGCAP_RESULT_TIMEOUT = 10,
   // The label or field is not set.
   LOGCAP_RESULT_NOT_FOUND = 11,
-  // An entry limit was reached (too many labels or fields).
+  // An entry limit was reached: more than 64 labels or 1024 fields, a key over 1024 bytes,
+  // a message over 256 KiB, a packed record over 1 MiB. Counted in refused_limit.
   LOGCAP_RESULT_LIMIT = 12,
   // The caller's buffer is too small; the needed length was written.
   LOGCAP_RESULT_BUFFER_TOO_SMALL = 13,
@@ -289,6 +299,10 @@ typedef struct {
   uint64_t hook_errors;
   // Held by deduplication now, waiting for their window to close.
   uint64_t held;
+  // Calls refused with LOGCAP_RESULT_LIMIT, whatever the API: a setter (the entry keeps
+  // what it had), a submit with a message too long, a packed record over a limit. Not part
+  // of `submitted`.
+  uint64_t refused_limit;
 } logcap_stats;
 
 // One sink's counters (entries, except `batches`, `bytes`, `requests`, `retries` and
@@ -419,17 +433,20 @@ logcap_result logcap_release(logcap_entry *entry);
 //
 // Does not take ownership of `pipeline`. `entry` is consumed whatever the result, except
 // for LOGCAP_RESULT_NULL_ARGUMENT, INVALID_HANDLE, STALE_HANDLE and WRONG_PIPELINE, after
-// which the caller still owns it. LOGCAP_RESULT_QUEUE_FULL and LOGCAP_RESULT_TIMEOUT mean
+// which the caller still owns it. LOGCAP_RESULT_LIMIT when the message is longer than
+// LOGCAP_MAX_MESSAGE_BYTES (counted in refused_limit). LOGCAP_RESULT_QUEUE_FULL and LOGCAP_RESULT_TIMEOUT mean
 // the queue policy dropped it (and counted it); LOGCAP_RESULT_CLOSED that the pipeline is
 // closed. An entry below the minimum level, sampled out, rate limited or dropped by the
 // processor hook is counted and OK is returned. The entry a processor hook is given cannot
 // be submitted (LOGCAP_RESULT_INVALID_ARGUMENT; the hook's return value decides its fate).
-logcap_result logcap_submit(const logcap_pipeline *pipeline, logcap_entry *entry);
+logcap_result logcap_submit(const logcap_pipeline *pipeline,
+                            logcap_entry *entry);
 
 // Sets a label (a low-cardinality stream label), replacing its value if set.
 //
 // Does not take ownership of the strings; they are copied. LOGCAP_RESULT_LIMIT beyond 64
-// labels; an empty key is LOGCAP_RESULT_INVALID_ARGUMENT.
+// labels or for a key over 1024 bytes (LOGCAP_MAX_KEY_BYTES; counted in refused_limit, the
+// entry keeps what it had); an empty key is LOGCAP_RESULT_INVALID_ARGUMENT.
 logcap_result logcap_set_label(logcap_entry *entry,
                                const uint8_t *key_ptr,
                                size_t key_len,
@@ -456,7 +473,8 @@ logcap_result logcap_entry_delete_label(logcap_entry *entry,
 
 // Sets a string field, replacing any value (of any type) it had.
 // Does not take ownership of the strings; they are copied. LOGCAP_RESULT_LIMIT beyond 1024
-// fields.
+// fields or for a key over 1024 bytes (counted in refused_limit; the entry keeps what it
+// had).
 logcap_result logcap_entry_set_field_str(logcap_entry *entry,
                                          const uint8_t *key_ptr,
                                          size_t key_len,
@@ -596,8 +614,10 @@ logcap_result logcap_pipeline_close(const logcap_pipeline *pipeline, uint64_t ti
 // submits it: one call per log event (see logcap::Pipeline::submit_record).
 //
 // Does not take ownership of `record`. LOGCAP_RESULT_MALFORMED_RECORD when the record is
-// malformed (logcap_last_error() says where): nothing is submitted. Otherwise as
-// logcap_submit.
+// malformed, LOGCAP_RESULT_LIMIT when it is over a limit (more than 64 labels or 1024
+// fields, a key over 1024 bytes, a message over 256 KiB, more than 1 MiB in all; counted in
+// refused_limit, as the handle API counts the same refusals); logcap_last_error() says where.
+// Nothing is submitted then. Otherwise as logcap_submit.
 logcap_result logcap_pipeline_submit_record(const logcap_pipeline *pipeline,
                                             const uint8_t *record,
                                             size_t len);

@@ -4,7 +4,7 @@ use crate::config::{Config, ConfigError, SinkKind};
 use crate::delivery::dead_letter::{self, Replayed};
 use crate::delivery::ReplayReport;
 use crate::dispatcher::{Batch, Dispatcher};
-use crate::entry::{Entry, EntryData, Level};
+use crate::entry::{Entry, EntryData, EntryError, Level};
 use crate::error::Error;
 use crate::pool::{Pool, PoolLimits};
 use crate::process::{
@@ -192,23 +192,39 @@ impl Pipeline {
     /// queued. Entries below the minimum level, sampled out, rate limited or dropped by the
     /// hook are counted and `Ok` is returned: they are decisions of the configuration, not
     /// failures. On `Err` the entry was not queued; every such refusal is counted.
+    ///
+    /// A message longer than [`crate::entry::MAX_MESSAGE_BYTES`] is refused with
+    /// [`Error::Entry`] ([`EntryError::MessageTooLong`]) and counted in `refused_limit`.
     #[inline]
     pub fn submit(&self, entry: Entry) -> Result<(), Error> {
-        self.dispatcher.submit(entry.into_data())
+        self.submit_data(entry.into_data())
     }
 
     /// Submits entry data taken from this pipeline's pool (see [`Pipeline::submit`]).
     #[inline]
     pub fn submit_data(&self, data: Box<EntryData>) -> Result<(), Error> {
+        if data.message().len() > crate::entry::MAX_MESSAGE_BYTES {
+            return Err(self.refuse(data));
+        }
         self.dispatcher.submit(data)
+    }
+
+    /// Refuses an entry whose message is over the limit: counted, back to the pool.
+    #[cold]
+    fn refuse(&self, data: Box<EntryData>) -> Error {
+        self.pool.count_limit_refusal();
+        self.pool.put(data);
+        Error::Entry(EntryError::MessageTooLong)
     }
 
     /// Submits one packed record (docs/record-format.md) as an entry: one call per log event
     /// for bindings that encode records in their own language.
     ///
     /// The whole record is checked here, on the caller's thread, and a malformed one is
-    /// refused with [`Error::Record`] (nothing is submitted, nothing is counted); after close,
-    /// any record gets [`Error::Closed`]. An accepted
+    /// refused with [`Error::Record`] (nothing is submitted); one over a limit
+    /// ([`crate::record::RecordErrorKind::is_limit`]: labels, fields, key, message, record
+    /// size) is counted in `refused_limit`, as the handle API counts the same refusals, and a
+    /// malformed one is not counted. After close, any record gets [`Error::Closed`]. An accepted
     /// record is copied into a pooled entry and submitted as [`Pipeline::submit`] does; its
     /// text is decoded into that same entry by the batcher thread (or before the processing
     /// stages, when any is on), so the caller pays for a check and a copy only. Invalid UTF-8
@@ -218,7 +234,11 @@ impl Pipeline {
         if self.is_closed() {
             return Err(Error::Closed);
         }
-        let (level, timestamp_ns) = crate::record::check(record)?;
+        let (level, timestamp_ns) = crate::record::check(record).inspect_err(|e| {
+            if e.kind.is_limit() {
+                self.pool.count_limit_refusal();
+            }
+        })?;
         let mut data = self.pool.take();
         data.pack(record, level, timestamp_ns);
         self.dispatcher.submit(data)

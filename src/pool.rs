@@ -55,6 +55,10 @@ pub struct Pool {
     /// `put`, written once: on a line of its own, away from the counters that `take` writes
     /// on another core.
     retired: CachePadded<AtomicBool>,
+    /// Calls refused because an entry limit was reached, whatever the API (see
+    /// [`crate::Stats::refused_limit`]): counted here because every entry of the pipeline,
+    /// whichever API made it, reaches its pool.
+    refused_limit: AtomicU64,
     /// Set when the pipeline closes (and when it is dropped), for the entry functions that
     /// reach a pipeline only through its pool: a copy of an entry is refused once it is set.
     closed: AtomicBool,
@@ -72,7 +76,18 @@ impl Pool {
             trimmed: AtomicU64::new(0),
             retired: CachePadded::new(AtomicBool::new(false)),
             closed: AtomicBool::new(false),
+            refused_limit: AtomicU64::new(0),
         }
+    }
+
+    /// Counts one call refused because an entry limit was reached.
+    pub fn count_limit_refusal(&self) {
+        self.refused_limit.fetch_add(1, Relaxed);
+    }
+
+    /// Calls refused because an entry limit was reached.
+    pub fn limit_refusals(&self) -> u64 {
+        self.refused_limit.load(Relaxed)
     }
 
     /// Marks the pool's pipeline closed (see [`Pool::is_closed`]).

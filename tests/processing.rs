@@ -661,6 +661,7 @@ fn metrics_text_is_read_back_by_a_prometheus_parser() {
             "logcap_entries_dropped_total",
             "logcap_entries_deduplicated_total",
             "logcap_hook_errors_total",
+            "logcap_refused_limit_total",
             "logcap_batches_total",
             "logcap_queued_entries",
             "logcap_held_entries",
@@ -686,7 +687,7 @@ fn metrics_text_is_read_back_by_a_prometheus_parser() {
         .filter(|x| x.metric == "logcap_entries_dropped_total")
         .count();
     assert_eq!(reasons, 7);
-    assert_eq!(scrape.samples.len(), 8 + 6 + 6 + 2 * 8);
+    assert_eq!(scrape.samples.len(), 9 + 6 + 6 + 2 * 8);
     p.close(LONG).unwrap();
 }
 

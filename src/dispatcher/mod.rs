@@ -238,6 +238,7 @@ impl Dispatcher {
             hook_errors: c.hook_errors.get(),
             deduplicated,
             held,
+            refused_limit: pool.limit_refusals(),
             pool: pool.stats(),
             sinks,
         }

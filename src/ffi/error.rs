@@ -53,6 +53,7 @@ pub(crate) fn from_error(e: &Error) -> logcap_result {
         Error::Entry(_) => logcap_result::Limit,
         Error::SinkFlush(_) => logcap_result::SinkFlush,
         Error::Io(_) => logcap_result::Io,
+        Error::Record(r) if r.kind.is_limit() => logcap_result::Limit,
         Error::Record(_) => logcap_result::MalformedRecord,
     };
     fail(code, detail(e))

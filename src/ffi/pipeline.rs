@@ -99,8 +99,10 @@ pub extern "C" fn logcap_pipeline_close(
 /// submits it: one call per log event (see logcap::Pipeline::submit_record).
 ///
 /// Does not take ownership of `record`. LOGCAP_RESULT_MALFORMED_RECORD when the record is
-/// malformed (logcap_last_error() says where): nothing is submitted. Otherwise as
-/// logcap_submit.
+/// malformed, LOGCAP_RESULT_LIMIT when it is over a limit (more than 64 labels or 1024
+/// fields, a key over 1024 bytes, a message over 256 KiB, more than 1 MiB in all; counted in
+/// refused_limit, as the handle API counts the same refusals); logcap_last_error() says where.
+/// Nothing is submitted then. Otherwise as logcap_submit.
 #[no_mangle]
 pub extern "C" fn logcap_pipeline_submit_record(
     pipeline: *const logcap_pipeline,
@@ -175,6 +177,7 @@ pub extern "C" fn logcap_pipeline_stats(
             dropped_by_hook: s.dropped_by_hook,
             hook_errors: s.hook_errors,
             held: s.held,
+            refused_limit: s.refused_limit,
         };
         Ok(())
     })
