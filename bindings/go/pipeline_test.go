@@ -99,8 +99,10 @@ func TestMinLevel(t *testing.T) {
 	if p.MinLevel() != LevelWarn || p.Enabled(LevelInfo) || !p.Enabled(LevelError) {
 		t.Fatalf("min level %v", p.MinLevel())
 	}
-	// Log filters in Go; a submitted entry below the level is dropped and counted.
+	// Below the level, Log and a submitted entry are dropped and counted alike, as in every
+	// language; so is a Logger's call.
 	must(t, p.Log(LevelInfo, "filtered"))
+	must(t, p.With(Label("k", "v")).Debug("filtered too"))
 	e, err := p.Acquire()
 	must(t, err)
 	must(t, e.Submit())
@@ -108,7 +110,7 @@ func TestMinLevel(t *testing.T) {
 	flushOK(t, p)
 	st, err := p.Stats()
 	must(t, err)
-	if st.Submitted != 2 || st.DroppedLevel != 1 || st.Accepted != 1 {
+	if st.Submitted != 4 || st.DroppedLevel != 3 || st.Accepted != 1 {
 		t.Fatalf("stats %+v", st)
 	}
 

@@ -173,6 +173,11 @@ export interface Stats {
   hookErrors: number;
   /** Held for deduplication now. */
   held: number;
+  /**
+   * Calls refused with LIMIT (an entry setter, a log call, a record over a limit), whatever
+   * the API; not part of `submitted`.
+   */
+  refusedLimit: number;
   sinks: SinkStats[];
 }
 

@@ -310,6 +310,7 @@ class Pipeline extends Logger {
       droppedByHook: Number(st.dropped_by_hook),
       hookErrors: Number(st.hook_errors),
       held: Number(st.held),
+      refusedLimit: Number(st.refused_limit),
       sinks,
     };
   }
