@@ -17,8 +17,10 @@
 //!
 //! `cargo bench --bench reliability`; `-- --test` runs each once, as a check.
 
+use criterion::measurement::WallTime;
 use criterion::{
-    criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
+    criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode,
+    Throughput,
 };
 use logcap::Pipeline;
 use std::time::{Duration, Instant};
@@ -37,13 +39,19 @@ fn submit(p: &Pipeline, n: u64) {
     }
 }
 
-fn block_queue(c: &mut Criterion) {
-    let mut g = c.benchmark_group("block_queue");
+/// A group of runs of `EVENTS` entries each: ten samples of one run.
+fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let mut g = c.benchmark_group(name);
     g.warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5))
         .sample_size(10)
         .sampling_mode(SamplingMode::Flat)
         .throughput(Throughput::Elements(EVENTS));
+    g
+}
+
+fn block_queue(c: &mut Criterion) {
+    let mut g = group(c, "block_queue");
     for capacity in [64usize, 4096] {
         g.bench_function(BenchmarkId::new("capacity", capacity), |b| {
             let p = Pipeline::from_json(&format!(
@@ -109,12 +117,7 @@ fn file_run(dir: &std::path::Path, slow: bool) -> Duration {
 
 fn slow_neighbour(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let mut g = c.benchmark_group("slow_neighbour");
-    g.warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5))
-        .sample_size(10)
-        .sampling_mode(SamplingMode::Flat)
-        .throughput(Throughput::Elements(EVENTS));
+    let mut g = group(c, "slow_neighbour");
     for (name, slow) in [("file_alone", false), ("file_beside_slow_callback", true)] {
         g.bench_function(name, |b| {
             b.iter_custom(|iters| (0..iters).map(|_| file_run(dir.path(), slow)).sum());
