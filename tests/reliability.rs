@@ -280,3 +280,40 @@ fn clone_after_close_says_closed_like_acquire() {
     );
     assert_eq!(logcap_release(e), logcap_result::Ok);
 }
+
+#[test]
+fn a_callback_that_closes_its_own_pipeline_does_not_hang() {
+    use std::sync::{OnceLock, Weak};
+    let cfg = Config::from_json(
+        r#"{"batch":{"max_entries":1,"max_delay_ms":1},
+            "sinks":[{"type":"callback","name":"closer","when_full":"block"}]}"#,
+    )
+    .unwrap();
+    let me: Arc<OnceLock<Weak<Pipeline>>> = Arc::default();
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let m = me.clone();
+    let p = Arc::new(
+        Pipeline::builder(cfg)
+            .callback("closer", move |_| {
+                if let Some(p) = m.get().and_then(Weak::upgrade) {
+                    // Close cannot wait for this very call: it abandons delivery at its
+                    // deadline and returns.
+                    let r = p.close(Duration::from_millis(50));
+                    drop(p);
+                    let _ = tx.send(r);
+                }
+                Ok(())
+            })
+            .build()
+            .unwrap(),
+    );
+    me.set(Arc::downgrade(&p)).unwrap();
+    p.submit(standard_entry(&p, 0)).unwrap();
+    let r = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("close returned");
+    assert_eq!(r, Err(Error::Timeout));
+    p.close(LONG).unwrap();
+    let k = &p.stats().sinks[0];
+    assert_eq!((k.received, k.delivered), (1, 1), "{k:#?}");
+}

@@ -9,6 +9,7 @@ use parking_lot::{Condvar, Mutex};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::thread::ThreadId;
 use std::time::Duration;
 
 /// A sink's answer to a flush: `Err` names the sink and says what failed.
@@ -51,7 +52,8 @@ struct Gate {
 #[derive(Default)]
 struct GateState {
     shut: bool,
-    in_call: bool,
+    /// The thread in a call into the sink (always the sink's own thread), if one is.
+    in_call: Option<ThreadId>,
 }
 
 impl Gate {
@@ -61,22 +63,24 @@ impl Gate {
         if st.shut {
             return false;
         }
-        st.in_call = true;
+        st.in_call = Some(std::thread::current().id());
         true
     }
 
     /// Ends a call started by [`Gate::enter`].
     fn leave(&self) {
-        self.state.lock().in_call = false;
+        self.state.lock().in_call = None;
         self.idle.notify_all();
     }
 
     /// Shuts the gate: no call starts afterwards; with `wait`, returns only once the call in
-    /// progress (if any) has returned.
+    /// progress (if any) has returned, unless that call is the caller's own (a callback that
+    /// closes its own pipeline), which could never return while it waits.
     fn shut(&self, wait: bool) {
+        let me = std::thread::current().id();
         let mut st = self.state.lock();
         st.shut = true;
-        while wait && st.in_call {
+        while wait && st.in_call.is_some_and(|t| t != me) {
             self.idle.wait(&mut st);
         }
     }
