@@ -42,9 +42,6 @@
 // At most this many labels in a stream: Loki's default `max_label_names_per_series`.
 #define MAX_STREAM_LABELS 15
 
-// A message is at most this many bytes long when it is submitted.
-#define MAX_MESSAGE_BYTES (256 * 1024)
-
 // A processor hook's return value: keep the entry.
 #define LOGCAP_PROCESSOR_KEEP 0
 
@@ -434,9 +431,9 @@ logcap_result logcap_release(logcap_entry *entry);
 // Does not take ownership of `pipeline`. `entry` is consumed whatever the result, except
 // for LOGCAP_RESULT_NULL_ARGUMENT, INVALID_HANDLE, STALE_HANDLE and WRONG_PIPELINE, after
 // which the caller still owns it. LOGCAP_RESULT_LIMIT when the message is longer than
-// LOGCAP_MAX_MESSAGE_BYTES (counted in refused_limit). LOGCAP_RESULT_QUEUE_FULL and LOGCAP_RESULT_TIMEOUT mean
-// the queue policy dropped it (and counted it); LOGCAP_RESULT_CLOSED that the pipeline is
-// closed. An entry below the minimum level, sampled out, rate limited or dropped by the
+// LOGCAP_MAX_MESSAGE_BYTES (counted in refused_limit). LOGCAP_RESULT_QUEUE_FULL and
+// LOGCAP_RESULT_TIMEOUT mean the queue policy dropped it (and counted it);
+// LOGCAP_RESULT_CLOSED that the pipeline is closed. An entry below the minimum level, sampled out, rate limited or dropped by the
 // processor hook is counted and OK is returned. The entry a processor hook is given cannot
 // be submitted (LOGCAP_RESULT_INVALID_ARGUMENT; the hook's return value decides its fate).
 logcap_result logcap_submit(const logcap_pipeline *pipeline,
