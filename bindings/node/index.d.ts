@@ -230,7 +230,12 @@ export class Pipeline extends Logger {
   metrics(): string;
   /** Everything logged before the call delivered (or accounted for); on a worker thread. */
   flush(opts?: TimeoutOptions): Promise<void>;
-  /** Stops intake, delivers what is queued, stops the sinks; on a worker thread. Idempotent. */
+  /**
+   * Stops intake, delivers what is queued, stops the sinks; on a worker thread. Idempotent.
+   * At the deadline (rejects with code 'LOGCAP_RESULT_TIMEOUT') delivery is abandoned: what
+   * is left counts as dropped, a callback then running is waited for, and once the promise
+   * settles no callback function is called again.
+   */
   close(opts?: TimeoutOptions): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
