@@ -64,6 +64,7 @@ test-header: | $(BUILD)
 	$(CC) -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c include/logcap.h
 	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c++ include/logcap.h
 
+# `cargo test` builds and runs the same C tests too, under the same sanitizers (tests/c_tests.rs).
 test-c: lib | $(BUILD)
 	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_api.c $(LINK) -o $(BUILD)/test_api
 	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_misuse.c $(LINK) -o $(BUILD)/test_misuse
@@ -99,11 +100,11 @@ bench:
 	$(CARGO) bench --bench core
 	$(CARGO) bench --bench ffi
 
-# The handle table's unsafe code (src/ffi/handles.rs) under Miri, which reports undefined
+# The handle table's unsafe code (src/handles.rs) under Miri, which reports undefined
 # behaviour and data races between the tests' threads. Needs the nightly toolchain with the
 # miri component; not part of `make test`. See docs/fuzzing.md.
 miri:
-	MIRIFLAGS=-Zmiri-disable-isolation $(CARGO) +nightly miri test --lib ffi::handles::tests
+	MIRIFLAGS=-Zmiri-disable-isolation $(CARGO) +nightly miri test -p logcap --lib handles::tests
 
 # The binding's own benchmarks, then the standard event through logcap beside zerolog, zap
 # and slog's JSON handler (bindings/go/compare, a module of its own).

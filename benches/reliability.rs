@@ -22,7 +22,7 @@ use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode,
     Throughput,
 };
-use logcap::Pipeline;
+use logcap_core::Pipeline;
 use std::time::{Duration, Instant};
 
 mod common;
@@ -84,7 +84,7 @@ fn file_run(dir: &std::path::Path, slow: bool) -> Duration {
     } else {
         format!(r#"[{{"type":"file","path":{path:?}}}]"#)
     };
-    let cfg = logcap::Config::from_json(&format!(
+    let cfg = logcap_core::Config::from_json(&format!(
         r#"{{"queue":{{"when_full":"block","block_timeout_ms":600000}},"sinks":{sinks}}}"#
     ))
     .unwrap();

@@ -8,8 +8,8 @@
 mod common;
 
 use common::standard_entry;
-use logcap::sink::SinkError;
-use logcap::{Config, Error, Pipeline};
+use logcap_core::sink::SinkError;
+use logcap_core::{Config, Error, Pipeline};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;

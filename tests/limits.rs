@@ -2,10 +2,10 @@
 //! locked `Entry`, the C ABI's handle calls and the packed record. Each case gets the same
 //! result and the same counts whichever way the entry is made.
 
-use logcap::ffi::entry::*;
-use logcap::ffi::pipeline::*;
-use logcap::ffi::result::logcap_result;
-use logcap::{Error, Pipeline, Stats};
+use logcap::entry::*;
+use logcap::pipeline::*;
+use logcap::result::logcap_result;
+use logcap_core::{Error, Pipeline, Stats};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -122,7 +122,7 @@ fn counts(s: &Stats) -> (u64, u64) {
 }
 
 fn c_counts(p: *const logcap_pipeline) -> (u64, u64) {
-    let mut s = std::mem::MaybeUninit::<logcap::ffi::types::logcap_stats>::zeroed();
+    let mut s = std::mem::MaybeUninit::<logcap::types::logcap_stats>::zeroed();
     assert_eq!(logcap_pipeline_stats(p, s.as_mut_ptr()), logcap_result::Ok);
     // SAFETY: logcap_pipeline_stats returned OK, so it wrote the whole struct.
     let s = unsafe { s.assume_init() };
@@ -135,11 +135,11 @@ const CONFIG: &str = r#"{"sinks":[{"type":"null"}]}"#;
 fn the_limits_are_the_library_s() {
     let v = vectors();
     let l = &v.limits;
-    assert_eq!(l.max_labels, logcap::entry::MAX_LABELS);
-    assert_eq!(l.max_fields, logcap::entry::MAX_FIELDS);
-    assert_eq!(l.max_key_bytes, logcap::entry::MAX_KEY_BYTES);
-    assert_eq!(l.max_message_bytes, logcap::entry::MAX_MESSAGE_BYTES);
-    assert_eq!(l.max_record_bytes, logcap::record::MAX_RECORD_BYTES);
+    assert_eq!(l.max_labels, logcap_core::entry::MAX_LABELS);
+    assert_eq!(l.max_fields, logcap_core::entry::MAX_FIELDS);
+    assert_eq!(l.max_key_bytes, logcap_core::entry::MAX_KEY_BYTES);
+    assert_eq!(l.max_message_bytes, logcap_core::entry::MAX_MESSAGE_BYTES);
+    assert_eq!(l.max_record_bytes, logcap_core::record::MAX_RECORD_BYTES);
     assert!(v.cases.len() >= 10);
 }
 

@@ -4,8 +4,8 @@
 mod common;
 
 use common::standard_entry;
-use logcap::config::{SinkConfig, SinkKind};
-use logcap::{Config, Error, Pipeline, WhenFull};
+use logcap_core::config::{SinkConfig, SinkKind};
+use logcap_core::{Config, Error, Pipeline, WhenFull};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -251,11 +251,11 @@ fn a_sink_that_cannot_start_names_the_key_and_the_path() {
 
 #[test]
 fn clone_after_close_says_closed_like_acquire() {
-    use logcap::ffi::entry::{
+    use logcap::entry::{
         logcap_acquire, logcap_entry_clone, logcap_entry_set_message, logcap_release,
     };
-    use logcap::ffi::pipeline::{logcap_pipeline_close, logcap_pipeline_free, logcap_pipeline_new};
-    use logcap::ffi::result::logcap_result;
+    use logcap::pipeline::{logcap_pipeline_close, logcap_pipeline_free, logcap_pipeline_new};
+    use logcap::result::logcap_result;
     let doc = br#"{"sinks":[{"type":"null"}]}"#;
     let mut p = std::ptr::null_mut();
     assert_eq!(
