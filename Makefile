@@ -9,7 +9,7 @@ LINK := $(STATIC_LIB) -lpthread -ldl -lm
 CWARN := -std=c11 -Wall -Wextra -Werror -Iinclude
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 BUILD := build
-VECTORS := tests/vectors/records.json
+VECTORS := tests/vectors/records.json tests/vectors/limits.json
 
 .PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-go test-node node-deps bench bench-go bench-node bench-cpp bench-net miri clean
 

@@ -51,6 +51,12 @@
 // At most this many fields on one entry.
 #define LOGCAP_MAX_FIELDS 1024
 
+// A label or field key is at most this many bytes long.
+#define LOGCAP_MAX_KEY_BYTES 1024
+
+// A message is at most this many bytes long when it is submitted (256 KiB).
+#define LOGCAP_MAX_MESSAGE_BYTES (256 * 1024)
+
 // The packed record layout version this library reads (docs/record-format.md).
 #define LOGCAP_RECORD_VERSION 1
 
@@ -93,7 +99,8 @@ enum logcap_result
   LOGCAP_RESULT_TIMEOUT = 10,
   // The label or field is not set.
   LOGCAP_RESULT_NOT_FOUND = 11,
-  // An entry limit was reached (too many labels or fields).
+  // An entry limit was reached: more than 64 labels or 1024 fields, a key over 1024 bytes,
+  // a message over 256 KiB, a packed record over 1 MiB. Counted in refused_limit.
   LOGCAP_RESULT_LIMIT = 12,
   // The caller's buffer is too small; the needed length was written.
   LOGCAP_RESULT_BUFFER_TOO_SMALL = 13,
@@ -286,6 +293,10 @@ typedef struct {
   uint64_t hook_errors;
   // Held by deduplication now, waiting for their window to close.
   uint64_t held;
+  // Calls refused with LOGCAP_RESULT_LIMIT, whatever the API: a setter (the entry keeps
+  // what it had), a submit with a message too long, a packed record over a limit. Not part
+  // of `submitted`.
+  uint64_t refused_limit;
 } logcap_stats;
 
 // One sink's counters (entries, except `batches`, `bytes`, `requests`, `retries` and
@@ -361,7 +372,8 @@ logcap_result logcap_builder_new(const uint8_t *config, size_t len, logcap_build
 // Binds `callback` to the configuration's sink of type "callback" named `name`.
 //
 // Does not take ownership of `name` (copied) or of `userdata`, which is passed back to every
-// call, from the sink's thread, until the pipeline is closed: it must stay valid until then.
+// call, from the sink's thread, until logcap_pipeline_close (whatever it returns) or
+// logcap_pipeline_free returns: it must stay valid until then, and no call comes afterwards.
 // LOGCAP_RESULT_CONFIG when the configuration has no callback sink of that name.
 logcap_result logcap_builder_add_callback(logcap_builder *builder,
                                           const uint8_t *name_ptr,
@@ -409,17 +421,20 @@ logcap_result logcap_release(logcap_entry *entry);
 //
 // Does not take ownership of `pipeline`. `entry` is consumed whatever the result, except
 // for LOGCAP_RESULT_NULL_ARGUMENT, INVALID_HANDLE, STALE_HANDLE and WRONG_PIPELINE, after
-// which the caller still owns it. LOGCAP_RESULT_QUEUE_FULL and LOGCAP_RESULT_TIMEOUT mean
-// the queue policy dropped it (and counted it); LOGCAP_RESULT_CLOSED that the pipeline is
-// closed. An entry below the minimum level, sampled out, rate limited or dropped by the
+// which the caller still owns it. LOGCAP_RESULT_LIMIT when the message is longer than
+// LOGCAP_MAX_MESSAGE_BYTES (counted in refused_limit). LOGCAP_RESULT_QUEUE_FULL and
+// LOGCAP_RESULT_TIMEOUT mean the queue policy dropped it (and counted it);
+// LOGCAP_RESULT_CLOSED that the pipeline is closed. An entry below the minimum level, sampled out, rate limited or dropped by the
 // processor hook is counted and OK is returned. The entry a processor hook is given cannot
 // be submitted (LOGCAP_RESULT_INVALID_ARGUMENT; the hook's return value decides its fate).
-logcap_result logcap_submit(const logcap_pipeline *pipeline, logcap_entry *entry);
+logcap_result logcap_submit(const logcap_pipeline *pipeline,
+                            logcap_entry *entry);
 
 // Sets a label (a low-cardinality stream label), replacing its value if set.
 //
 // Does not take ownership of the strings; they are copied. LOGCAP_RESULT_LIMIT beyond 64
-// labels; an empty key is LOGCAP_RESULT_INVALID_ARGUMENT.
+// labels or for a key over 1024 bytes (LOGCAP_MAX_KEY_BYTES; counted in refused_limit, the
+// entry keeps what it had); an empty key is LOGCAP_RESULT_INVALID_ARGUMENT.
 logcap_result logcap_set_label(logcap_entry *entry,
                                const uint8_t *key_ptr,
                                size_t key_len,
@@ -446,7 +461,8 @@ logcap_result logcap_entry_delete_label(logcap_entry *entry,
 
 // Sets a string field, replacing any value (of any type) it had.
 // Does not take ownership of the strings; they are copied. LOGCAP_RESULT_LIMIT beyond 1024
-// fields.
+// fields or for a key over 1024 bytes (counted in refused_limit; the entry keeps what it
+// had).
 logcap_result logcap_entry_set_field_str(logcap_entry *entry,
                                          const uint8_t *key_ptr,
                                          size_t key_len,
@@ -532,11 +548,15 @@ logcap_result logcap_entry_set_span_id(logcap_entry *entry, const uint8_t *ptr, 
 
 // Deep-copies an entry into a new entry of the same pipeline and writes its handle to
 // `*out_entry`. Does not take ownership of `entry`; the copy is owned by the caller until
-// consumed by logcap_submit or logcap_release.
+// consumed by logcap_submit or logcap_release. LOGCAP_RESULT_CLOSED once the entry's
+// pipeline is closed or freed, as logcap_acquire.
 logcap_result logcap_entry_clone(const logcap_entry *entry, logcap_entry **out_entry);
 
-// The detail of the most recent failing call on this thread, NUL-terminated ("" if none).
-// Owned by the library: valid until the next failing call on this thread; must not be freed.
+// The detail of the most recent failing call on this thread, NUL-terminated: what
+// logcap_result_text does not already say (which configuration key, which file, which byte
+// of a record), so print the two together as `text: detail`. "" when the code says it all
+// (CLOSED, QUEUE_FULL, TIMEOUT) and before any failure. Owned by the library: valid until the
+// next failing call on this thread; must not be freed.
 const char *logcap_last_error(void);
 
 // Parses a JSON configuration (`len` bytes; NULL or empty gives the embedded default: one
@@ -550,7 +570,10 @@ logcap_result logcap_pipeline_new(const uint8_t *config,
                                   size_t len,
                                   logcap_pipeline **out_pipeline);
 
-// Closes the pipeline if it is open (waiting up to 5 seconds for delivery) and frees it.
+// Closes the pipeline if it is open (waiting up to 5 seconds for delivery, as
+// logcap_pipeline_close: what is not delivered by then is counted as dropped) and frees it.
+// Once it returns, no callback of the pipeline runs: a callback running at the deadline is
+// waited for, and no other is started.
 //
 // `pipeline` is consumed; must not be used afterwards. Needs exclusive use: no other call on
 // this pipeline may be running. Entries still acquired stay valid handles that can only be
@@ -569,15 +592,20 @@ logcap_result logcap_pipeline_flush(const logcap_pipeline *pipeline, uint64_t ti
 // the sinks and stops the pipeline's threads. Idempotent.
 //
 // Does not take ownership of `pipeline`; it must still be freed with logcap_pipeline_free.
-// LOGCAP_RESULT_TIMEOUT after `timeout_ms` milliseconds (a later call waits again).
+// LOGCAP_RESULT_TIMEOUT after `timeout_ms` milliseconds: delivery is then abandoned (no sink
+// is called again; what was not delivered is counted as dropped by each sink), except that a
+// callback running at the deadline is waited for. Once close returns, whatever it returns,
+// no callback of the pipeline runs. A later call waits for the threads to be gone.
 logcap_result logcap_pipeline_close(const logcap_pipeline *pipeline, uint64_t timeout_ms);
 
 // Checks one packed record (docs/record-format.md), copies it into a pooled entry and
 // submits it: one call per log event (see logcap_core::Pipeline::submit_record).
 //
 // Does not take ownership of `record`. LOGCAP_RESULT_MALFORMED_RECORD when the record is
-// malformed (logcap_last_error() says where): nothing is submitted. Otherwise as
-// logcap_submit.
+// malformed, LOGCAP_RESULT_LIMIT when it is over a limit (more than 64 labels or 1024
+// fields, a key over 1024 bytes, a message over 256 KiB, more than 1 MiB in all; counted in
+// refused_limit, as the handle API counts the same refusals); logcap_last_error() says where.
+// Nothing is submitted then. Otherwise as logcap_submit.
 logcap_result logcap_pipeline_submit_record(const logcap_pipeline *pipeline,
                                             const uint8_t *record,
                                             size_t len);

@@ -145,7 +145,8 @@ pub extern "C" fn logcap_builder_new(
 /// Binds `callback` to the configuration's sink of type "callback" named `name`.
 ///
 /// Does not take ownership of `name` (copied) or of `userdata`, which is passed back to every
-/// call, from the sink's thread, until the pipeline is closed: it must stay valid until then.
+/// call, from the sink's thread, until logcap_pipeline_close (whatever it returns) or
+/// logcap_pipeline_free returns: it must stay valid until then, and no call comes afterwards.
 /// LOGCAP_RESULT_CONFIG when the configuration has no callback sink of that name.
 #[no_mangle]
 pub extern "C" fn logcap_builder_add_callback(
@@ -166,7 +167,7 @@ pub extern "C" fn logcap_builder_add_callback(
         if !declared {
             return Err(fail(
                 logcap_result::Config,
-                format!("configuration key `sinks`: no callback sink named {name:?}"),
+                format!("sinks: no callback sink named {name:?}"),
             ));
         }
         b.callbacks

@@ -8,6 +8,7 @@ use super::pointer::{copy_out, key, out, text, try_ref};
 use super::result::logcap_result;
 use super::types::{self, logcap_field_view, logcap_str};
 use logcap_core::entry::{EntryData, EntryError, ValueRef};
+use logcap_core::pool::Pool;
 use std::sync::Arc;
 
 /// An entry handle. Not a pointer to memory: a checked token, so a released or submitted
@@ -20,7 +21,9 @@ fn handle(e: *const logcap_entry) -> usize {
     e as usize
 }
 
-fn limit(e: EntryError) -> logcap_result {
+/// A limit refusal: counted in the entry's pipeline, whatever the API.
+fn limit(e: EntryError, pool: &Pool) -> logcap_result {
+    pool.count_limit_refusal();
     fail(logcap_result::Limit, e.to_string())
 }
 
@@ -112,9 +115,10 @@ pub extern "C" fn logcap_release(entry: *mut logcap_entry) -> logcap_result {
 ///
 /// Does not take ownership of `pipeline`. `entry` is consumed whatever the result, except
 /// for LOGCAP_RESULT_NULL_ARGUMENT, INVALID_HANDLE, STALE_HANDLE and WRONG_PIPELINE, after
-/// which the caller still owns it. LOGCAP_RESULT_QUEUE_FULL and LOGCAP_RESULT_TIMEOUT mean
-/// the queue policy dropped it (and counted it); LOGCAP_RESULT_CLOSED that the pipeline is
-/// closed. An entry below the minimum level, sampled out, rate limited or dropped by the
+/// which the caller still owns it. LOGCAP_RESULT_LIMIT when the message is longer than
+/// LOGCAP_MAX_MESSAGE_BYTES (counted in refused_limit). LOGCAP_RESULT_QUEUE_FULL and
+/// LOGCAP_RESULT_TIMEOUT mean the queue policy dropped it (and counted it);
+/// LOGCAP_RESULT_CLOSED that the pipeline is closed. An entry below the minimum level, sampled out, rate limited or dropped by the
 /// processor hook is counted and OK is returned. The entry a processor hook is given cannot
 /// be submitted (LOGCAP_RESULT_INVALID_ARGUMENT; the hook's return value decides its fate).
 #[no_mangle]
@@ -144,7 +148,8 @@ pub extern "C" fn logcap_submit(
 /// Sets a label (a low-cardinality stream label), replacing its value if set.
 ///
 /// Does not take ownership of the strings; they are copied. LOGCAP_RESULT_LIMIT beyond 64
-/// labels; an empty key is LOGCAP_RESULT_INVALID_ARGUMENT.
+/// labels or for a key over 1024 bytes (LOGCAP_MAX_KEY_BYTES; counted in refused_limit, the
+/// entry keeps what it had); an empty key is LOGCAP_RESULT_INVALID_ARGUMENT.
 #[no_mangle]
 pub extern "C" fn logcap_set_label(
     entry: *mut logcap_entry,
@@ -156,7 +161,9 @@ pub extern "C" fn logcap_set_label(
     boundary(|| {
         let k = key(key_ptr, key_len)?;
         let v = text(value_ptr, value_len, "value")?;
-        with_data(entry, |d| d.set_label(&k, &v).map_err(limit))
+        handles::with_live(handle(entry), |l, pool| {
+            l.data.set_label(&k, &v).map_err(|e| limit(e, pool))
+        })
     })
 }
 
@@ -218,13 +225,16 @@ fn set_field(
 ) -> logcap_result {
     boundary(|| {
         let k = key(key_ptr, key_len)?;
-        with_data(entry, |d| d.set_field(&k, v).map_err(limit))
+        handles::with_live(handle(entry), |l, pool| {
+            l.data.set_field(&k, v).map_err(|e| limit(e, pool))
+        })
     })
 }
 
 /// Sets a string field, replacing any value (of any type) it had.
 /// Does not take ownership of the strings; they are copied. LOGCAP_RESULT_LIMIT beyond 1024
-/// fields.
+/// fields or for a key over 1024 bytes (counted in refused_limit; the entry keeps what it
+/// had).
 #[no_mangle]
 pub extern "C" fn logcap_entry_set_field_str(
     entry: *mut logcap_entry,
@@ -456,7 +466,8 @@ pub extern "C" fn logcap_entry_set_span_id(
 
 /// Deep-copies an entry into a new entry of the same pipeline and writes its handle to
 /// `*out_entry`. Does not take ownership of `entry`; the copy is owned by the caller until
-/// consumed by logcap_submit or logcap_release.
+/// consumed by logcap_submit or logcap_release. LOGCAP_RESULT_CLOSED once the entry's
+/// pipeline is closed or freed, as logcap_acquire.
 #[no_mangle]
 pub extern "C" fn logcap_entry_clone(
     entry: *const logcap_entry,
@@ -465,6 +476,9 @@ pub extern "C" fn logcap_entry_clone(
     boundary(|| {
         let o = out(out_entry, "out_entry")?;
         let (copy, pool) = handles::with_live(handle(entry), |l, pool| {
+            if pool.is_closed() {
+                return Err(from_error(&logcap_core::Error::Closed));
+            }
             let mut data = pool.take();
             data.copy_from(&l.data);
             let copy = Live {

@@ -18,11 +18,28 @@ pub(crate) fn fail(code: logcap_result, msg: impl Into<String>) -> logcap_result
     code
 }
 
-/// The detail of the most recent failing call on this thread, NUL-terminated ("" if none).
-/// Owned by the library: valid until the next failing call on this thread; must not be freed.
+/// The detail of the most recent failing call on this thread, NUL-terminated: what
+/// logcap_result_text does not already say (which configuration key, which file, which byte
+/// of a record), so print the two together as `text: detail`. "" when the code says it all
+/// (CLOSED, QUEUE_FULL, TIMEOUT) and before any failure. Owned by the library: valid until the
+/// next failing call on this thread; must not be freed.
 #[no_mangle]
 pub extern "C" fn logcap_last_error() -> *const c_char {
     LAST_ERROR.with(|l| l.borrow().as_ptr())
+}
+
+/// The detail of a core error for logcap_last_error: what logcap_result_text does not
+/// already say, so that the two printed together (`text: detail`) repeat nothing. Empty when
+/// the code says it all (CLOSED, QUEUE_FULL, TIMEOUT).
+fn detail(e: &Error) -> String {
+    match e {
+        Error::Config(c) if c.key.is_empty() => c.message.clone(),
+        Error::Config(c) => format!("{}: {}", c.key, c.message),
+        Error::Closed | Error::QueueFull | Error::Timeout => String::new(),
+        Error::SinkFlush(m) | Error::Io(m) => m.clone(),
+        Error::Record(r) => format!("at byte {}: {} ({})", r.offset, r.kind, r.kind.name()),
+        Error::SinkSetup { .. } | Error::Entry(_) => e.to_string(),
+    }
 }
 
 /// The code and detail for a core error.
@@ -36,7 +53,8 @@ pub(crate) fn from_error(e: &Error) -> logcap_result {
         Error::Entry(_) => logcap_result::Limit,
         Error::SinkFlush(_) => logcap_result::SinkFlush,
         Error::Io(_) => logcap_result::Io,
+        Error::Record(r) if r.kind.is_limit() => logcap_result::Limit,
         Error::Record(_) => logcap_result::MalformedRecord,
     };
-    fail(code, e.to_string())
+    fail(code, detail(e))
 }

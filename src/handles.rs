@@ -372,10 +372,7 @@ fn stale(state: u64, generation: u32) -> logcap_result {
     } else {
         "the entry was released or submitted and its handle is out of date"
     };
-    fail(
-        logcap_result::StaleHandle,
-        format!("stale entry handle: {why}"),
-    )
+    fail(logcap_result::StaleHandle, why)
 }
 
 /// Runs `f` on a live entry and its pool under the entry's lock.

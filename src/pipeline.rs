@@ -43,7 +43,10 @@ pub extern "C" fn logcap_pipeline_new(
     })
 }
 
-/// Closes the pipeline if it is open (waiting up to 5 seconds for delivery) and frees it.
+/// Closes the pipeline if it is open (waiting up to 5 seconds for delivery, as
+/// logcap_pipeline_close: what is not delivered by then is counted as dropped) and frees it.
+/// Once it returns, no callback of the pipeline runs: a callback running at the deadline is
+/// waited for, and no other is started.
 ///
 /// `pipeline` is consumed; must not be used afterwards. Needs exclusive use: no other call on
 /// this pipeline may be running. Entries still acquired stay valid handles that can only be
@@ -78,7 +81,10 @@ pub extern "C" fn logcap_pipeline_flush(
 /// the sinks and stops the pipeline's threads. Idempotent.
 ///
 /// Does not take ownership of `pipeline`; it must still be freed with logcap_pipeline_free.
-/// LOGCAP_RESULT_TIMEOUT after `timeout_ms` milliseconds (a later call waits again).
+/// LOGCAP_RESULT_TIMEOUT after `timeout_ms` milliseconds: delivery is then abandoned (no sink
+/// is called again; what was not delivered is counted as dropped by each sink), except that a
+/// callback running at the deadline is waited for. Once close returns, whatever it returns,
+/// no callback of the pipeline runs. A later call waits for the threads to be gone.
 #[no_mangle]
 pub extern "C" fn logcap_pipeline_close(
     pipeline: *const logcap_pipeline,
@@ -95,8 +101,10 @@ pub extern "C" fn logcap_pipeline_close(
 /// submits it: one call per log event (see logcap_core::Pipeline::submit_record).
 ///
 /// Does not take ownership of `record`. LOGCAP_RESULT_MALFORMED_RECORD when the record is
-/// malformed (logcap_last_error() says where): nothing is submitted. Otherwise as
-/// logcap_submit.
+/// malformed, LOGCAP_RESULT_LIMIT when it is over a limit (more than 64 labels or 1024
+/// fields, a key over 1024 bytes, a message over 256 KiB, more than 1 MiB in all; counted in
+/// refused_limit, as the handle API counts the same refusals); logcap_last_error() says where.
+/// Nothing is submitted then. Otherwise as logcap_submit.
 #[no_mangle]
 pub extern "C" fn logcap_pipeline_submit_record(
     pipeline: *const logcap_pipeline,
@@ -171,6 +179,7 @@ pub extern "C" fn logcap_pipeline_stats(
             dropped_by_hook: s.dropped_by_hook,
             hook_errors: s.hook_errors,
             held: s.held,
+            refused_limit: s.refused_limit,
         };
         Ok(())
     })

@@ -30,7 +30,8 @@ pub enum logcap_result {
     Timeout = 10,
     /// The label or field is not set.
     NotFound = 11,
-    /// An entry limit was reached (too many labels or fields).
+    /// An entry limit was reached: more than 64 labels or 1024 fields, a key over 1024 bytes,
+    /// a message over 256 KiB, a packed record over 1 MiB. Counted in refused_limit.
     Limit = 12,
     /// The caller's buffer is too small; the needed length was written.
     BufferTooSmall = 13,

@@ -9,6 +9,10 @@ use logcap_core::entry::{Level, ValueRef};
 pub const LOGCAP_MAX_LABELS: usize = 64;
 /// At most this many fields on one entry.
 pub const LOGCAP_MAX_FIELDS: usize = 1024;
+/// A label or field key is at most this many bytes long.
+pub const LOGCAP_MAX_KEY_BYTES: usize = 1024;
+/// A message is at most this many bytes long when it is submitted (256 KiB).
+pub const LOGCAP_MAX_MESSAGE_BYTES: usize = 256 * 1024;
 /// The packed record layout version this library reads (docs/record-format.md).
 pub const LOGCAP_RECORD_VERSION: u8 = 1;
 /// The packed record's fixed header length in bytes.
@@ -168,6 +172,10 @@ pub struct logcap_stats {
     pub hook_errors: u64,
     /// Held by deduplication now, waiting for their window to close.
     pub held: u64,
+    /// Calls refused with LOGCAP_RESULT_LIMIT, whatever the API: a setter (the entry keeps
+    /// what it had), a submit with a message too long, a packed record over a limit. Not part
+    /// of `submitted`.
+    pub refused_limit: u64,
 }
 
 /// One sink's counters (entries, except `batches`, `bytes`, `requests`, `retries` and
@@ -236,6 +244,8 @@ mod tests {
     fn exported_constants_match_the_core() {
         assert_eq!(LOGCAP_MAX_LABELS, entry::MAX_LABELS);
         assert_eq!(LOGCAP_MAX_FIELDS, entry::MAX_FIELDS);
+        assert_eq!(LOGCAP_MAX_KEY_BYTES, entry::MAX_KEY_BYTES);
+        assert_eq!(LOGCAP_MAX_MESSAGE_BYTES, entry::MAX_MESSAGE_BYTES);
         assert_eq!(LOGCAP_RECORD_VERSION, record::VERSION);
         assert_eq!(LOGCAP_RECORD_HEADER_LEN, record::HEADER_LEN);
         assert_eq!(LOGCAP_RECORD_MAX_BYTES, record::MAX_RECORD_BYTES);

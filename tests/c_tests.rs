@@ -122,7 +122,10 @@ fn assert_all_passed(name: &str, stdout: &str) {
 
 #[test]
 fn c_api() {
-    let out = build_and_run("test_api", &["tests/vectors/records.json"]);
+    let out = build_and_run(
+        "test_api",
+        &["tests/vectors/records.json", "tests/vectors/limits.json"],
+    );
     assert_all_passed("test_api", &out);
 }
 

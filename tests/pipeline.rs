@@ -171,7 +171,7 @@ fn a_sink_that_blocks_for_ever_slows_nobody_and_flush_times_out() {
     let cfg = Config::from_json(
         r#"{"batch":{"max_entries":100,"max_delay_ms":5},
             "sinks":[{"type":"callback","name":"stuck","queue_capacity":1,"when_full":"drop_newest"},
-                     {"type":"callback","name":"healthy"},
+                     {"type":"callback","name":"healthy","when_full":"block"},
                      {"type":"null","name":"null"}]}"#,
     )
     .unwrap();
@@ -223,7 +223,8 @@ fn a_sink_that_blocks_for_ever_slows_nobody_and_flush_times_out() {
 fn a_panicking_sink_is_contained_and_counted() {
     let cfg = Config::from_json(
         r#"{"batch":{"max_entries":10,"max_delay_ms":5},
-            "sinks":[{"type":"callback","name":"panicky"},{"type":"callback","name":"ok"}]}"#,
+            "sinks":[{"type":"callback","name":"panicky"},
+                     {"type":"callback","name":"ok","when_full":"block"}]}"#,
     )
     .unwrap();
     let seen = Arc::new(AtomicU64::new(0));

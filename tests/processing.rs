@@ -24,7 +24,7 @@ fn capture(stages: &str) -> (PipelineBuilder, Seen) {
     let comma = if stages.is_empty() { "" } else { "," };
     let cfg = Config::from_json(&format!(
         r#"{{"batch":{{"max_entries":64,"max_delay_ms":5}},
-            "sinks":[{{"type":"callback","name":"cap"}}]{comma}{stages}}}"#
+            "sinks":[{{"type":"callback","name":"cap","when_full":"block"}}]{comma}{stages}}}"#
     ))
     .unwrap();
     let seen: Seen = Arc::default();
@@ -369,7 +369,7 @@ fn redaction_happens_before_any_sink_or_file_sees_the_entry() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.log");
     let cfg = Config::from_json(&format!(
-        r#"{{"sinks":[{{"type":"file","path":{:?}}},{{"type":"callback","name":"cap"}}],
+        r#"{{"sinks":[{{"type":"file","path":{:?}}},{{"type":"callback","name":"cap","when_full":"block"}}],
             "redact":{{"keys":["password","*token*","X-Api-*"],
                        "patterns":["credit_card","email","bearer_token","\\bsk-[a-z0-9]{{8,}}\\b"],
                        "censor":"[X]"}}}}"#,
@@ -661,6 +661,7 @@ fn metrics_text_is_read_back_by_a_prometheus_parser() {
             "logcap_entries_dropped_total",
             "logcap_entries_deduplicated_total",
             "logcap_hook_errors_total",
+            "logcap_refused_limit_total",
             "logcap_batches_total",
             "logcap_queued_entries",
             "logcap_held_entries",
@@ -686,7 +687,7 @@ fn metrics_text_is_read_back_by_a_prometheus_parser() {
         .filter(|x| x.metric == "logcap_entries_dropped_total")
         .count();
     assert_eq!(reasons, 7);
-    assert_eq!(scrape.samples.len(), 8 + 6 + 6 + 2 * 8);
+    assert_eq!(scrape.samples.len(), 9 + 6 + 6 + 2 * 8);
     p.close(LONG).unwrap();
 }
 

@@ -17,7 +17,7 @@ type Seen = Arc<Mutex<Vec<EntryData>>>;
 fn capturing(extra: &str, hook: bool) -> (Pipeline, Seen) {
     let cfg = Config::from_json(&format!(
         r#"{{"batch":{{"max_entries":100,"max_delay_ms":5}},
-            "sinks":[{{"type":"callback","name":"cap"}}]{extra}}}"#
+            "sinks":[{{"type":"callback","name":"cap","when_full":"block"}}]{extra}}}"#
     ))
     .unwrap();
     let seen: Seen = Arc::default();

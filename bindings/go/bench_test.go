@@ -208,7 +208,8 @@ func BenchmarkEmptyCgoCall(b *testing.B) {
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 }
 
-// A level below the minimum: Log returns before encoding.
+// A level below the minimum: Log encodes and submits the entry, and the library drops it
+// and counts it in DroppedLevel, as it does for every API.
 func BenchmarkLogDisabled(b *testing.B) {
 	p := openBench(b)
 	if err := p.SetMinLevel(LevelWarn); err != nil {
@@ -217,6 +218,21 @@ func BenchmarkLogDisabled(b *testing.B) {
 	cpu0 := startBench(b)
 	for b.Loop() {
 		_ = p.Log(LevelDebug, "request completed", String("method", "GET"), Int64("status", 200))
+	}
+	finishBench(b, p, cpu0)
+}
+
+// The check that skips a call for a level that is off.
+func BenchmarkEnabled(b *testing.B) {
+	p := openBench(b)
+	if err := p.SetMinLevel(LevelWarn); err != nil {
+		b.Fatal(err)
+	}
+	cpu0 := startBench(b)
+	for b.Loop() {
+		if p.Enabled(LevelDebug) {
+			b.Fatal("debug is off")
+		}
 	}
 	finishBench(b, p, cpu0)
 }

@@ -80,7 +80,7 @@ func TestCallbackSinkReceivesEntries(t *testing.T) {
 // A Batch kept past its call reads as empty instead of touching freed memory.
 func TestBatchAfterTheCall(t *testing.T) {
 	var kept atomic.Value
-	p, err := Open(Config{Sinks: []SinkConfig{{Type: SinkCallback, Name: "cb", Callback: func(b Batch) error {
+	p, err := Open(Config{Sinks: []SinkConfig{{Type: SinkCallback, WhenFull: Block, Name: "cb", Callback: func(b Batch) error {
 		kept.Store(b)
 		return nil
 	}}}})
@@ -107,18 +107,18 @@ func TestCallbackPanicsAreRecoveredAndCounted(t *testing.T) {
 	p, err := Open(Config{
 		Batch: &BatchConfig{MaxEntries: 10, MaxDelayMS: 1},
 		Sinks: []SinkConfig{
-			{Type: SinkCallback, Name: "panics", Callback: func(b Batch) error {
+			{Type: SinkCallback, WhenFull: Block, Name: "panics", Callback: func(b Batch) error {
 				calls.Add(1)
 				b.Entry(b.Len()) // out of range: panics
 				return nil
 			}},
-			{Type: SinkCallback, Name: "errors", Callback: func(Batch) error { return errors.New("refused") }},
-			{Type: SinkCallback, Name: "nil-deref", Callback: func(Batch) error {
+			{Type: SinkCallback, WhenFull: Block, Name: "errors", Callback: func(Batch) error { return errors.New("refused") }},
+			{Type: SinkCallback, WhenFull: Block, Name: "nil-deref", Callback: func(Batch) error {
 				var m map[string]int
 				m["x"] = 1
 				return nil
 			}},
-			{Type: SinkCallback, Name: "good", Callback: good.fn},
+			{Type: SinkCallback, WhenFull: Block, Name: "good", Callback: good.fn},
 		},
 	})
 	must(t, err)
@@ -185,8 +185,8 @@ func TestCallbackReentry(t *testing.T) {
 		return nil
 	}
 	p, err := Open(Config{Sinks: []SinkConfig{
-		{Type: SinkCallback, Name: "one", Callback: forward},
-		{Type: SinkCallback, Name: "two", Callback: forward},
+		{Type: SinkCallback, WhenFull: Block, Name: "one", Callback: forward},
+		{Type: SinkCallback, WhenFull: Block, Name: "two", Callback: forward},
 	}})
 	must(t, err)
 	for i := 0; i < 10; i++ {

@@ -33,7 +33,7 @@ func TestConcurrentLoggersCountsAddUp(t *testing.T) {
 			var seen atomic.Uint64
 			cfg.Sinks = []SinkConfig{
 				{Type: SinkNull, Name: "null"},
-				{Type: SinkCallback, Name: "count", Callback: func(b Batch) error {
+				{Type: SinkCallback, WhenFull: Block, Name: "count", Callback: func(b Batch) error {
 					seen.Add(uint64(b.Len()))
 					return nil
 				}},

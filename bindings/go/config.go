@@ -135,10 +135,12 @@ type SinkConfig struct {
 	FsyncOnFlush *bool `json:"fsync_on_flush,omitempty"`
 	// Batches the sink's own queue holds (default 16).
 	QueueCapacity int `json:"queue_capacity,omitempty"`
-	// What happens to a batch when the sink's queue is full (default block; drop_newest for
-	// loki and syslog).
+	// What happens to a batch when the sink's queue is full. Default: DropNewest for
+	// callback, loki and syslog sinks, whose pace is set outside the library, so that a slow
+	// or dead one degrades only itself (each dropped entry counted in SinkStats.Dropped);
+	// Block for file, stdout, stderr and null.
 	WhenFull WhenFull `json:"when_full,omitempty"`
-	// With block, how long the dispatcher waits for room (default 1000).
+	// With Block, how long the dispatcher, and so every sink, waits for room (default 1000).
 	BlockTimeoutMS uint64 `json:"block_timeout_ms,omitempty"`
 
 	// Loki: the push endpoint (a URL without a path gets /loki/api/v1/push); required.

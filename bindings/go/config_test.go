@@ -179,7 +179,7 @@ func TestOpenAcceptsTheProcessingAndNetworkKeys(t *testing.T) {
 		Dedup:     &DedupConfig{WindowMS: 1, MaxKeys: 16},
 		Redact:    &RedactConfig{Keys: []string{"password"}, Patterns: []string{"email"}, Censor: Ptr("***")},
 		Sinks: []SinkConfig{
-			{Type: SinkCallback, Name: "cb", Callback: c.fn},
+			{Type: SinkCallback, WhenFull: Block, Name: "cb", Callback: c.fn},
 			// Nothing listens on port 9: the one entry that passes fails at the loki sink at
 			// once (one attempt) into its dead-letter file, and goes nowhere over UDP.
 			{Type: SinkLoki, Name: "loki", URL: "http://127.0.0.1:9", TenantID: "team",

@@ -86,7 +86,7 @@ func openCollector(t testing.TB) (*Pipeline, *collector) {
 	c := &collector{}
 	p, err := Open(Config{
 		Batch: &BatchConfig{MaxDelayMS: 5},
-		Sinks: []SinkConfig{{Type: SinkCallback, Name: "cb", Callback: c.fn}},
+		Sinks: []SinkConfig{{Type: SinkCallback, WhenFull: Block, Name: "cb", Callback: c.fn}},
 	})
 	if err != nil {
 		t.Fatal(err)

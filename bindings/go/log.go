@@ -4,14 +4,14 @@ package logcap
 // encodes one packed record into a pooled buffer and makes one cgo call; it allocates
 // nothing (unless it fails).
 //
-// Below MinLevel it returns nil at once, without crossing into C (so such calls are not
-// counted in Stats().DroppedLevel, unlike entries submitted below the level). ErrQueueFull
-// and ErrTimeout mean the queue policy dropped the entry (and counted it); ErrClosed that
-// the pipeline is closed.
+// Below MinLevel the library drops the entry and counts it in Stats().DroppedLevel, as it
+// does for every API, and nil is returned; check Enabled first to skip the call for a level
+// that is off (an entry never logged is counted nowhere, in any language). ErrLimit means
+// the entry was over a limit (MaxLabels, MaxFields, MaxKeyBytes, MaxMessageBytes,
+// MaxRecordBytes): nothing was submitted and it is counted in Stats().RefusedLimit.
+// ErrQueueFull and ErrTimeout mean the queue policy dropped the entry (and counted it);
+// ErrClosed that the pipeline is closed.
 func (p *Pipeline) Log(level Level, msg string, attrs ...Attr) error {
-	if uint32(level) < p.minLevel.Load() {
-		return nil
-	}
 	return p.log(level, msg, attrs, nil)
 }
 
@@ -71,9 +71,6 @@ func (l *Logger) Pipeline() *Pipeline { return l.p }
 // Log logs one entry with l's attributes followed by attrs, as Pipeline.Log does. A key
 // given both ways keeps the position of l's and the value of the call's.
 func (l *Logger) Log(level Level, msg string, attrs ...Attr) error {
-	if uint32(level) < l.p.minLevel.Load() {
-		return nil
-	}
 	return l.p.log(level, msg, attrs, &l.b)
 }
 

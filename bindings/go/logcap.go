@@ -39,6 +39,8 @@ const HeaderVersion = C.LOGCAP_VERSION_STRING
 const (
 	MaxLabels         = C.LOGCAP_MAX_LABELS           // 64 labels per entry
 	MaxFields         = C.LOGCAP_MAX_FIELDS           // 1024 fields per entry
+	MaxKeyBytes       = C.LOGCAP_MAX_KEY_BYTES        // 1024 bytes per label or field key
+	MaxMessageBytes   = C.LOGCAP_MAX_MESSAGE_BYTES    // 256 KiB per message
 	RecordVersion     = C.LOGCAP_RECORD_VERSION       // the packed record layout version, 1
 	RecordHeaderLen   = C.LOGCAP_RECORD_HEADER_LEN    // 20 bytes of fixed header
 	MaxRecordBytes    = C.LOGCAP_RECORD_MAX_BYTES     // 1 MiB per record, header included

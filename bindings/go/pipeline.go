@@ -7,6 +7,7 @@ import "C"
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"runtime/cgo"
 	"sync"
@@ -174,25 +175,29 @@ func (p *Pipeline) finalize() {
 
 // Close stops intake (later submits get ErrClosed), delivers everything queued, closes the
 // sinks and stops the pipeline's threads. It is idempotent and safe to call concurrently
-// with logging. It waits until ctx's deadline (DefaultTimeout without one): ErrTimeout if
-// that is not enough, and a later Close waits again. If ctx is cancelled first, Close
-// returns ctx.Err() and the close goes on in the background.
+// with logging. It waits until ctx's deadline (DefaultTimeout without one). If that is not
+// enough, delivery is abandoned at the deadline and Close returns ErrTimeout: no sink is
+// called again and what was not delivered is counted in each sink's Dropped; a callback
+// running at the deadline is waited for (a Go function cannot be interrupted), so Close may
+// return later than the deadline by the rest of that call. A later Close waits for the
+// pipeline's threads to be gone. If ctx is cancelled first, Close returns ctx.Err() and the
+// close goes on in the background until its deadline.
 //
-// Once Close has succeeded, the Go functions of callback sinks are no longer called and
-// their handles are released.
+// Once Close has returned, with nil or ErrTimeout, the Go functions of callback sinks are
+// no longer called and their handles are released.
 func (p *Pipeline) Close(ctx context.Context) error {
-	return p.wait(ctx, "close", func(ms uint64) error {
+	return p.wait(ctx, "close", true, func(ms uint64) error {
 		p.closeMu.Lock()
 		defer p.closeMu.Unlock()
 		err := check(C.lcgo_pipeline_close(p.ptr(), C.uint64_t(ms)))
 		runtime.KeepAlive(p)
 		if err == nil {
 			p.closed.Store(true)
-			if !p.freed {
-				// The sink threads are joined: nothing calls the callbacks any more.
-				p.freed = true
-				p.deleteHandles()
-			}
+		}
+		if (err == nil || errors.Is(err, ErrTimeout)) && !p.freed {
+			// Whatever close returned, the library calls no callback any more.
+			p.freed = true
+			p.deleteHandles()
 		}
 		return err
 	})
@@ -204,7 +209,7 @@ func (p *Pipeline) Close(ctx context.Context) error {
 // after Close; ErrSinkFlush when a sink failed to flush. If ctx is cancelled first, Flush
 // returns ctx.Err().
 func (p *Pipeline) Flush(ctx context.Context) error {
-	return p.wait(ctx, "flush", func(ms uint64) error {
+	return p.wait(ctx, "flush", false, func(ms uint64) error {
 		err := check(C.lcgo_pipeline_flush(p.ptr(), C.uint64_t(ms)))
 		runtime.KeepAlive(p)
 		return err
@@ -212,7 +217,9 @@ func (p *Pipeline) Flush(ctx context.Context) error {
 }
 
 // wait runs a blocking call with a timeout taken from ctx, returning early on cancellation.
-func (p *Pipeline) wait(ctx context.Context, what string, call func(ms uint64) error) error {
+// With overrun, a call that outlasts the deadline (close waiting for a callback in progress)
+// is waited for, so that its guarantees hold when wait returns.
+func (p *Pipeline) wait(ctx context.Context, what string, overrun bool, call func(ms uint64) error) error {
 	if err := ctx.Err(); err != nil {
 		return ctxError(what, err)
 	}
@@ -234,6 +241,9 @@ func (p *Pipeline) wait(ctx context.Context, what string, call func(ms uint64) e
 	case err := <-done:
 		return err
 	case <-ctx.Done():
+		if overrun && ctx.Err() == context.DeadlineExceeded {
+			return <-done
+		}
 		// The library's own timeout and the deadline end together: prefer its answer.
 		select {
 		case err := <-done:

@@ -99,8 +99,10 @@ func TestMinLevel(t *testing.T) {
 	if p.MinLevel() != LevelWarn || p.Enabled(LevelInfo) || !p.Enabled(LevelError) {
 		t.Fatalf("min level %v", p.MinLevel())
 	}
-	// Log filters in Go; a submitted entry below the level is dropped and counted.
+	// Below the level, Log and a submitted entry are dropped and counted alike, as in every
+	// language; so is a Logger's call.
 	must(t, p.Log(LevelInfo, "filtered"))
+	must(t, p.With(Label("k", "v")).Debug("filtered too"))
 	e, err := p.Acquire()
 	must(t, err)
 	must(t, e.Submit())
@@ -108,7 +110,7 @@ func TestMinLevel(t *testing.T) {
 	flushOK(t, p)
 	st, err := p.Stats()
 	must(t, err)
-	if st.Submitted != 2 || st.DroppedLevel != 1 || st.Accepted != 1 {
+	if st.Submitted != 4 || st.DroppedLevel != 3 || st.Accepted != 1 {
 		t.Fatalf("stats %+v", st)
 	}
 
@@ -149,11 +151,19 @@ func TestFlushAndCloseHonourTheContext(t *testing.T) {
 		t.Fatalf("cancelled Flush: %v", err)
 	}
 
+	// Close's deadline passes while the callback runs: Close waits for that call to
+	// return, starts no other, and counts what is left as dropped.
+	must(t, p.Log(LevelInfo, "never delivered"))
+	time.AfterFunc(400*time.Millisecond, func() { close(release) })
 	ctx, cancel = context.WithTimeout(context.Background(), 100*time.Millisecond)
+	start = time.Now()
 	err = p.Close(ctx)
 	cancel()
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("Close with a blocked sink: %v", err)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Fatalf("Close returned after %v, while the callback was still running", d)
 	}
 	wantCode(t, p.Log(LevelInfo, "after close started"), ErrClosed)
 
@@ -163,11 +173,10 @@ func TestFlushAndCloseHonourTheContext(t *testing.T) {
 		t.Fatalf("expired context: %v", err)
 	}
 
-	close(release)
 	closeOK(t, p)
 	st, err := p.Stats()
 	must(t, err)
-	if k := st.Sinks[0]; k.Received != 1 || k.Delivered != 1 {
+	if k := st.Sinks[0]; k.Received != 2 || k.Delivered != 1 || k.Dropped != 1 {
 		t.Fatalf("sink stats after close: %+v", k)
 	}
 }
@@ -274,7 +283,7 @@ func TestPipelineFinalizer(t *testing.T) {
 	before := freedPipelines.Load()
 	func() {
 		for i := 0; i < 20; i++ {
-			p, err := Open(Config{Sinks: []SinkConfig{{Type: SinkCallback, Name: "cb",
+			p, err := Open(Config{Sinks: []SinkConfig{{Type: SinkCallback, WhenFull: Block, Name: "cb",
 				Callback: func(Batch) error { return nil }}}})
 			must(t, err)
 			must(t, p.Log(LevelInfo, "m"))

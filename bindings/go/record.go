@@ -2,6 +2,7 @@ package logcap
 
 import (
 	"encoding/binary"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -34,10 +35,12 @@ const (
 // in the order given, then fields in the order given; a key given twice keeps its first
 // position and its last value when decoded.
 //
-// It refuses with ErrLimit what the format cannot carry (more than MaxLabels labels or
-// MaxFields fields, or a record over MaxRecordBytes) and with ErrInvalidArgument a level
-// above LevelFatal, returning dst unchanged. Empty and over-long keys are left to the
-// library, which refuses the record with ErrMalformedRecord.
+// It refuses with ErrInvalidArgument a level above LevelFatal, and with ErrLimit only what
+// the format cannot express at all (more than 65,535 labels or fields), returning dst
+// unchanged. The entry limits (MaxLabels, MaxFields, MaxKeyBytes, MaxMessageBytes,
+// MaxRecordBytes) are the library's to enforce: SubmitRecord then refuses the record with
+// ErrLimit and counts it in Stats().RefusedLimit, exactly as for every other API. An empty
+// key is refused by the library as ErrMalformedRecord.
 func AppendRecord(dst []byte, level Level, timestampNS uint64, msg string, attrs ...Attr) ([]byte, error) {
 	return appendRecord(dst, level, timestampNS, msg, attrs, nil)
 }
@@ -80,8 +83,8 @@ func appendRecord(dst []byte, level Level, ts uint64, msg string, attrs []Attr, 
 			nFields++
 		}
 	}
-	if nLabels > MaxLabels || nFields > MaxFields {
-		return dst, limitError(nLabels, nFields)
+	if nLabels > maxCount || nFields > maxCount {
+		return dst, countError(nLabels, nFields)
 	}
 
 	start := len(dst)
@@ -114,8 +117,8 @@ func appendRecord(dst []byte, level Level, ts uint64, msg string, attrs []Attr, 
 // context is b's. The level must be valid.
 func appendEncoded(dst []byte, level Level, ts uint64, msg string, a, b *bound) ([]byte, error) {
 	nLabels, nFields := a.nLabels+b.nLabels, a.nFields+b.nFields
-	if nLabels > MaxLabels || nFields > MaxFields {
-		return dst, limitError(nLabels, nFields)
+	if nLabels > maxCount || nFields > maxCount {
+		return dst, countError(nLabels, nFields)
 	}
 	start := len(dst)
 	out := slices.Grow(dst, RecordHeaderLen+12+len(msg)+len(b.traceID)+len(b.spanID)+
@@ -139,22 +142,28 @@ func appendHeader(b []byte, level Level, ts uint64, nLabels, nFields int) []byte
 	return binary.LittleEndian.AppendUint16(b, uint16(nFields))
 }
 
-// finishRecord writes the total length of the record that starts at out[start:], or refuses
-// a record over MaxRecordBytes with ErrLimit and returns out[:start].
+// finishRecord writes the total length of the record that starts at out[start:]. A record
+// over MaxRecordBytes is written all the same: the library refuses it with ErrLimit and
+// counts it, as it does for every API. One whose length does not fit the format's 32 bits
+// cannot be written: ErrLimit, and out[:start].
 func finishRecord(out []byte, start int) ([]byte, error) {
 	n := len(out) - start
-	if n > MaxRecordBytes {
-		return out[:start], newError(ErrLimit, "the record is "+strconv.Itoa(n)+" bytes, more than "+
-			strconv.Itoa(MaxRecordBytes))
+	if uint64(n) > math.MaxUint32 {
+		return out[:start], newError(ErrLimit, "the record is "+strconv.Itoa(n)+
+			" bytes: the format cannot express its length")
 	}
 	binary.LittleEndian.PutUint32(out[start+offLength:], uint32(n))
 	return out, nil
 }
 
-// limitError refuses a record with more than MaxLabels labels or MaxFields fields.
-func limitError(nLabels, nFields int) *Error {
-	return newError(ErrLimit, "a record holds at most "+strconv.Itoa(MaxLabels)+" labels and "+
-		strconv.Itoa(MaxFields)+" fields, not "+strconv.Itoa(nLabels)+" and "+strconv.Itoa(nFields))
+// maxCount is the most labels or fields the format's 16-bit counts can express.
+const maxCount = math.MaxUint16
+
+// countError refuses a record the format cannot express: more than maxCount labels or
+// fields. (Above MaxLabels or MaxFields, the library refuses and counts the record.)
+func countError(nLabels, nFields int) *Error {
+	return newError(ErrLimit, "a record's format counts at most "+strconv.Itoa(maxCount)+
+		" labels and fields, not "+strconv.Itoa(nLabels)+" and "+strconv.Itoa(nFields))
 }
 
 func appendStr(b []byte, s string) []byte {

@@ -31,7 +31,10 @@ type Stats struct {
 	DroppedByHook       uint64 // dropped by the processor hook
 	HookErrors          uint64 // processor hook errors (the entry was kept)
 	Held                uint64 // held for deduplication now
-	Sinks               []SinkStats
+	// Calls refused with ErrLimit (a setter, a log call, a record), whatever the API; not
+	// part of Submitted.
+	RefusedLimit uint64
+	Sinks        []SinkStats
 }
 
 // Dropped is every entry that did not reach a batch, whatever the reason: the level, the
@@ -98,6 +101,7 @@ func (p *Pipeline) Stats() (Stats, error) {
 		DroppedByHook:       uint64(c.dropped_by_hook),
 		HookErrors:          uint64(c.hook_errors),
 		Held:                uint64(c.held),
+		RefusedLimit:        uint64(c.refused_limit),
 		Sinks:               make([]SinkStats, len(p.sinkNames)),
 	}
 	var k C.logcap_sink_stats

@@ -78,9 +78,11 @@ export const levels: Readonly<Record<LevelName, number>>;
 /** A call the library refused: the logcap_result code, its name, and the library's detail. */
 export class LogcapError extends Error {
   readonly name: 'LogcapError';
-  /** The logcap_result code. */
-  readonly code: number;
-  /** Its name, such as 'STALE_HANDLE'. */
+  /** The code's name in include/logcap.h, such as 'LOGCAP_RESULT_STALE_HANDLE'. */
+  readonly code: `LOGCAP_RESULT_${CodeName}` | string;
+  /** The logcap_result number, such as 4. */
+  readonly result: number;
+  /** The name without its prefix, such as 'STALE_HANDLE'. */
   readonly codeName: CodeName | string;
 }
 
@@ -108,7 +110,8 @@ export interface Batch {
 
 /**
  * A callback sink's function. It runs on the event loop, synchronously; a throw counts the
- * batch as failed for this sink. A returned promise is not awaited.
+ * batch as failed for this sink. A returned promise is not awaited. While it is slow, its
+ * sink's queue drops batches by default (`when_full: 'drop_newest'`), counted as `dropped`.
  */
 export type BatchCallback = (batch: Batch) => void;
 
@@ -170,6 +173,11 @@ export interface Stats {
   hookErrors: number;
   /** Held for deduplication now. */
   held: number;
+  /**
+   * Calls refused with LIMIT (an entry setter, a log call, a record over a limit), whatever
+   * the API; not part of `submitted`.
+   */
+  refusedLimit: number;
   sinks: SinkStats[];
 }
 
@@ -222,7 +230,12 @@ export class Pipeline extends Logger {
   metrics(): string;
   /** Everything logged before the call delivered (or accounted for); on a worker thread. */
   flush(opts?: TimeoutOptions): Promise<void>;
-  /** Stops intake, delivers what is queued, stops the sinks; on a worker thread. Idempotent. */
+  /**
+   * Stops intake, delivers what is queued, stops the sinks; on a worker thread. Idempotent.
+   * At the deadline (rejects with code 'LOGCAP_RESULT_TIMEOUT') delivery is abandoned: what
+   * is left counts as dropped, a callback then running is waited for, and once the promise
+   * settles no callback function is called again.
+   */
   close(opts?: TimeoutOptions): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -268,7 +281,12 @@ export class Entry {
   release(): void;
 }
 
-/** Configuration as an object (sent as JSON); see the repository's docs for the keys. */
+/**
+ * Configuration as an object (sent as JSON); docs/configuration.md lists the keys. One note
+ * on `sinks[i].when_full`: a callback sink's queue drops (`'drop_newest'`, each drop counted
+ * in `stats().sinks[i].dropped`) rather than blocks unless configured `'block'`, so that a
+ * slow callback degrades only itself; file, stdout, stderr and null sinks block by default.
+ */
 export type Config = Record<string, unknown>;
 
 /** A network sink's `retry` object (docs/configuration.md). */

@@ -293,6 +293,34 @@ impl SinkKind {
             SinkKind::Loki(_) | SinkKind::Syslog(_) | SinkKind::Kafka(_) | SinkKind::Otlp(_)
         )
     }
+
+    /// The sink's queue policy unless configured.
+    ///
+    /// A sink whose pace is set outside the library (a callback runs the caller's code, a
+    /// network sink waits on its backend and retries) can be slow or stop for any length of
+    /// time; with `block` it would hold up the dispatcher and so every other sink. Such sinks
+    /// drop instead, each drop counted in the sink's `dropped`, so that a slow or dead one
+    /// degrades only itself. `drop_newest` rather than `drop_oldest`: the batcher never takes
+    /// batches out of a queue its sink thread reads, and what a sink has queued it delivers
+    /// as one contiguous run, so an overload leaves one gap rather than a thinned stream.
+    ///
+    /// Local sinks (file, stdout, stderr, null) keep `block`: they are the record of last
+    /// resort and keep up unless the machine cannot, so a burst is absorbed by backpressure
+    /// to the intake queue, whose own policy then decides, rather than by dropping batches
+    /// that a moment later could have been written.
+    pub fn default_when_full(&self) -> WhenFull {
+        match self {
+            SinkKind::Callback
+            | SinkKind::Loki(_)
+            | SinkKind::Syslog(_)
+            | SinkKind::Kafka(_)
+            | SinkKind::Otlp(_) => WhenFull::DropNewest,
+            SinkKind::Null
+            | SinkKind::Stdout { .. }
+            | SinkKind::Stderr { .. }
+            | SinkKind::File(_) => WhenFull::Block,
+        }
+    }
 }
 
 /// How a network sink retries a failed request.
@@ -504,6 +532,8 @@ pub struct FileSinkConfig {
     pub keep: u32,
     /// Whether a pipeline flush also fsyncs the file.
     pub fsync_on_flush: bool,
+    /// Whether missing parent directories of `path` are created when the sink starts.
+    pub create_dirs: bool,
 }
 
 /// One sink and its own queue.
@@ -518,7 +548,8 @@ pub struct SinkConfig {
     /// What happens to a batch when the sink's queue is full.
     pub when_full: WhenFull,
     /// With `block`, how long the dispatcher waits for room before dropping the batch for this
-    /// sink. The wait delays every sink, so a sink that may hang should use a drop policy.
+    /// sink. The wait delays every sink, which is why callback and network sinks do not block
+    /// unless configured to ([`SinkKind::default_when_full`]).
     pub block_timeout_ms: u64,
 }
 
@@ -578,6 +609,14 @@ impl Config {
 }
 
 pub(crate) const DEFAULT_SINK_QUEUE: usize = 16;
+
+/// Whether `c` may appear in a sink name: ASCII letters and digits, `_`, `-` and `.`. A name
+/// becomes a metric label value, a thread name and a key callers bind functions to, so it is
+/// kept to characters that are safe in all of them.
+pub fn is_sink_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')
+}
+
 pub(crate) const DEFAULT_SINK_BLOCK_MS: u64 = 1_000;
 
 /// A configuration error: the key path (empty for the document itself) and what is wrong.

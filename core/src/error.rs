@@ -14,7 +14,9 @@ pub enum Error {
     SinkSetup {
         /// The sink's name.
         sink: String,
-        /// What went wrong.
+        /// The configuration key at fault, such as `sinks[0].path` (empty when none is).
+        key: String,
+        /// What went wrong, such as `cannot open /x/app.log: No such file or directory`.
         message: String,
     },
     /// The pipeline is closed (or closing): it takes no more entries.
@@ -38,7 +40,13 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Config(e) => e.fmt(f),
-            Error::SinkSetup { sink, message } => write!(f, "sink {sink:?}: {message}"),
+            Error::SinkSetup { sink, key, message } => {
+                if key.is_empty() {
+                    write!(f, "sink {sink:?}: {message}")
+                } else {
+                    write!(f, "{key}: {message}")
+                }
+            }
             Error::Closed => f.write_str("the pipeline is closed"),
             Error::QueueFull => f.write_str("the queue is full: the entry was dropped"),
             Error::Timeout => f.write_str("timed out"),

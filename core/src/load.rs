@@ -7,10 +7,11 @@
 //! that a bad one fails here and not when the pipeline starts.
 
 use crate::config::{
-    BasicAuth, BatchConfig, Config, ConfigError, DedupConfig, Facility, FileSinkConfig, Format,
-    LokiEncoding, LokiFieldsAs, LokiSinkConfig, PoolConfig, QueueConfig, RateLimitConfig,
-    RedactConfig, RetryConfig, SamplingConfig, SinkConfig, SinkKind, SyslogFieldsAs,
-    SyslogSinkConfig, SyslogTransport, WhenFull, DEFAULT_SINK_BLOCK_MS, DEFAULT_SINK_QUEUE,
+    is_sink_name_char, BasicAuth, BatchConfig, Config, ConfigError, DedupConfig, Facility,
+    FileSinkConfig, Format, LokiEncoding, LokiFieldsAs, LokiSinkConfig, PoolConfig, QueueConfig,
+    RateLimitConfig, RedactConfig, RetryConfig, SamplingConfig, SinkConfig, SinkKind,
+    SyslogFieldsAs, SyslogSinkConfig, SyslogTransport, WhenFull, DEFAULT_SINK_BLOCK_MS,
+    DEFAULT_SINK_QUEUE,
 };
 use crate::entry::Level;
 use serde::Deserialize;
@@ -60,6 +61,7 @@ struct RawSink {
     max_bytes: Option<u64>,
     keep: Option<u32>,
     fsync_on_flush: Option<bool>,
+    create_dirs: Option<bool>,
     url: Option<String>,
     tenant_id: Option<String>,
     basic_auth: Option<BasicAuth>,
@@ -103,14 +105,41 @@ impl Config {
         if doc.trim().is_empty() {
             return Ok(Config::default());
         }
-        let de = &mut serde_json::Deserializer::from_str(doc);
-        let raw: RawConfig = serde_path_to_error::deserialize(de).map_err(|e| {
+        check_top_level(doc)?;
+        let mut de = serde_json::Deserializer::from_str(doc);
+        let raw: RawConfig = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let key = e.path().to_string();
             let key = if key == "." { String::new() } else { key };
             ConfigError::new(key, e.inner().to_string())
         })?;
+        // Whatever follows the object (a stray brace, a second document, any text) is an
+        // error, not ignored: a configuration is one document.
+        de.end().map_err(|e| {
+            ConfigError::new(
+                "",
+                format!("nothing may follow the configuration object: {e}"),
+            )
+        })?;
         raw.validate()
     }
+}
+
+/// Refuses a document whose top-level value is not an object (`[]`, `["info"]`, `3`…), which
+/// serde would otherwise read as a struct written as a sequence.
+fn check_top_level(doc: &str) -> Result<(), ConfigError> {
+    let what = match doc.trim_start().as_bytes().first() {
+        Some(b'{') | None => return Ok(()),
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        Some(b'-' | b'0'..=b'9') => "a number",
+        Some(_) => "not JSON",
+    };
+    Err(ConfigError::new(
+        "",
+        format!("the document must be a JSON object, and it is {what}"),
+    ))
 }
 
 impl RawConfig {
@@ -268,13 +297,14 @@ const SYSLOG_KEYS: &[&str] = &[
 
 impl RawSink {
     /// The type-specific keys that are set.
-    fn given(&self) -> [(&'static str, bool); 40] {
+    fn given(&self) -> [(&'static str, bool); 41] {
         [
             ("format", self.format.is_some()),
             ("path", self.path.is_some()),
             ("max_bytes", self.max_bytes.is_some()),
             ("keep", self.keep.is_some()),
             ("fsync_on_flush", self.fsync_on_flush.is_some()),
+            ("create_dirs", self.create_dirs.is_some()),
             ("url", self.url.is_some()),
             ("tenant_id", self.tenant_id.is_some()),
             ("basic_auth", self.basic_auth.is_some()),
@@ -318,7 +348,14 @@ impl RawSink {
         let allowed: &[&str] = match self.kind.as_str() {
             "null" | "callback" => &[],
             "stdout" | "stderr" => &["format"],
-            "file" => &["format", "path", "max_bytes", "keep", "fsync_on_flush"],
+            "file" => &[
+                "format",
+                "path",
+                "max_bytes",
+                "keep",
+                "fsync_on_flush",
+                "create_dirs",
+            ],
             "loki" => LOKI_KEYS,
             "syslog" => SYSLOG_KEYS,
             "kafka" => kafka::KAFKA_KEYS,
@@ -368,14 +405,12 @@ impl RawSink {
                     max_bytes: self.max_bytes.unwrap_or(0),
                     keep: self.keep.unwrap_or(5),
                     fsync_on_flush: self.fsync_on_flush.unwrap_or(true),
+                    create_dirs: self.create_dirs.unwrap_or(false),
                 })
             }
         };
         let name = match name {
-            Some(n) if n.is_empty() => {
-                return Err(ConfigError::new(key("name"), "must not be empty"))
-            }
-            Some(n) => n,
+            Some(n) => check_sink_name(n).map_err(|m| ConfigError::new(key("name"), m))?,
             None if matches!(kind, SinkKind::Callback) => {
                 return Err(ConfigError::new(
                     key("name"),
@@ -384,18 +419,11 @@ impl RawSink {
             }
             None => format!("{type_name}-{i}"),
         };
-        // A network sink blocks while its backend is down; with `block`, that would hold up
-        // the dispatcher and so every other sink. Its own queue absorbs outages instead.
-        let default_when_full = if kind.is_network() {
-            WhenFull::DropNewest
-        } else {
-            WhenFull::Block
-        };
         Ok(SinkConfig {
             name,
+            when_full: when_full.unwrap_or_else(|| kind.default_when_full()),
             kind,
             queue_capacity,
-            when_full: when_full.unwrap_or(default_when_full),
             block_timeout_ms: block_timeout_ms.unwrap_or(DEFAULT_SINK_BLOCK_MS),
         })
     }
@@ -577,6 +605,27 @@ impl RawSink {
     }
 }
 
+/// The longest sink name, in bytes.
+const MAX_SINK_NAME_BYTES: usize = 64;
+
+fn check_sink_name(n: String) -> Result<String, String> {
+    if n.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if n.len() > MAX_SINK_NAME_BYTES {
+        return Err(format!(
+            "is {} bytes long: at most {MAX_SINK_NAME_BYTES} are allowed",
+            n.len()
+        ));
+    }
+    if let Some(c) = n.chars().find(|&c| !is_sink_name_char(c)) {
+        return Err(format!(
+            "{n:?} contains {c:?}: a sink name may contain only ASCII letters, digits, '_', '-' and '.'"
+        ));
+    }
+    Ok(n)
+}
+
 fn non_empty_path(p: Option<PathBuf>, key: &str) -> Result<Option<PathBuf>, ConfigError> {
     match p {
         Some(p) if p.as_os_str().is_empty() => Err(ConfigError::new(key, "must not be empty")),
@@ -729,6 +778,26 @@ mod tests {
                 r#"{"sinks":[{"type":"callback"}]}"#,
                 "sinks[0].name",
                 "needs a name",
+            ),
+            (
+                r#"{"sinks":[{"type":"null","name":"a\u0000b"}]}"#,
+                "sinks[0].name",
+                "only ASCII letters, digits, '_', '-' and '.'",
+            ),
+            (
+                r#"{"sinks":[{"type":"null"},{"type":"callback","name":"my sink"}]}"#,
+                "sinks[1].name",
+                "contains ' '",
+            ),
+            (
+                r#"{"sinks":[{"type":"null","name":"é"}]}"#,
+                "sinks[0].name",
+                "contains 'é'",
+            ),
+            (
+                r#"{"sinks":[{"type":"null","name":""}]}"#,
+                "sinks[0].name",
+                "must not be empty",
             ),
             (r#"{"sinks":[]}"#, "sinks", "at least one sink"),
             (
@@ -972,6 +1041,19 @@ mod tests {
     }
 
     #[test]
+    fn sinks_paced_from_outside_drop_by_default() {
+        let c = Config::from_json(
+            r#"{"sinks":[{"type":"callback","name":"cb"},{"type":"file","path":"a"},
+                         {"type":"null"},{"type":"stderr"},
+                         {"type":"callback","name":"blocks","when_full":"block"}]}"#,
+        )
+        .unwrap();
+        let got: Vec<_> = c.sinks.iter().map(|s| s.when_full).collect();
+        use WhenFull::*;
+        assert_eq!(got, [DropNewest, Block, Block, Block, Block]);
+    }
+
+    #[test]
     fn the_default_configuration_has_no_network_sink() {
         assert!(Config::default().sinks.iter().all(|s| !s.kind.is_network()));
     }
@@ -981,6 +1063,37 @@ mod tests {
         let e = err("{\"queue\":");
         assert!(e.message.contains("EOF"), "{e}");
         let e = err("[1]");
-        assert!(e.message.contains("invalid type"), "{e}");
+        assert!(e.message.contains("must be a JSON object"), "{e}");
+    }
+
+    #[test]
+    fn only_one_object_is_a_configuration() {
+        let cases = [
+            (
+                r#"{"sinks":[{"type":"null"}]} trailing"#,
+                "nothing may follow",
+            ),
+            (r#"{"sinks":[{"type":"null"}]}}"#, "nothing may follow"),
+            (
+                r#"{"sinks":[{"type":"null"}]}{"min_level":"warn"}"#,
+                "nothing may follow",
+            ),
+            (r#"{} []"#, "nothing may follow"),
+            ("[]", "it is an array"),
+            (r#"["info"]"#, "it is an array"),
+            (r#" "info""#, "it is a string"),
+            ("3", "it is a number"),
+            ("true", "it is a boolean"),
+            ("null", "it is null"),
+            ("x", "it is not JSON"),
+        ];
+        for (doc, msg) in cases {
+            let e = err(doc);
+            assert_eq!(e.key, "", "{doc}: {e}");
+            assert!(e.message.contains(msg), "{doc}: {e}");
+        }
+        // Whitespace around the one object is fine.
+        let c = Config::from_json(" \n{\"min_level\":\"warn\"}\n\t ").unwrap();
+        assert_eq!(c.min_level, Level::Warn);
     }
 }

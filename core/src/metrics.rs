@@ -58,6 +58,12 @@ pub fn prometheus_text(s: &Stats) -> String {
         "Processor hook calls that panicked or returned an error; the entry was kept.",
         s.hook_errors,
     );
+    counter(
+        w,
+        "logcap_refused_limit_total",
+        "Calls refused because an entry limit was reached (labels, fields, key, message, record size).",
+        s.refused_limit,
+    );
     counter(w, "logcap_batches_total", "Batches made.", s.batches);
     gauge(
         w,

@@ -5,7 +5,7 @@ use crate::config::{Config, ConfigError, SinkKind};
 use crate::delivery::dead_letter::{self, Replayed};
 use crate::delivery::ReplayReport;
 use crate::dispatcher::Dispatcher;
-use crate::entry::{EntryData, Level};
+use crate::entry::{EntryData, EntryError, Level};
 use crate::error::Error;
 use crate::pool::{Entry, Pool, PoolLimits};
 use crate::process::{
@@ -26,7 +26,8 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// A log pipeline: acquire entries, fill them, submit them; batches go to every sink.
 ///
 /// All methods take `&self`: share a pipeline between threads with an `Arc` (or a reference).
-/// Dropping an open pipeline closes it, waiting up to [`DROP_CLOSE_TIMEOUT`].
+/// Dropping an open pipeline closes it, waiting up to [`DROP_CLOSE_TIMEOUT`]; once the drop
+/// returns no callback of the pipeline runs (see [`Pipeline::close`]).
 pub struct Pipeline {
     id: u64,
     pool: Arc<Pool>,
@@ -94,19 +95,24 @@ impl PipelineBuilder {
     pub fn build(mut self) -> Result<Pipeline, Error> {
         self.config.validate_processing()?;
         let mut sinks = Vec::with_capacity(self.config.sinks.len());
-        for sc in &self.config.sinks {
+        for (i, sc) in self.config.sinks.iter().enumerate() {
             let s = match sc.kind {
                 SinkKind::Callback => {
                     self.bound
                         .remove(&sc.name)
                         .ok_or_else(|| Error::SinkSetup {
                             sink: sc.name.clone(),
-                            message: "no function is bound to this callback sink".into(),
+                            key: format!("sinks[{i}].name"),
+                            message: format!(
+                                "no function is bound to the callback sink {:?}",
+                                sc.name
+                            ),
                         })?
                 }
                 _ => sink::build(sc, &self.config.batch).map_err(|e| Error::SinkSetup {
                     sink: sc.name.clone(),
-                    message: e.to_string(),
+                    key: format!("sinks[{i}].{}", e.key),
+                    message: e.message,
                 })?,
             };
             sinks.push(s);
@@ -190,23 +196,39 @@ impl Pipeline {
     /// queued. Entries below the minimum level, sampled out, rate limited or dropped by the
     /// hook are counted and `Ok` is returned: they are decisions of the configuration, not
     /// failures. On `Err` the entry was not queued; every such refusal is counted.
+    ///
+    /// A message longer than [`crate::entry::MAX_MESSAGE_BYTES`] is refused with
+    /// [`Error::Entry`] ([`EntryError::MessageTooLong`]) and counted in `refused_limit`.
     #[inline]
     pub fn submit(&self, entry: Entry) -> Result<(), Error> {
-        self.dispatcher.submit(entry.into_data())
+        self.submit_data(entry.into_data())
     }
 
     /// Submits entry data taken from this pipeline's pool (see [`Pipeline::submit`]).
     #[inline]
     pub fn submit_data(&self, data: Box<EntryData>) -> Result<(), Error> {
+        if data.message().len() > crate::entry::MAX_MESSAGE_BYTES {
+            return Err(self.refuse(data));
+        }
         self.dispatcher.submit(data)
+    }
+
+    /// Refuses an entry whose message is over the limit: counted, back to the pool.
+    #[cold]
+    fn refuse(&self, data: Box<EntryData>) -> Error {
+        self.pool.count_limit_refusal();
+        self.pool.put(data);
+        Error::Entry(EntryError::MessageTooLong)
     }
 
     /// Submits one packed record (docs/record-format.md) as an entry: one call per log event
     /// for bindings that encode records in their own language.
     ///
     /// The whole record is checked here, on the caller's thread, and a malformed one is
-    /// refused with [`Error::Record`] (nothing is submitted, nothing is counted); after close,
-    /// any record gets [`Error::Closed`]. An accepted
+    /// refused with [`Error::Record`] (nothing is submitted); one over a limit
+    /// ([`crate::record::RecordErrorKind::is_limit`]: labels, fields, key, message, record
+    /// size) is counted in `refused_limit`, as the handle API counts the same refusals, and a
+    /// malformed one is not counted. After close, any record gets [`Error::Closed`]. An accepted
     /// record is copied into a pooled entry and submitted as [`Pipeline::submit`] does; its
     /// text is decoded into that same entry by the batcher thread (or before the processing
     /// stages, when any is on), so the caller pays for a check and a copy only. Invalid UTF-8
@@ -216,7 +238,11 @@ impl Pipeline {
         if self.is_closed() {
             return Err(Error::Closed);
         }
-        let (level, timestamp_ns) = crate::record::check(record)?;
+        let (level, timestamp_ns) = crate::record::check(record).inspect_err(|e| {
+            if e.kind.is_limit() {
+                self.pool.count_limit_refusal();
+            }
+        })?;
         let mut data = self.pool.take();
         data.pack(record, level, timestamp_ns);
         self.dispatcher.submit(data)
@@ -248,9 +274,18 @@ impl Pipeline {
     }
 
     /// Stops intake (later submits get [`Error::Closed`]), delivers everything queued, closes
-    /// the sinks and joins the threads. Idempotent; [`Error::Timeout`] if it takes longer than
-    /// `timeout`, and a later call waits again.
+    /// the sinks and joins the threads. Idempotent.
+    ///
+    /// If that takes longer than `timeout`, delivery is abandoned at the deadline and
+    /// [`Error::Timeout`] is returned: no sink is called again; a callback sink's call in
+    /// progress is waited for (the caller's code cannot be interrupted), so close may return
+    /// later than the deadline by the rest of that one call; what was not delivered is counted
+    /// as `dropped` by each sink (what is still queued now at once, what the pipeline's
+    /// threads still hold as they wind down) and never delivered later. A later call waits
+    /// for those threads again and returns `Ok` once they are gone. Either way, once close
+    /// returns, no callback of this pipeline runs.
     pub fn close(&self, timeout: Duration) -> Result<(), Error> {
+        self.pool.close();
         self.dispatcher.close(timeout)
     }
 
@@ -310,7 +345,7 @@ impl Pipeline {
 
 impl Drop for Pipeline {
     fn drop(&mut self) {
-        let _ = self.dispatcher.close(DROP_CLOSE_TIMEOUT);
+        let _ = self.close(DROP_CLOSE_TIMEOUT);
         self.pool.retire();
     }
 }

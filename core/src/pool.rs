@@ -60,6 +60,13 @@ pub struct Pool {
     /// `put`, written once: on a line of its own, away from the counters that `take` writes
     /// on another core.
     retired: CachePadded<AtomicBool>,
+    /// Calls refused because an entry limit was reached, whatever the API (see
+    /// [`crate::Stats::refused_limit`]): counted here because every entry of the pipeline,
+    /// whichever API made it, reaches its pool.
+    refused_limit: AtomicU64,
+    /// Set when the pipeline closes (and when it is dropped), for the entry functions that
+    /// reach a pipeline only through its pool: a copy of an entry is refused once it is set.
+    closed: AtomicBool,
 }
 
 impl Pool {
@@ -73,7 +80,29 @@ impl Pool {
             discarded: AtomicU64::new(0),
             trimmed: AtomicU64::new(0),
             retired: CachePadded::new(AtomicBool::new(false)),
+            closed: AtomicBool::new(false),
+            refused_limit: AtomicU64::new(0),
         }
+    }
+
+    /// Counts one call refused because an entry limit was reached.
+    pub fn count_limit_refusal(&self) {
+        self.refused_limit.fetch_add(1, Relaxed);
+    }
+
+    /// Calls refused because an entry limit was reached.
+    pub fn limit_refusals(&self) -> u64 {
+        self.refused_limit.load(Relaxed)
+    }
+
+    /// Marks the pool's pipeline closed (see [`Pool::is_closed`]).
+    pub fn close(&self) {
+        self.closed.store(true, SeqCst);
+    }
+
+    /// Whether the pool's pipeline was closed or dropped: it takes no more entries.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(SeqCst)
     }
 
     /// An empty entry: an idle one if there is one, else a new one.
@@ -109,6 +138,7 @@ impl Pool {
     /// gone, and entries still acquired (or references to the pool kept elsewhere, as the C
     /// ABI's handle slots keep them) must not keep its entries alive.
     pub fn retire(&self) {
+        self.closed.store(true, SeqCst);
         self.retired.store(true, SeqCst);
         self.drain();
     }

@@ -42,6 +42,10 @@ pub struct Stats {
     pub deduplicated: u64,
     /// Entries held by deduplication now, waiting for their window to close.
     pub held: u64,
+    /// Calls refused because an entry limit was reached (docs/api.md, "Limits"): a setter of
+    /// the handle API (the entry keeps what it had), a submit whose message is too long or a
+    /// packed record over a limit (nothing is submitted). Not part of `submitted`.
+    pub refused_limit: u64,
     /// The entry pool's counters.
     pub pool: PoolStats,
     /// One snapshot per sink, in configuration order.

@@ -2,7 +2,9 @@
  * under AddressSanitizer and UndefinedBehaviorSanitizer by `make test`. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include "check.h"
 
 static const char NULL_CONFIG[] = "{\"sinks\":[{\"type\":\"null\"}]}";
@@ -48,6 +50,25 @@ static void test_config_errors_name_the_key(void) {
   CHECK(strstr(logcap_last_error(), "sinks[0].path") != NULL);
   EXPECT_RC(logcap_pipeline_new(S("{\"sinks\":[{\"type\":\"file\",\"path\":\"/nonexistent/dir/x.log\"}]}"), &p),
             LOGCAP_RESULT_SINK_SETUP);
+  CHECK(strcmp(logcap_last_error(), "sinks[0].path: cannot open /nonexistent/dir/x.log: No such file or directory") == 0);
+  /* One JSON object and nothing after it. */
+  static const char *const not_one_object[] = {
+      "{\"sinks\":[{\"type\":\"null\"}]} trailing",
+      "{\"sinks\":[{\"type\":\"null\"}]}}",
+      "{\"sinks\":[{\"type\":\"null\"}]}{\"min_level\":\"warn\"}",
+      "[]",
+      "[\"info\"]",
+  };
+  for (size_t i = 0; i < sizeof not_one_object / sizeof *not_one_object; i++) {
+    EXPECT_RC(logcap_pipeline_new((const uint8_t *)not_one_object[i], strlen(not_one_object[i]), &p),
+              LOGCAP_RESULT_CONFIG);
+    CHECK(strstr(logcap_last_error(), i < 3 ? "nothing may follow" : "must be a JSON object") != NULL);
+  }
+  /* A sink name that is not plain text is a configuration error, never a panic. */
+  EXPECT_RC(logcap_pipeline_new(S("{\"sinks\":[{\"type\":\"null\",\"name\":\"a\\u0000b\"}]}"), &p),
+            LOGCAP_RESULT_CONFIG);
+  CHECK(strstr(logcap_last_error(), "sinks[0].name") != NULL);
+  CHECK(p == NULL);
   EXPECT_RC(logcap_pipeline_new(S("{\"sinks\":[{\"type\":\"callback\",\"name\":\"cb\"}]}"), &p),
             LOGCAP_RESULT_SINK_SETUP);
   CHECK(strstr(logcap_last_error(), "cb") != NULL);
@@ -203,7 +224,8 @@ static int32_t failing(void *userdata, const logcap_batch *b) {
 
 static void test_callback_sink_and_stats(void) {
   logcap_builder *bld = NULL;
-  OK(logcap_builder_new(S("{\"batch\":{\"max_entries\":64},\"sinks\":[{\"type\":\"callback\",\"name\":\"cb\"},"
+  OK(logcap_builder_new(S("{\"batch\":{\"max_entries\":64},\"sinks\":[{\"type\":\"callback\",\"name\":\"cb\","
+                          "\"when_full\":\"block\"},"
                           "{\"type\":\"callback\",\"name\":\"bad\"},{\"type\":\"null\",\"name\":\"n\"}]}"),
                         &bld));
   sink_state st = {0, 0, 0};
@@ -291,8 +313,9 @@ static char *read_file(const char *path, size_t *len) {
   return buf;
 }
 
-/* The shared vectors: every valid record is accepted, every malformed one refused with
- * LOGCAP_RESULT_MALFORMED_RECORD and an error naming the problem; nothing half-submitted. */
+/* The shared vectors: every valid record is accepted, every malformed one refused with its
+ * result (LOGCAP_RESULT_LIMIT over a limit, else MALFORMED_RECORD) and an error naming the
+ * problem; nothing half-submitted. */
 static void test_record_vectors(const char *path) {
   size_t len = 0;
   char *json = read_file(path, &len);
@@ -311,7 +334,12 @@ static void test_record_vectors(const char *path) {
       OK(logcap_pipeline_submit_record(p, rec, n));
       valid++;
     } else {
-      EXPECT_RC(logcap_pipeline_submit_record(p, rec, n), LOGCAP_RESULT_MALFORMED_RECORD);
+      const char *res = strstr(end, "\"result\"");
+      CHECK(res != NULL);
+      logcap_result want = res && strncmp(strchr(res + 8, '"') + 1, "LOGCAP_RESULT_LIMIT\"", 20) == 0
+                               ? LOGCAP_RESULT_LIMIT
+                               : LOGCAP_RESULT_MALFORMED_RECORD;
+      EXPECT_RC(logcap_pipeline_submit_record(p, rec, n), want);
       CHECK(strstr(logcap_last_error(), "offset") != NULL || strstr(logcap_last_error(), "byte") != NULL);
       bad++;
     }
@@ -419,6 +447,202 @@ static void test_dead_letter_replay(void) {
   remove(dir);
 }
 
+/* The number after "key": on a line of tests/vectors/limits.json, or 0. */
+static size_t case_number(const char *line, const char *key) {
+  char pat[64];
+  snprintf(pat, sizeof pat, "\"%s\": ", key);
+  const char *at = strstr(line, pat);
+  return at ? (size_t)strtoull(at + strlen(pat), NULL, 10) : 0;
+}
+
+static void put_u32(uint8_t **w, uint32_t v) {
+  for (int i = 0; i < 4; i++) *(*w)++ = (uint8_t)(v >> (8 * i));
+}
+
+static void put_str(uint8_t **w, const char *s, size_t n) {
+  put_u32(w, (uint32_t)n);
+  memcpy(*w, s, n);
+  *w += n;
+}
+
+/* The shared limit vectors through the handle API and as packed records: each case gets its
+ * result, and counts once, in refused_limit or in submitted. */
+static void test_limit_vectors(const char *path) {
+  size_t len = 0;
+  char *json = read_file(path, &len);
+  CHECK(json != NULL);
+  if (!json) return;
+  logcap_pipeline *p = open_null();
+  char *msg = malloc(4u << 20);
+  memset(msg, 'm', 4u << 20);
+  char *longkey = malloc(2048);
+  memset(longkey, 'k', 2048);
+  uint8_t *rec = malloc((5u << 20));
+  int cases = 0;
+  for (char *at = strstr(json, "{\"name\""); at; at = strstr(at + 1, "{\"name\"")) {
+    /* One case per line: read it on its own. */
+    char line[512];
+    size_t n = strcspn(at, "\n");
+    CHECK(n < sizeof line);
+    snprintf(line, sizeof line, "%.*s", (int)n, at);
+    size_t labels = case_number(line, "labels"), fields = case_number(line, "fields");
+    size_t msg_len = case_number(line, "message_bytes");
+    size_t lkey = case_number(line, "long_label_key"), fkey = case_number(line, "long_field_key");
+    int limit = strstr(line, "\"result\": \"LOGCAP_RESULT_LIMIT\"") != NULL;
+    logcap_result want = limit ? LOGCAP_RESULT_LIMIT : LOGCAP_RESULT_OK;
+    char key[32];
+    for (int api = 0; api < 2; api++) {
+      logcap_stats before, after;
+      OK(logcap_pipeline_stats(p, &before));
+      logcap_result rc;
+      if (api == 0) { /* the handle API: the first refused call gives the result */
+        logcap_entry *e = NULL;
+        OK(logcap_acquire(p, &e));
+        rc = logcap_entry_set_message(e, (const uint8_t *)msg, msg_len);
+        for (size_t i = 0; i < labels && rc == LOGCAP_RESULT_OK; i++) {
+          snprintf(key, sizeof key, "l%zu", i);
+          rc = logcap_set_label(e, (const uint8_t *)key, strlen(key), S("v"));
+        }
+        if (lkey && rc == LOGCAP_RESULT_OK) rc = logcap_set_label(e, (const uint8_t *)longkey, lkey, S("v"));
+        for (size_t i = 0; i < fields && rc == LOGCAP_RESULT_OK; i++) {
+          snprintf(key, sizeof key, "f%zu", i);
+          rc = logcap_entry_set_field_i64(e, (const uint8_t *)key, strlen(key), (int64_t)i);
+        }
+        if (fkey && rc == LOGCAP_RESULT_OK) rc = logcap_entry_set_field_i64(e, (const uint8_t *)longkey, fkey, 0);
+        if (rc == LOGCAP_RESULT_OK) {
+          rc = logcap_submit(p, e);
+        } else {
+          OK(logcap_release(e));
+        }
+      } else { /* one packed record, written by hand (docs/record-format.md) */
+        uint8_t *w = rec;
+        size_t nl = labels + (lkey ? 1 : 0), nf = fields + (fkey ? 1 : 0);
+        memcpy(w, "LC\x01\x02", 4);
+        w += 4;
+        put_u32(&w, 0);
+        memset(w, 0, 8);
+        w += 8;
+        *w++ = (uint8_t)nl, *w++ = (uint8_t)(nl >> 8), *w++ = (uint8_t)nf, *w++ = (uint8_t)(nf >> 8);
+        put_str(&w, msg, msg_len);
+        put_str(&w, "", 0);
+        put_str(&w, "", 0);
+        for (size_t i = 0; i < labels; i++) {
+          snprintf(key, sizeof key, "l%zu", i);
+          put_str(&w, key, strlen(key));
+          put_str(&w, "v", 1);
+        }
+        if (lkey) put_str(&w, longkey, lkey), put_str(&w, "v", 1);
+        for (size_t i = 0; i < nf; i++) {
+          if (i < fields) {
+            snprintf(key, sizeof key, "f%zu", i);
+            put_str(&w, key, strlen(key));
+          } else {
+            put_str(&w, longkey, fkey);
+          }
+          *w++ = 1; /* i64 */
+          for (int b = 0; b < 8; b++) *w++ = (uint8_t)((i < fields ? i : 0) >> (8 * b));
+        }
+        uint8_t *end = w;
+        w = rec + 4;
+        put_u32(&w, (uint32_t)(end - rec));
+        rc = logcap_pipeline_submit_record(p, rec, (size_t)(end - rec));
+      }
+      EXPECT_RC(rc, want);
+      OK(logcap_pipeline_stats(p, &after));
+      CHECK(after.refused_limit - before.refused_limit == (uint64_t)limit);
+      CHECK(after.submitted - before.submitted == (uint64_t)!limit);
+    }
+    cases++;
+  }
+  CHECK(cases >= 10);
+  logcap_pipeline_free(p);
+  free(rec);
+  free(longkey);
+  free(msg);
+  free(json);
+}
+
+/* A callback that sleeps, and says whether it is running. */
+typedef struct {
+  atomic_int calls;
+  atomic_int running;
+} sleepy_state;
+
+static int32_t sleepy(void *userdata, const logcap_batch *b) {
+  (void)b;
+  sleepy_state *s = userdata;
+  atomic_store(&s->running, 1);
+  atomic_fetch_add(&s->calls, 1);
+  nanosleep(&(struct timespec){2, 0}, NULL);
+  atomic_store(&s->running, 0);
+  return 0;
+}
+
+/* Once logcap_pipeline_free returns, no callback of the pipeline runs: userdata may be freed. */
+static void test_no_callback_after_free(void) {
+  logcap_builder *bld = NULL;
+  OK(logcap_builder_new(S("{\"batch\":{\"max_entries\":1,\"max_delay_ms\":1},"
+                          "\"sinks\":[{\"type\":\"callback\",\"name\":\"slow\",\"when_full\":\"block\"}]}"),
+                        &bld));
+  sleepy_state *st = calloc(1, sizeof *st);
+  OK(logcap_builder_add_callback(bld, S("slow"), sleepy, st));
+  logcap_pipeline *p = NULL;
+  OK(logcap_builder_build(bld, &p));
+  for (int i = 0; i < 5; i++) {
+    logcap_entry *e = NULL;
+    OK(logcap_acquire(p, &e));
+    fill_standard(e);
+    OK(logcap_submit(p, e));
+  }
+  EXPECT_RC(logcap_pipeline_flush(p, 300), LOGCAP_RESULT_TIMEOUT);
+  /* free waits 5 s: calls start at 0, 2 and 4 s; the one running at 5 s is waited for, the
+   * last two entries are never delivered. */
+  logcap_pipeline_free(p);
+  int calls = atomic_load(&st->calls);
+  CHECK(atomic_load(&st->running) == 0);
+  CHECK(calls == 3);
+  nanosleep(&(struct timespec){2, 0}, NULL);
+  CHECK(atomic_load(&st->calls) == calls);
+  free(st);
+}
+
+/* logcap_result_text and logcap_last_error printed together repeat nothing. */
+static void test_text_and_detail_do_not_repeat(void) {
+  logcap_pipeline *p = open_null();
+  logcap_entry *e = NULL;
+  OK(logcap_acquire(p, &e));
+  OK(logcap_release(e));
+  logcap_result rcs[6];
+  const char *details[6];
+  char kept[6][256];
+  rcs[0] = logcap_release(e); /* STALE_HANDLE */
+  snprintf(kept[0], sizeof kept[0], "%s", logcap_last_error());
+  rcs[1] = logcap_pipeline_new(S("{\"queue\":{\"capacity\":0}}"), &(logcap_pipeline *){NULL});
+  snprintf(kept[1], sizeof kept[1], "%s", logcap_last_error());
+  rcs[2] = logcap_pipeline_submit_record(p, S("XX"));
+  snprintf(kept[2], sizeof kept[2], "%s", logcap_last_error());
+  OK(logcap_pipeline_close(p, 5000));
+  rcs[3] = logcap_acquire(p, &e);
+  snprintf(kept[3], sizeof kept[3], "%s", logcap_last_error());
+  rcs[4] = logcap_pipeline_flush(p, 5000);
+  snprintf(kept[4], sizeof kept[4], "%s", logcap_last_error());
+  rcs[5] = logcap_pipeline_new(S("{\"sinks\":[{\"type\":\"file\",\"path\":\"/nonexistent/x\"}]}"),
+                               &(logcap_pipeline *){NULL});
+  snprintf(kept[5], sizeof kept[5], "%s", logcap_last_error());
+  logcap_result want[6] = {LOGCAP_RESULT_STALE_HANDLE, LOGCAP_RESULT_CONFIG, LOGCAP_RESULT_MALFORMED_RECORD,
+                           LOGCAP_RESULT_CLOSED, LOGCAP_RESULT_CLOSED, LOGCAP_RESULT_SINK_SETUP};
+  for (int i = 0; i < 6; i++) {
+    details[i] = kept[i];
+    CHECK(rcs[i] == want[i]);
+    const char *text = logcap_result_text(rcs[i]);
+    if (strstr(details[i], text) != NULL) fprintf(stderr, "repeated: %s: %s\n", text, details[i]);
+    CHECK(strstr(details[i], text) == NULL);
+  }
+  CHECK(strcmp(details[3], "") == 0); /* CLOSED says it all */
+  CHECK(strstr(details[1], "queue.capacity") != NULL);
+  logcap_pipeline_free(p);
+}
+
 int main(int argc, char **argv) {
   test_version_and_texts();
   test_config_errors_name_the_key();
@@ -427,7 +651,10 @@ int main(int argc, char **argv) {
   test_callback_sink_and_stats();
   test_min_level();
   test_record_vectors(argc > 1 ? argv[1] : "tests/vectors/records.json");
+  test_limit_vectors(argc > 2 ? argv[2] : "tests/vectors/limits.json");
   test_threads_share_an_entry();
   test_dead_letter_replay();
+  test_text_and_detail_do_not_repeat();
+  test_no_callback_after_free();
   return finish("test_api");
 }

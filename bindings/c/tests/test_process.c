@@ -74,7 +74,7 @@ static void submit_at(logcap_pipeline *p, uint32_t level, const uint8_t *msg, si
 
 static void test_processor_hook(void) {
   logcap_builder *b = NULL;
-  OK(logcap_builder_new(S("{\"sinks\":[{\"type\":\"callback\",\"name\":\"cb\"}],"
+  OK(logcap_builder_new(S("{\"sinks\":[{\"type\":\"callback\",\"name\":\"cb\",\"when_full\":\"block\"}],"
                           "\"redact\":{\"keys\":[\"*token*\"]}}"),
                         &b));
   hook_state hs = {NULL, NULL, 0, 0};
@@ -115,7 +115,7 @@ static void test_stages_from_json(void) {
   sink_state ss = {0, 0, 0, 0};
   /* Sampling keeps 2 per message then none; the dedup window (a minute) collects the rest;
    * the rate limit lets 3 of the burst through. */
-  OK(logcap_builder_new(S("{\"sinks\":[{\"type\":\"callback\",\"name\":\"cb\"}],"
+  OK(logcap_builder_new(S("{\"sinks\":[{\"type\":\"callback\",\"name\":\"cb\",\"when_full\":\"block\"}],"
                           "\"sampling\":{\"initial\":2,\"thereafter\":0,\"tick_ms\":60000},"
                           "\"rate_limit\":{\"per_second\":0.001,\"burst\":3},"
                           "\"dedup\":{\"window_ms\":60000,\"max_keys\":8}}"),

@@ -4,7 +4,10 @@
 
 const { fn } = require('./ffi');
 
-/** logcap_result codes by name (include/logcap.h; the numbers are stable). */
+/**
+ * logcap_result codes by name (include/logcap.h, whose enum test/errors.test.js compares with
+ * this table; the numbers are stable).
+ */
 const codes = Object.freeze({
   OK: 0,
   NULL_ARGUMENT: 1,
@@ -44,9 +47,11 @@ class LogcapError extends Error {
     const what = `${detail || fn.logcap_result_text(code)} (${codeName(code)})`;
     super(op ? `${op}: ${what}` : what);
     this.name = 'LogcapError';
-    /** The logcap_result code. */
-    this.code = code;
-    /** Its name, such as 'STALE_HANDLE'. */
+    /** The code's name in include/logcap.h, such as 'LOGCAP_RESULT_STALE_HANDLE' (Node's convention: a string). */
+    this.code = `LOGCAP_RESULT_${codeName(code)}`;
+    /** The logcap_result number, such as 4. */
+    this.result = code;
+    /** The name without its prefix, such as 'STALE_HANDLE'. */
     this.codeName = codeName(code);
   }
 }

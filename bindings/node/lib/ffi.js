@@ -138,6 +138,7 @@ function declareTypes() {
     dropped_by_hook: 'uint64_t',
     hook_errors: 'uint64_t',
     held: 'uint64_t',
+    refused_limit: 'uint64_t',
   });
   const sinkStats = koffi.struct('logcap_sink_stats', {
     received: 'uint64_t',

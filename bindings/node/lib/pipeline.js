@@ -317,6 +317,7 @@ class Pipeline extends Logger {
       droppedByHook: Number(st.dropped_by_hook),
       hookErrors: Number(st.hook_errors),
       held: Number(st.held),
+      refusedLimit: Number(st.refused_limit),
       sinks,
     };
   }
@@ -374,10 +375,13 @@ class Pipeline extends Logger {
 
   /**
    * Stops intake, delivers everything queued, closes the sinks and stops the pipeline's
-   * threads, on a worker thread. Idempotent; concurrent calls share one. Once it has resolved,
-   * the callback sinks' JS functions are released. Rejects with LogcapError TIMEOUT after
-   * `timeoutMs` (default 5000); a later call waits again. A process with callback sinks must
-   * await close() before it exits.
+   * threads, on a worker thread. Idempotent; concurrent calls share one. Rejects with
+   * LogcapError TIMEOUT after `timeoutMs` (default 5000): delivery is then abandoned, what was
+   * not delivered is counted in each sink's `dropped`, and a callback running at the deadline
+   * is waited for (so the promise can settle later than the deadline by the rest of that
+   * call); a later call waits for the pipeline's threads and resolves. Once close() has
+   * settled, resolved or rejected with TIMEOUT, no callback function is called again and they
+   * are released. A process with callback sinks must await close() before it exits.
    */
   close(opts) {
     if (this._closed) return Promise.resolve();
@@ -392,21 +396,29 @@ class Pipeline extends Logger {
       () => {
         this._closing = null;
         this._closed = true;
-        // The sink threads have stopped: nothing calls the functions any more.
-        for (const cb of this._callbacks) koffi.unregister(cb);
-        this._callbacks = [];
-        if (this._keepAlive) clearInterval(this._keepAlive);
-        this._keepAlive = null;
-        unfreed.unregister(this);
-        unfreed.register(this, { ptr: this._ptr, callbacks: [], keepAlive: null }, this);
+        this._releaseCallbacks();
       },
       (err) => {
         this._closing = null;
+        if (err instanceof LogcapError && err.code === 'LOGCAP_RESULT_TIMEOUT') this._releaseCallbacks();
         throw err;
       },
     );
     this._closing = closing;
     return closing;
+  }
+
+  /**
+   * Once close has returned, OK or TIMEOUT, the library calls no callback of this pipeline
+   * any more: the functions are unregistered and the process is no longer held for them.
+   */
+  _releaseCallbacks() {
+    for (const cb of this._callbacks) koffi.unregister(cb);
+    this._callbacks = [];
+    if (this._keepAlive) clearInterval(this._keepAlive);
+    this._keepAlive = null;
+    unfreed.unregister(this);
+    unfreed.register(this, { ptr: this._ptr, callbacks: [], keepAlive: null }, this);
   }
 
   /**

@@ -39,17 +39,25 @@ const VERSION = 1;
 const MAX_RECORD_BYTES = 1 << 20;
 const U16_MAX = 0xffff;
 
+// The entry limits (labels, fields, key and message size, MAX_RECORD_BYTES) are the
+// library's: a record over one is encoded all the same and refused by the library with LIMIT,
+// counted in stats().refusedLimit like the same refusal from any API. Only what the format
+// cannot express at all is refused here, with the same code.
+
+/** Longer than the format's 32-bit length can say. */
 function tooLarge(what) {
-  return new LogcapError(
-    codes.MALFORMED_RECORD,
-    `the record would be longer than ${MAX_RECORD_BYTES} bytes (${what})`,
-    'encode',
-  );
+  return new LogcapError(codes.LIMIT, `the record cannot be encoded: ${what}`, 'encode');
 }
 
+/** More labels or fields than the format's 16-bit counts can say. */
 function tooMany(what) {
-  return new LogcapError(codes.MALFORMED_RECORD, `more than ${U16_MAX} ${what}`, 'encode');
+  return new LogcapError(codes.LIMIT, `the record cannot be encoded: more than ${U16_MAX} ${what}`, 'encode');
 }
+
+/** The longest record the format can express. */
+const U32_MAX = 0xffffffff;
+/** An encoder whose buffer grew past this for one huge record gives it back afterwards. */
+const KEEP_BYTES = MAX_RECORD_BYTES + 64;
 
 /**
  * Labels and fields that a child logger adds to every record, encoded once: the record's
@@ -93,13 +101,19 @@ class Encoder {
     this.addrOf = null;
   }
 
+  /** Starts over with a buffer of a usual size, after one huge record. */
+  reset() {
+    this.buf = Buffer.allocUnsafeSlow(16 * 1024);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+  }
+
   /** Makes room for `n` more bytes. */
   grow(n) {
     const need = this.pos + n;
-    if (need > MAX_RECORD_BYTES + 64) throw tooLarge('grow');
+    if (need > U32_MAX) throw tooLarge(`${need} bytes`);
     let size = this.buf.length * 2;
     while (size < need) size *= 2;
-    const next = Buffer.allocUnsafeSlow(Math.min(size, MAX_RECORD_BYTES + 64));
+    const next = Buffer.allocUnsafeSlow(Math.min(size, Math.max(need, KEEP_BYTES)));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
     this.view = new DataView(next.buffer, next.byteOffset, next.length);
@@ -128,7 +142,6 @@ class Encoder {
 
   growFor(s) {
     const bytes = Buffer.byteLength(s, 'utf8');
-    if (this.pos + 4 + bytes > MAX_RECORD_BYTES) throw tooLarge(`a string of ${bytes} bytes`);
     // Room for the exact bytes, and for the estimate str() checks before writing.
     this.grow(4 + Math.min(3 * s.length, bytes + 64));
     if (this.pos + 4 + 3 * s.length > this.buf.length) {
@@ -328,6 +341,8 @@ class Encoder {
    * that a key given at the call wins (the decoder keeps the last value of a repeated key).
    */
   encode(level, message, timeNs, traceId, spanId, bound, labels, fields) {
+    // One huge record must not pin its buffer: the next record starts from a usual size.
+    if (this.buf.length > KEEP_BYTES) this.reset();
     if (this.buf.length < HEADER_LEN + 12) this.grow(HEADER_LEN + 12);
     const b = this.buf;
     b[0] = 0x4c; // 'L'
@@ -360,7 +375,6 @@ class Encoder {
 
     if (labelCount > U16_MAX) throw tooMany('labels');
     if (fieldCount > U16_MAX) throw tooMany('fields');
-    if (this.pos > MAX_RECORD_BYTES) throw tooLarge(`${this.pos} bytes`);
     const view = this.view;
     view.setUint16(16, labelCount, true);
     view.setUint16(18, fieldCount, true);

@@ -82,14 +82,16 @@ test('long and non-ASCII strings encode as Buffer.from does', () => {
   }
 });
 
-test('a message near 1 MiB grows the buffer; beyond it the encoder refuses', () => {
+test('a message near 1 MiB grows the buffer; beyond the limits the library refuses, not the encoder', async () => {
   const big = 'x'.repeat((1 << 20) - 200);
   const rec = logcap.encodeRecord({ message: big });
   assert.equal(rec.readUInt32LE(4), rec.length);
-  assert.throws(
-    () => logcap.encodeRecord({ message: 'é'.repeat(1 << 20) }),
-    (e) => e instanceof logcap.LogcapError && e.codeName === 'MALFORMED_RECORD',
-  );
+  const huge = logcap.encodeRecord({ message: 'é'.repeat(1 << 20) });
+  assert.equal(huge.readUInt32LE(4), huge.length);
+  const p = logcap.open(NULL_CONFIG);
+  assert.throws(() => p.submitRecord(huge), (e) => e.code === 'LOGCAP_RESULT_LIMIT' && /too_large/.test(e.message));
+  assert.equal(p.stats().refusedLimit, 1);
+  await p.close();
 });
 
 test('every valid vector is accepted when submitted raw, decode-only ones included', async () => {
@@ -103,15 +105,15 @@ test('every valid vector is accepted when submitted raw, decode-only ones includ
   assert.equal(s.sinks[0].delivered, V.valid.length);
 });
 
-test('every malformed vector is refused with MALFORMED_RECORD naming the problem', async () => {
+test('every malformed vector is refused with its result (LIMIT or MALFORMED_RECORD) naming the problem', async () => {
   const p = logcap.open(NULL_CONFIG);
   for (const v of V.malformed) {
     assert.throws(
       () => p.submitRecord(Buffer.from(v.hex, 'hex')),
       (e) => {
         assert.ok(e instanceof logcap.LogcapError, v.name);
-        assert.equal(e.code, logcap.codes.MALFORMED_RECORD, v.name);
-        assert.equal(e.codeName, 'MALFORMED_RECORD');
+        assert.equal(e.code, v.result, v.name);
+        assert.equal(e.result, logcap.codes[v.result.replace('LOGCAP_RESULT_', '')], v.name);
         assert.ok(e.message.includes(`(${v.error})`), `${v.name}: ${e.message}`);
         assert.ok(e.message.includes(`at byte ${v.offset}`), `${v.name}: ${e.message}`);
         return true;

@@ -15,6 +15,7 @@ use crate::process::dedup::Offer;
 use crate::process::BatcherDedup;
 use crate::stats::IntakeCounters;
 use crossbeam_channel::{select, Receiver, Sender, TryRecvError};
+use crossbeam_utils::Backoff;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,7 +30,8 @@ pub(crate) enum Control {
 }
 
 /// How often the batcher looks at the queue while a batch is open and the queue is empty.
-/// Bounds the extra latency an entry can see (besides `max_delay_ms`) to about this much.
+/// Bounds the extra latency an entry can see (besides `max_delay_ms`) to about this much;
+/// a producer that finds the queue full wakes the batcher at once.
 const POLL: Duration = Duration::from_millis(1);
 
 pub(crate) struct Batcher {
@@ -57,9 +59,14 @@ impl Batcher {
             bytes: 0,
             deadline: None,
         };
+        // Half the intake queue: a drain that took at least this many entries found the queue
+        // (nearly) full, so producers are likely waiting for room or about to.
+        let pressure = self.rx.capacity().map_or(usize::MAX, |c| c.div_ceil(2));
         loop {
             // Take whatever is queued without blocking; close batches as they fill.
+            let mut drained = 0usize;
             while let Ok(e) = self.rx.try_recv() {
+                drained += 1;
                 if self.take(&mut open, &mut seq, e, max_delay) {
                     // Under sustained load the queue never empties: look at requests between
                     // batches so a flush is not starved.
@@ -68,6 +75,27 @@ impl Batcher {
                             return;
                         }
                     }
+                }
+            }
+            // Under pressure the next entries are microseconds away: wait for them briefly
+            // (spinning, then yielding) rather than parking for a poll, so that a small queue
+            // under `block` keeps moving.
+            if drained >= pressure && !open.entries.is_empty() {
+                let backoff = Backoff::new();
+                while self.rx.is_empty() && !backoff.is_completed() {
+                    backoff.snooze();
+                }
+                if !self.rx.is_empty() {
+                    // Still honour the batch's deadline and requests before draining again.
+                    if open.deadline.is_some_and(|d| d <= Instant::now()) {
+                        self.dispatch(&mut open, &mut seq);
+                    }
+                    if let Ok(c) = self.ctl.try_recv() {
+                        if !self.handle(c, &mut open, &mut seq) {
+                            return;
+                        }
+                    }
+                    continue;
                 }
             }
             let control = if open.entries.is_empty() {
@@ -89,14 +117,16 @@ impl Batcher {
                 }
             } else {
                 // A batch is open: poll instead of blocking on the queue, so that producers
-                // never pay for waking the batcher while entries stream in.
+                // never pay for waking the batcher while entries stream in. A producer that
+                // finds the queue full unparks the batcher (Intake::wake), so room appears
+                // as soon as the batcher can make it, not at the next poll.
                 let wait = self.next_wait(&open).unwrap_or(Duration::ZERO);
                 if wait.is_zero() {
                     if open.deadline.is_some_and(|d| d <= Instant::now()) {
                         self.dispatch(&mut open, &mut seq);
                     }
                 } else {
-                    std::thread::sleep(POLL.min(wait));
+                    std::thread::park_timeout(POLL.min(wait));
                 }
                 self.release_held(&mut open, &mut seq, max_delay, false);
                 match self.ctl.try_recv() {

@@ -12,6 +12,7 @@ use crate::stats::IntakeCounters;
 use crossbeam_channel::{Receiver, SendTimeoutError, Sender, TrySendError};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
+use std::thread::Thread;
 use std::time::Duration;
 
 /// Set in `state` once the pipeline closes; the low bits count submits in progress.
@@ -29,6 +30,9 @@ pub(crate) struct Intake {
     pool: Arc<Pool>,
     /// The stages that run before the queue; `None` when all are off.
     stages: Option<Box<Stages>>,
+    /// The batcher's thread, which polls while a batch is open: a producer that finds the
+    /// queue full unparks it, so that room appears at once rather than at its next poll.
+    batcher: Option<Thread>,
 }
 
 impl Intake {
@@ -51,7 +55,14 @@ impl Intake {
             counters,
             pool,
             stages,
+            batcher: None,
         }
+    }
+
+    /// Sets the batcher's thread, which [`Intake::wake`] unparks.
+    pub(crate) fn waking(mut self, batcher: Thread) -> Self {
+        self.batcher = Some(batcher);
+        self
     }
 
     #[inline]
@@ -105,23 +116,33 @@ impl Intake {
             WhenFull::DropNewest => match self.tx.try_send(entry) {
                 Ok(()) => Ok(()),
                 Err(err) => {
+                    self.wake();
                     c.dropped_queue_full.add(1);
                     self.pool.put(err.into_inner());
                     Err(Error::QueueFull)
                 }
             },
-            WhenFull::Block => match self.tx.send_timeout(entry, self.block_timeout) {
-                Ok(()) => Ok(()),
-                Err(SendTimeoutError::Timeout(back) | SendTimeoutError::Disconnected(back)) => {
-                    c.dropped_queue_timeout.add(1);
-                    self.pool.put(back);
-                    Err(Error::Timeout)
+            WhenFull::Block => {
+                let back = match self.tx.try_send(entry) {
+                    Ok(()) => return Ok(()),
+                    Err(TrySendError::Full(back) | TrySendError::Disconnected(back)) => back,
+                };
+                // About to wait for room: have the batcher make it now.
+                self.wake();
+                match self.tx.send_timeout(back, self.block_timeout) {
+                    Ok(()) => Ok(()),
+                    Err(SendTimeoutError::Timeout(back) | SendTimeoutError::Disconnected(back)) => {
+                        c.dropped_queue_timeout.add(1);
+                        self.pool.put(back);
+                        Err(Error::Timeout)
+                    }
                 }
-            },
+            }
             WhenFull::DropOldest => loop {
                 match self.tx.try_send(entry) {
                     Ok(()) => return Ok(()),
                     Err(TrySendError::Full(back)) => {
+                        self.wake();
                         if let Ok(old) = self.evict.try_recv() {
                             c.dropped_queue_evicted.add(1);
                             self.pool.put(old);
@@ -135,6 +156,15 @@ impl Intake {
                     }
                 }
             },
+        }
+    }
+
+    /// Wakes the batcher if it is between two polls of a full queue. Called only when the
+    /// queue is full, so a producer pays nothing while there is room.
+    #[cold]
+    fn wake(&self) {
+        if let Some(t) = &self.batcher {
+            t.unpark();
         }
     }
 

@@ -65,6 +65,7 @@ impl Dispatcher {
         let mut handles = Vec::with_capacity(sinks.len() + 1);
         let spawn_err = |e: std::io::Error| Error::SinkSetup {
             sink: String::new(),
+            key: String::new(),
             message: format!("cannot start a thread: {e}"),
         };
         for (sc, sink) in cfg.sinks.iter().zip(sinks) {
@@ -94,6 +95,7 @@ impl Dispatcher {
                 let _ = done.send(());
             })
             .map_err(spawn_err)?;
+        let batcher_thread = h.thread().clone();
         handles.push(h);
         let running = handles.len();
         Ok(Dispatcher {
@@ -105,7 +107,8 @@ impl Dispatcher {
                 Arc::clone(&counters),
                 pool,
                 stages,
-            ),
+            )
+            .waking(batcher_thread),
             ctl: ctl_tx,
             sinks: shared,
             counters,
@@ -165,12 +168,17 @@ impl Dispatcher {
 
     /// Stops intake, delivers what is queued, closes the sinks and joins the threads.
     /// Idempotent: a later call waits again for what is still running.
+    ///
+    /// At the deadline, delivery is abandoned ([`SinkShared::abandon`]): no sink is called
+    /// again, a callback in progress is waited for, and what was not delivered is counted as
+    /// dropped by each sink. So once close returns, whatever it returns, no callback of the
+    /// pipeline runs.
     pub(crate) fn close(&self, timeout: Duration) -> Result<(), Error> {
         let deadline = Instant::now() + timeout;
         let mut lc = self.lifecycle.lock();
         if !lc.shutdown_sent {
             if !self.intake.close(deadline) {
-                return Err(Error::Timeout);
+                return Err(self.abandon());
             }
             // The batcher may already be gone only if it panicked; nothing is left to tell.
             let _ = self.ctl.send(Control::Shutdown);
@@ -179,7 +187,7 @@ impl Dispatcher {
         while lc.running > 0 {
             match lc.done.recv_deadline(deadline) {
                 Ok(()) => lc.running -= 1,
-                Err(RecvTimeoutError::Timeout) => return Err(Error::Timeout),
+                Err(RecvTimeoutError::Timeout) => return Err(self.abandon()),
                 Err(RecvTimeoutError::Disconnected) => break,
             }
         }
@@ -187,6 +195,14 @@ impl Dispatcher {
             let _ = h.join();
         }
         Ok(())
+    }
+
+    /// Ends delivery to every sink (see [`Dispatcher::close`]); returns the error close gives.
+    fn abandon(&self) -> Error {
+        for s in &self.sinks {
+            s.abandon();
+        }
+        Error::Timeout
     }
 
     pub(crate) fn stats(&self, pool: &Pool) -> Stats {
@@ -218,6 +234,7 @@ impl Dispatcher {
             hook_errors: c.hook_errors.get(),
             deduplicated,
             held,
+            refused_limit: pool.limit_refusals(),
             pool: pool.stats(),
             sinks,
         }

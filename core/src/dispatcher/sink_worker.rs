@@ -1,14 +1,15 @@
 //! One sink's queue and thread.
 
 use crate::batch::Batch;
-use crate::config::{SinkConfig, WhenFull};
+use crate::config::{SinkConfig, SinkKind, WhenFull};
 use crate::sink::Sink;
 use crate::stats::{SinkCounters, SinkStats};
 use crossbeam_channel::{bounded, unbounded, Receiver, Select, Sender, TrySendError};
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::thread::ThreadId;
 use std::time::Duration;
 
 /// A sink's answer to a flush: `Err` names the sink and says what failed.
@@ -33,9 +34,70 @@ pub(crate) struct SinkShared {
     /// The sink's last error, for diagnostics.
     pub(crate) last_error: Mutex<Option<String>>,
     queue: Receiver<Arc<Batch>>,
+    /// Every call into the sink passes this gate, which close shuts at its deadline.
+    gate: Gate,
+    /// Whether the sink runs the caller's code (a callback sink): shutting its gate waits for
+    /// a call in progress to return, since the caller may free what that code uses as soon as
+    /// close returns.
+    calls_out: bool,
+}
+
+/// Whether calls into a sink may start, and whether one is running.
+#[derive(Default)]
+struct Gate {
+    state: Mutex<GateState>,
+    idle: Condvar,
+}
+
+#[derive(Default)]
+struct GateState {
+    shut: bool,
+    /// The thread in a call into the sink (always the sink's own thread), if one is.
+    in_call: Option<ThreadId>,
+}
+
+impl Gate {
+    /// Starts a call into the sink; `false` once the gate is shut.
+    fn enter(&self) -> bool {
+        let mut st = self.state.lock();
+        if st.shut {
+            return false;
+        }
+        st.in_call = Some(std::thread::current().id());
+        true
+    }
+
+    /// Ends a call started by [`Gate::enter`].
+    fn leave(&self) {
+        self.state.lock().in_call = None;
+        self.idle.notify_all();
+    }
+
+    /// Shuts the gate: no call starts afterwards; with `wait`, returns only once the call in
+    /// progress (if any) has returned, unless that call is the caller's own (a callback that
+    /// closes its own pipeline), which could never return while it waits.
+    fn shut(&self, wait: bool) {
+        let me = std::thread::current().id();
+        let mut st = self.state.lock();
+        st.shut = true;
+        while wait && st.in_call.is_some_and(|t| t != me) {
+            self.idle.wait(&mut st);
+        }
+    }
 }
 
 impl SinkShared {
+    /// Ends delivery to this sink, for a close that ran out of time: no call into the sink
+    /// starts afterwards; a call in progress into a callback sink is waited for (foreign code
+    /// cannot be interrupted), one into another sink is left to finish on its thread. Every
+    /// batch queued now, or offered later, is counted as `dropped` and never delivered.
+    pub(crate) fn abandon(&self) {
+        self.gate.shut(self.calls_out);
+        while let Ok(b) = self.queue.try_recv() {
+            self.drop_batch(&b);
+        }
+    }
+
     pub(crate) fn stats(&self) -> SinkStats {
         self.counters.snapshot(&self.name, self.queue.len())
     }
@@ -127,10 +189,12 @@ pub(crate) fn spawn(
         accounted: AtomicU64::new(0),
         last_error: Mutex::new(None),
         queue: rx.clone(),
+        gate: Gate::default(),
+        calls_out: matches!(cfg.kind, SinkKind::Callback),
     });
     let sh = Arc::clone(&shared);
     let handle = std::thread::Builder::new()
-        .name(format!("logcap-sink-{}", cfg.name))
+        .name(thread_name(&cfg.name))
         .spawn(move || {
             let _exit = OnExit(Some(on_exit));
             run(&sh, &mut *sink, &rx, &ctl_rx);
@@ -144,6 +208,18 @@ pub(crate) fn spawn(
         offered: 0,
     };
     Ok((feed, handle))
+}
+
+/// The sink thread's name. A configuration built in code need not have passed validation, so
+/// only the characters a parsed sink name may hold are kept: a NUL would make the thread
+/// builder panic.
+fn thread_name(sink: &str) -> String {
+    let mut name = String::from("logcap-sink-");
+    name.extend(
+        sink.chars()
+            .filter(|&c| crate::config::is_sink_name_char(c)),
+    );
+    name
 }
 
 struct OnExit<F: FnOnce()>(Option<F>);
@@ -212,8 +288,14 @@ fn run(
 }
 
 fn write(sh: &SinkShared, sink: &mut dyn Sink, b: Arc<Batch>) {
+    if !sh.gate.enter() {
+        sh.drop_batch(&b);
+        return;
+    }
     let n = b.len() as u64;
-    match catch_unwind(AssertUnwindSafe(|| sink.write(&b))) {
+    let r = catch_unwind(AssertUnwindSafe(|| sink.write(&b)));
+    sh.gate.leave();
+    match r {
         Ok(Ok(bytes)) => {
             sh.counters.delivered.add(n);
             sh.counters.batches.add(1);
@@ -240,9 +322,18 @@ fn write(sh: &SinkShared, sink: &mut dyn Sink, b: Arc<Batch>) {
     sh.account();
 }
 
-/// Runs a flush or close, containing errors and panics.
+/// Runs a flush or close, containing errors and panics; after an abandoned close, runs
+/// nothing.
 fn call(sh: &SinkShared, f: impl FnOnce() -> Result<(), crate::sink::SinkError>) -> FlushReply {
-    let msg = match catch_unwind(AssertUnwindSafe(f)) {
+    if !sh.gate.enter() {
+        return Err(format!(
+            "sink {:?}: the pipeline was closed before it finished delivering",
+            sh.name
+        ));
+    }
+    let r = catch_unwind(AssertUnwindSafe(f));
+    sh.gate.leave();
+    let msg = match r {
         Ok(Ok(())) => return Ok(()),
         Ok(Err(e)) => e.to_string(),
         Err(p) => {
@@ -262,5 +353,23 @@ pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         s.clone()
     } else {
         "non-string panic payload".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thread_name;
+
+    #[test]
+    fn thread_names_hold_no_nul() {
+        assert_eq!(thread_name("a\0b c"), "logcap-sink-abc");
+        assert_eq!(thread_name("file-0"), "logcap-sink-file-0");
+        // What the thread builder would panic on is never passed to it.
+        std::thread::Builder::new()
+            .name(thread_name("x\0y"))
+            .spawn(|| {})
+            .unwrap()
+            .join()
+            .unwrap();
     }
 }

@@ -30,14 +30,24 @@ use std::fmt;
 pub const MAX_LABELS: usize = 64;
 /// At most this many fields on one entry.
 pub const MAX_FIELDS: usize = 1024;
+/// A label or field key is at most this many bytes long.
+pub const MAX_KEY_BYTES: usize = 1024;
+/// A message is at most this many bytes long when it is submitted.
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 
-/// Why an entry refused a change.
+/// Why an entry refused a change, or a submit refused an entry: a limit was reached. Every
+/// API refuses the same things with the same error (LOGCAP_RESULT_LIMIT from C), counted in
+/// [`crate::Stats::refused_limit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryError {
     /// The entry already has [`MAX_LABELS`] labels and the key is new.
     TooManyLabels,
     /// The entry already has [`MAX_FIELDS`] fields and the key is new.
     TooManyFields,
+    /// A key is longer than [`MAX_KEY_BYTES`].
+    KeyTooLong,
+    /// The message is longer than [`MAX_MESSAGE_BYTES`] (refused at submit).
+    MessageTooLong,
 }
 
 impl fmt::Display for EntryError {
@@ -45,6 +55,10 @@ impl fmt::Display for EntryError {
         match self {
             EntryError::TooManyLabels => write!(f, "an entry holds at most {MAX_LABELS} labels"),
             EntryError::TooManyFields => write!(f, "an entry holds at most {MAX_FIELDS} fields"),
+            EntryError::KeyTooLong => write!(f, "a key is at most {MAX_KEY_BYTES} bytes long"),
+            EntryError::MessageTooLong => {
+                write!(f, "a message is at most {MAX_MESSAGE_BYTES} bytes long")
+            }
         }
     }
 }
@@ -195,6 +209,16 @@ impl EntryData {
     /// Sets a label, replacing any value it had.
     #[inline]
     pub fn set_label(&mut self, key: &str, value: &str) -> Result<(), EntryError> {
+        if key.len() > MAX_KEY_BYTES {
+            return Err(EntryError::KeyTooLong);
+        }
+        self.put_label(key, value)
+    }
+
+    /// [`EntryData::set_label`] without the key's length check, for the record decoder: a
+    /// key within the limit as encoded can grow when invalid UTF-8 in it is replaced.
+    #[inline]
+    pub(crate) fn put_label(&mut self, key: &str, value: &str) -> Result<(), EntryError> {
         if let Some(i) = self.label_index(key) {
             self.set_label_value_at(i, value);
             return Ok(());
@@ -263,7 +287,15 @@ impl EntryData {
         key: &str,
         value: impl Into<ValueRef<'a>>,
     ) -> Result<(), EntryError> {
-        let value = value.into();
+        if key.len() > MAX_KEY_BYTES {
+            return Err(EntryError::KeyTooLong);
+        }
+        self.put_field(key, value.into())
+    }
+
+    /// [`EntryData::set_field`] without the key's length check (see [`EntryData::put_label`]).
+    #[inline]
+    pub(crate) fn put_field(&mut self, key: &str, value: ValueRef<'_>) -> Result<(), EntryError> {
         if let Some(i) = self.field_index(key) {
             self.set_field_value_at(i, value);
             return Ok(());

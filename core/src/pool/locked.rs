@@ -35,6 +35,7 @@ impl Entry {
     #[inline]
     pub fn set_label(&self, key: &str, value: &str) -> Result<(), EntryError> {
         self.with(|d| d.set_label(key, value))
+            .inspect_err(|_| self.pool.count_limit_refusal())
     }
     /// A copy of a label's value.
     pub fn label(&self, key: &str) -> Option<String> {
@@ -58,6 +59,7 @@ impl Entry {
     ) -> Result<(), EntryError> {
         let v = value.into();
         self.with(|d| d.set_field(key, v))
+            .inspect_err(|_| self.pool.count_limit_refusal())
     }
     /// Calls `f` with a field's value, without copying it.
     #[inline]

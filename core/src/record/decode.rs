@@ -10,7 +10,9 @@ use super::error::{RecordError, RecordErrorKind as Kind};
 use super::fast;
 use super::{HEADER_LEN, MAGIC, MAX_KEY_BYTES, MAX_RECORD_BYTES, VERSION};
 use crate::entry::text::lossy;
-use crate::entry::{EntryData, Level, ValueKind, ValueRef, MAX_FIELDS, MAX_LABELS};
+use crate::entry::{
+    EntryData, Level, ValueKind, ValueRef, MAX_FIELDS, MAX_LABELS, MAX_MESSAGE_BYTES,
+};
 use std::borrow::Cow;
 
 /// Decodes one packed record into `e`.
@@ -136,17 +138,17 @@ impl Visit for Fill<'_> {
     }
     fn label(&mut self, at: usize, k: &[u8], v: &[u8]) -> Result<(), RecordError> {
         self.0
-            .set_label(&lossy(k), &lossy(v))
+            .put_label(&lossy(k), &lossy(v))
             .map_err(|_| RecordError::new(Kind::TooManyLabels, at))
     }
     fn field(&mut self, at: usize, k: &[u8], v: RawValue<'_>) -> Result<(), RecordError> {
         let key: Cow<'_, str> = lossy(k);
         let set = match v {
-            RawValue::Str(s) => self.0.set_field(&key, ValueRef::Str(&lossy(s))),
-            RawValue::I64(n) => self.0.set_field(&key, n),
-            RawValue::U64(n) => self.0.set_field(&key, n),
-            RawValue::F64(n) => self.0.set_field(&key, n),
-            RawValue::Bool(b) => self.0.set_field(&key, b),
+            RawValue::Str(s) => self.0.put_field(&key, ValueRef::Str(&lossy(s))),
+            RawValue::I64(n) => self.0.put_field(&key, ValueRef::I64(n)),
+            RawValue::U64(n) => self.0.put_field(&key, ValueRef::U64(n)),
+            RawValue::F64(n) => self.0.put_field(&key, ValueRef::F64(n)),
+            RawValue::Bool(b) => self.0.put_field(&key, ValueRef::Bool(b)),
         };
         set.map_err(|_| RecordError::new(Kind::TooManyFields, at))
     }
@@ -181,7 +183,12 @@ fn walk(buf: &[u8], v: &mut impl Visit) -> Result<(), RecordError> {
     }
     debug_assert_eq!(r.pos, HEADER_LEN);
     v.header(timestamp_ns, level);
-    v.message(r.str()?);
+    let message_at = r.pos;
+    let message = r.str()?;
+    if message.len() > MAX_MESSAGE_BYTES {
+        return Err(RecordError::new(Kind::MessageTooLong, message_at));
+    }
+    v.message(message);
     v.trace_id(r.str()?);
     v.span_id(r.str()?);
     for _ in 0..label_count {

@@ -3,7 +3,7 @@
 
 use super::error::{RecordError, RecordErrorKind as Kind};
 use super::{HEADER_LEN, MAGIC, MAX_KEY_BYTES, MAX_RECORD_BYTES, VERSION};
-use crate::entry::{EntryData, Level, ValueRef, MAX_FIELDS, MAX_LABELS};
+use crate::entry::{EntryData, Level, ValueRef, MAX_FIELDS, MAX_LABELS, MAX_MESSAGE_BYTES};
 
 /// The contents of one record, borrowed, for [`encode`].
 ///
@@ -32,8 +32,8 @@ pub struct Record<'a> {
 ///
 /// Refuses, with the error the decoder would report, a record the decoder would refuse: more
 /// than [`MAX_LABELS`] labels or [`MAX_FIELDS`] fields, an empty key, a key longer than
-/// [`MAX_KEY_BYTES`], or a record longer than [`MAX_RECORD_BYTES`]. On error `out` is left
-/// empty.
+/// [`MAX_KEY_BYTES`], a message longer than [`MAX_MESSAGE_BYTES`], or a record longer than
+/// [`MAX_RECORD_BYTES`]. On error `out` is left empty.
 pub fn encode(rec: &Record<'_>, out: &mut Vec<u8>) -> Result<(), RecordError> {
     let head = Head {
         timestamp_ns: rec.timestamp_ns,
@@ -110,6 +110,9 @@ fn write<'a>(
     out.extend_from_slice(&field_count.to_le_bytes());
     debug_assert_eq!(out.len(), HEADER_LEN);
 
+    if head.message.len() > MAX_MESSAGE_BYTES {
+        return Err(RecordError::new(Kind::MessageTooLong, HEADER_LEN));
+    }
     put_str(out, head.message)?;
     put_str(out, head.trace_id)?;
     put_str(out, head.span_id)?;

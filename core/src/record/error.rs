@@ -1,7 +1,7 @@
 //! Why a packed record was refused.
 
 use super::{MAX_KEY_BYTES, MAX_RECORD_BYTES, VERSION};
-use crate::entry::{MAX_FIELDS, MAX_LABELS};
+use crate::entry::{MAX_FIELDS, MAX_LABELS, MAX_MESSAGE_BYTES};
 use std::fmt;
 
 /// What is wrong with a packed record.
@@ -36,11 +36,13 @@ pub enum RecordErrorKind {
     BadBool,
     /// Bytes follow the last field.
     TrailingBytes,
+    /// The message is longer than [`MAX_MESSAGE_BYTES`].
+    MessageTooLong,
 }
 
 impl RecordErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [RecordErrorKind; 13] = [
+    pub const ALL: [RecordErrorKind; 14] = [
         RecordErrorKind::BadMagic,
         RecordErrorKind::UnsupportedVersion,
         RecordErrorKind::BadLevel,
@@ -54,7 +56,22 @@ impl RecordErrorKind {
         RecordErrorKind::BadValueType,
         RecordErrorKind::BadBool,
         RecordErrorKind::TrailingBytes,
+        RecordErrorKind::MessageTooLong,
     ];
+
+    /// Whether the record is well formed but over one of the limits every API shares (labels,
+    /// fields, key, message or record size): refused as LOGCAP_RESULT_LIMIT rather than
+    /// MALFORMED_RECORD, and counted in [`crate::Stats::refused_limit`].
+    pub fn is_limit(self) -> bool {
+        matches!(
+            self,
+            RecordErrorKind::TooLarge
+                | RecordErrorKind::TooManyLabels
+                | RecordErrorKind::TooManyFields
+                | RecordErrorKind::KeyTooLong
+                | RecordErrorKind::MessageTooLong
+        )
+    }
 
     /// The stable snake_case name (`"bad_magic"`), as used by the test vectors.
     pub fn name(self) -> &'static str {
@@ -72,6 +89,7 @@ impl RecordErrorKind {
             RecordErrorKind::BadValueType => "bad_value_type",
             RecordErrorKind::BadBool => "bad_bool",
             RecordErrorKind::TrailingBytes => "trailing_bytes",
+            RecordErrorKind::MessageTooLong => "message_too_long",
         }
     }
 }
@@ -105,6 +123,9 @@ impl fmt::Display for RecordErrorKind {
             }
             RecordErrorKind::BadBool => f.write_str("a bool value is neither 0 nor 1"),
             RecordErrorKind::TrailingBytes => f.write_str("bytes follow the last field"),
+            RecordErrorKind::MessageTooLong => {
+                write!(f, "the message is longer than {MAX_MESSAGE_BYTES} bytes")
+            }
         }
     }
 }

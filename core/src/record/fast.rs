@@ -9,7 +9,9 @@
 //! check that they agree with the walk on every vector and on mutated records.
 
 use super::{HEADER_LEN, MAGIC, MAX_KEY_BYTES, MAX_RECORD_BYTES, VERSION};
-use crate::entry::{Arena, EntryData, Level, Span, Stored, MAX_FIELDS, MAX_LABELS};
+use crate::entry::{
+    Arena, EntryData, Level, Span, Stored, MAX_FIELDS, MAX_LABELS, MAX_MESSAGE_BYTES,
+};
 
 /// The fixed header, read and checked.
 pub(super) struct Header {
@@ -54,7 +56,13 @@ pub(super) fn check(buf: &[u8]) -> Option<Header> {
         buf,
         pos: HEADER_LEN,
     };
-    for _ in 0..3 {
+    // A message over the limit is left to the general walk, which names it.
+    let message = c.u32()? as usize;
+    if message > MAX_MESSAGE_BYTES {
+        return None;
+    }
+    c.skip(message)?;
+    for _ in 0..2 {
         c.skip_str()?;
     }
     for _ in 0..h.labels {

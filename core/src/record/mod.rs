@@ -67,5 +67,5 @@ pub const VERSION: u8 = 1;
 pub const HEADER_LEN: usize = 20;
 /// The longest record accepted, in bytes, header included (1 MiB).
 pub const MAX_RECORD_BYTES: usize = 1 << 20;
-/// The longest label or field key accepted, in bytes as encoded.
-pub const MAX_KEY_BYTES: usize = 1024;
+/// The longest label or field key accepted, in bytes as encoded: the entry's own limit.
+pub const MAX_KEY_BYTES: usize = crate::entry::MAX_KEY_BYTES;

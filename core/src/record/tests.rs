@@ -1,5 +1,5 @@
 use super::*;
-use crate::entry::{EntryData, Level, ValueRef, MAX_FIELDS, MAX_LABELS};
+use crate::entry::{EntryData, Level, ValueRef, MAX_FIELDS, MAX_LABELS, MAX_MESSAGE_BYTES};
 use RecordErrorKind as Kind;
 
 const EVERY_TYPE: &[(&str, ValueRef<'static>)] = &[
@@ -299,31 +299,48 @@ fn limits_are_inclusive_and_the_encoder_enforces_them_too() {
         (Kind::KeyTooLong, 32)
     );
 
-    // The largest message that fits: header, its own prefix, two empty ids.
-    let fits = "m".repeat(MAX_RECORD_BYTES - HEADER_LEN - 12);
+    // The longest message, and one byte more.
+    let longest = "m".repeat(MAX_MESSAGE_BYTES);
     let buf = bytes_of(&Record {
-        message: &fits,
+        message: &longest,
         ..Record::default()
     });
-    assert_eq!(buf.len(), MAX_RECORD_BYTES);
-    assert_eq!(decoded(&buf).unwrap().message().len(), fits.len());
-    // One byte more: the message still fits, the span id after it does not.
-    let over = format!("{fits}m");
+    assert_eq!(decoded(&buf).unwrap().message().len(), MAX_MESSAGE_BYTES);
+    let over = format!("{longest}m");
     assert_eq!(
         refused(Record {
             message: &over,
             ..Record::default()
         }),
-        (Kind::TooLarge, MAX_RECORD_BYTES - 3)
+        (Kind::MessageTooLong, HEADER_LEN)
     );
-    // A message that cannot fit is refused before it is copied.
-    let huge = "m".repeat(MAX_RECORD_BYTES);
+    let mut raw = buf.clone();
+    raw.insert(HEADER_LEN + 4, b'm');
+    raw[HEADER_LEN..HEADER_LEN + 4].copy_from_slice(&(MAX_MESSAGE_BYTES as u32 + 1).to_le_bytes());
+    let n = raw.len() as u32;
+    raw[4..8].copy_from_slice(&n.to_le_bytes());
+    let e = decoded(&raw).unwrap_err();
+    assert_eq!((e.kind, e.offset), (Kind::MessageTooLong, HEADER_LEN));
+
+    // The largest string field that fits: header, three empty strings, key "f", its type
+    // byte and the value's prefix.
+    let fits = "v".repeat(MAX_RECORD_BYTES - HEADER_LEN - 12 - 5 - 1 - 4);
+    let buf = bytes_of(&Record {
+        fields: &[("f", ValueRef::Str(&fits))],
+        ..Record::default()
+    });
+    assert_eq!(buf.len(), MAX_RECORD_BYTES);
+    let e = decoded(&buf).unwrap();
+    assert_eq!(e.field("f"), Some(ValueRef::Str(&fits)));
+    // One byte more does not fit, and is refused before it is copied.
+    let over = format!("{fits}v");
     assert_eq!(
         refused(Record {
-            message: &huge,
+            fields: &[("f", ValueRef::Str(&over))],
             ..Record::default()
-        }),
-        (Kind::TooLarge, HEADER_LEN)
+        })
+        .0,
+        Kind::TooLarge
     );
     // A buffer over the limit is refused by its header, before anything else.
     let mut big = buf.clone();

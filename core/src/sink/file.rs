@@ -1,11 +1,11 @@
 //! The file sink: appends lines, rotates by size.
 
-use super::{Sink, SinkError};
+use super::{io_text, Sink, SinkError};
 use crate::batch::Batch;
 use crate::config::FileSinkConfig;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::PathBuf;
 
 /// Appends each batch to a file in one write. With `max_bytes` set, the file is rotated at a
@@ -21,10 +21,27 @@ pub struct FileSink {
 }
 
 impl FileSink {
-    /// Opens (or creates) the file for appending.
-    pub fn open(cfg: FileSinkConfig) -> io::Result<FileSink> {
-        let file = open_append(&cfg.path)?;
-        let size = file.metadata()?.len();
+    /// Opens (or creates) the file for appending; with `create_dirs`, creates its missing
+    /// parent directories first (mode 0750, less the umask). The error says what was being
+    /// done and to which path: `cannot open /x/app.log: No such file or directory`.
+    pub fn open(cfg: FileSinkConfig) -> Result<FileSink, SinkError> {
+        let failed = |what: &str, p: &std::path::Path, e: io::Error| {
+            SinkError::new(format!("cannot {what} {}: {}", p.display(), io_text(&e)))
+        };
+        if cfg.create_dirs {
+            if let Some(dir) = cfg.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o750)
+                    .create(dir)
+                    .map_err(|e| failed("create the directory", dir, e))?;
+            }
+        }
+        let file = open_append(&cfg.path).map_err(|e| failed("open", &cfg.path, e))?;
+        let size = file
+            .metadata()
+            .map_err(|e| failed("read the size of", &cfg.path, e))?
+            .len();
         Ok(FileSink {
             cfg,
             file,

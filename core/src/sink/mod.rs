@@ -109,37 +109,70 @@ pub trait Sink: Send {
     }
 }
 
+/// Why a sink could not be built: the key of the sink's configuration at fault (`path`) and
+/// what went wrong.
+#[derive(Debug)]
+pub(crate) struct SetupError {
+    pub(crate) key: &'static str,
+    pub(crate) message: String,
+}
+
 /// Builds the sink a configuration describes, in a pipeline that makes batches by `batch`.
 /// Callback sinks are bound by the pipeline builder, so they are not built here.
-pub(crate) fn build(cfg: &SinkConfig, batch: &BatchConfig) -> Result<Box<dyn Sink>, SinkError> {
+pub(crate) fn build(cfg: &SinkConfig, batch: &BatchConfig) -> Result<Box<dyn Sink>, SetupError> {
+    let at = |key: &'static str| {
+        move |e: SinkError| SetupError {
+            key,
+            message: e.to_string(),
+        }
+    };
     Ok(match &cfg.kind {
         SinkKind::Null => Box::new(NullSink),
         SinkKind::Stdout { format } => Box::new(StreamSink::new(StreamTarget::Stdout, *format)),
         SinkKind::Stderr { format } => Box::new(StreamSink::new(StreamTarget::Stderr, *format)),
-        SinkKind::File(f) => Box::new(FileSink::open(f.clone())?),
-        SinkKind::Loki(l) => Box::new(LokiSink::new(&cfg.name, (**l).clone())?),
+        SinkKind::File(f) => Box::new(FileSink::open(f.clone()).map_err(at("path"))?),
+        SinkKind::Loki(l) => {
+            Box::new(LokiSink::new(&cfg.name, (**l).clone()).map_err(at("ca_file"))?)
+        }
         SinkKind::Syslog(s) => Box::new(SyslogSink::new(&cfg.name, (**s).clone())),
         #[cfg(feature = "kafka")]
-        SinkKind::Kafka(k) => Box::new(KafkaSink::new(&cfg.name, (**k).clone(), batch)?),
+        SinkKind::Kafka(k) => {
+            Box::new(KafkaSink::new(&cfg.name, (**k).clone(), batch).map_err(at("brokers"))?)
+        }
         #[cfg(feature = "otlp")]
-        SinkKind::Otlp(o) => Box::new(OtlpSink::new(&cfg.name, (**o).clone())?),
+        SinkKind::Otlp(o) => {
+            Box::new(OtlpSink::new(&cfg.name, (**o).clone()).map_err(at("ca_file"))?)
+        }
         #[cfg(not(feature = "kafka"))]
         SinkKind::Kafka(_) => return Err(feature_off("kafka", batch)),
         #[cfg(not(feature = "otlp"))]
         SinkKind::Otlp(_) => return Err(feature_off("otlp", batch)),
         SinkKind::Callback => {
-            return Err(SinkError::new(format!(
-                "callback sink {:?} has no function bound to it",
-                cfg.name
-            )))
+            return Err(SetupError {
+                key: "name",
+                message: format!("no function is bound to the callback sink {:?}", cfg.name),
+            })
         }
     })
 }
 
 /// The error for a sink type whose cargo feature this build leaves out.
 #[cfg(not(all(feature = "kafka", feature = "otlp")))]
-fn feature_off(kind: &str, _: &BatchConfig) -> SinkError {
-    SinkError::new(format!(
-        "this build of logcap has no {kind} sink: it was built without the `{kind}` feature"
-    ))
+fn feature_off(kind: &str, _: &BatchConfig) -> SetupError {
+    SetupError {
+        key: "type",
+        message: format!(
+            "this build of logcap has no {kind} sink: it was built without the `{kind}` feature"
+        ),
+    }
+}
+
+/// An I/O error's text without Rust's ` (os error N)` suffix, for messages that already say
+/// what was being done: `cannot open /x/app.log: No such file or directory`.
+pub(crate) fn io_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" (os error ") {
+        Some(i) if s.ends_with(')') => s[..i].to_owned(),
+        _ => s,
+    }
 }
