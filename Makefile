@@ -7,18 +7,19 @@ LIB_DIR := target/release
 STATIC_LIB := $(LIB_DIR)/liblogcap.a
 LINK := $(STATIC_LIB) -lpthread -ldl -lm
 CWARN := -std=c11 -Wall -Wextra -Werror -Iinclude
+CXXWARN := -std=c++17 -Wall -Wextra -Werror -pedantic -Iinclude
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 BUILD := build
 VECTORS := tests/vectors/records.json
 
-.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-go test-node node-deps bench bench-go bench-node bench-cpp bench-net miri clean
+.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-cpp test-go test-node node-deps bench bench-go bench-node bench-cpp bench-net miri clean
 
 help:
-	@echo "make demo    the standard event from C, Go and Node.js; outputs compared"
-	@echo "make test    every test: Rust, network sinks against real servers, header, C under sanitizers, Go, Node.js"
+	@echo "make demo    the standard event from C, C++, Go and Node.js; outputs compared"
+	@echo "make test    every test: Rust, network sinks against real servers, headers, C and C++ under sanitizers, Go, Node.js"
 	@echo "make test-network  the network sinks against VictoriaLogs and rsyslog (.ci/servers.sh)"
 	@echo "make bench   criterion benchmarks (docs/benchmarks.md); bench-go, bench-node for the bindings"
-	@echo "make bench-cpp  the standard event from C++ through logcap and through spdlog (needs libspdlog-dev)"
+	@echo "make bench-cpp  the standard event from C++ through logcap (C ABI and logcap.hpp) and through spdlog (needs libspdlog-dev)"
 	@echo "make bench-net  the network sink benchmarks (docs/network-sinks.md)"
 	@echo "make header  regenerate include/logcap.h with cbindgen"
 	@echo "make miri    the C ABI's handle table under Miri, which checks its unsafe code and data races (nightly)"
@@ -32,13 +33,14 @@ header:
 $(BUILD):
 	mkdir -p $(BUILD)
 
-# The main job: the standard event through the C, Go and Node.js quickstarts with one
-# configuration; the three outputs must be identical but for timestamps.
+# The main job: the standard event through the C, C++, Go and Node.js quickstarts with one
+# configuration; the four outputs must be identical but for timestamps.
 demo: lib node-deps | $(BUILD)
 	$(CC) $(CWARN) -O2 bindings/c/examples/quickstart.c $(LINK) -o $(BUILD)/quickstart
+	$(CXX) $(CXXWARN) -O2 bindings/cpp/examples/quickstart.cpp $(LINK) -o $(BUILD)/quickstart_cpp
 	scripts/demo.sh
 
-test: lint test-rust test-network test-header test-c test-go test-node
+test: lint test-rust test-network test-header test-c test-cpp test-go test-node
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -59,10 +61,13 @@ test-network: servers
 	set -a && . build/servers.env && set +a && \
 		$(CARGO) test --test network_sinks -- --test-threads=1
 
-# The header compiles on its own as C11 and as C++17.
+# The header compiles on its own as C11 and as C++17; the C++ wrapper as C++17, with and
+# without exceptions.
 test-header: | $(BUILD)
 	$(CC) -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c include/logcap.h
 	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c++ include/logcap.h
+	$(CXX) $(CXXWARN) -fsyntax-only -x c++ include/logcap.hpp
+	$(CXX) $(CXXWARN) -fno-exceptions -fsyntax-only -x c++ include/logcap.hpp
 
 test-c: lib | $(BUILD)
 	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_api.c $(LINK) -o $(BUILD)/test_api
@@ -78,6 +83,17 @@ test-c: lib | $(BUILD)
 	$(CC) $(CWARN) bindings/c/examples/quickstart.c $$(PKG_CONFIG_PATH=bindings/c pkg-config --cflags --libs logcap) \
 		-Wl,-rpath,$(CURDIR)/$(LIB_DIR) -o $(BUILD)/quickstart_shared
 	./$(BUILD)/quickstart_shared | grep -q '"msg":"request completed"'
+
+# The C++ wrapper (include/logcap.hpp) under ASan/UBSan, then the C++ quickstart, whose line
+# must be the C quickstart's but for the timestamp.
+test-cpp: lib | $(BUILD)
+	$(CXX) $(CXXWARN) $(SAN) -g -Ibindings/c/tests bindings/cpp/tests/test_wrapper.cpp $(LINK) -o $(BUILD)/test_wrapper
+	$(CXX) $(CXXWARN) $(SAN) -g bindings/cpp/examples/quickstart.cpp $(LINK) -o $(BUILD)/quickstart_cpp_san
+	$(CC) $(CWARN) -O2 bindings/c/examples/quickstart.c $(LINK) -o $(BUILD)/quickstart
+	./$(BUILD)/test_wrapper $(VECTORS)
+	./$(BUILD)/quickstart > $(BUILD)/quickstart-c.out
+	./$(BUILD)/quickstart_cpp_san > $(BUILD)/quickstart-cpp.out
+	scripts/same-lines.sh $(BUILD)/quickstart-c.out $(BUILD)/quickstart-cpp.out
 
 # The Go binding links the static library; vet, race detector, and a run with GOGC=1 to
 # flush out lifetime bugs.
