@@ -10,9 +10,11 @@ CWARN := -std=c11 -Wall -Wextra -Werror -Iinclude
 CXXWARN := -std=c++17 -Wall -Wextra -Werror -pedantic -Iinclude
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 BUILD := build
+PREFIX ?= /usr/local
+DESTDIR ?=
 VECTORS := tests/vectors/records.json
 
-.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-cpp test-go test-node node-deps bench bench-go bench-node bench-cpp bench-net miri clean
+.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-cpp test-go install test-node node-deps bench bench-go bench-node bench-cpp bench-net miri clean
 
 help:
 	@echo "make demo    the standard event from C, C++, Go and Node.js; outputs compared"
@@ -21,6 +23,7 @@ help:
 	@echo "make bench   criterion benchmarks (docs/benchmarks.md); bench-go, bench-node for the bindings"
 	@echo "make bench-cpp  the standard event from C++ through logcap (C ABI and logcap.hpp) and through spdlog (needs libspdlog-dev)"
 	@echo "make bench-net  the network sink benchmarks (docs/network-sinks.md)"
+	@echo "make install PREFIX=/usr/local DESTDIR=  headers, shared and static library, pkg-config and CMake files (docs/packaging.md)"
 	@echo "make header  regenerate include/logcap.h with cbindgen"
 	@echo "make miri    the C ABI's handle table under Miri, which checks its unsafe code and data races (nightly)"
 
@@ -29,6 +32,11 @@ lib:
 
 header:
 	LOGCAP_UPDATE_HEADER=1 $(CARGO) build --lib
+
+# The C/C++ library into $(DESTDIR)$(PREFIX): stripped libraries with a versioned SONAME,
+# debug info beside them, logcap.pc and CMake's logcapConfig.cmake (scripts/install.sh).
+install: lib
+	scripts/install.sh "$(PREFIX)" "$(DESTDIR)"
 
 $(BUILD):
 	mkdir -p $(BUILD)
@@ -79,10 +87,6 @@ test-c: lib | $(BUILD)
 	./$(BUILD)/test_process
 	./$(BUILD)/quickstart_san > $(BUILD)/quickstart.out
 	grep -q '"msg":"request completed"' $(BUILD)/quickstart.out
-	# The pkg-config file links the shared library.
-	$(CC) $(CWARN) bindings/c/examples/quickstart.c $$(PKG_CONFIG_PATH=bindings/c pkg-config --cflags --libs logcap) \
-		-Wl,-rpath,$(CURDIR)/$(LIB_DIR) -o $(BUILD)/quickstart_shared
-	./$(BUILD)/quickstart_shared | grep -q '"msg":"request completed"'
 
 # The C++ wrapper (include/logcap.hpp) under ASan/UBSan, then the C++ quickstart, whose line
 # must be the C quickstart's but for the timestamp.
