@@ -12,9 +12,12 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 BUILD := build
 PREFIX ?= /usr/local
 DESTDIR ?=
+# Platforms as each binding names them (evaluated when used).
+GO_PLATFORM = $(shell go env GOOS)-$(shell go env GOARCH)
+NODE_PLATFORM = $(shell node -p 'process.platform + "-" + process.arch')
 VECTORS := tests/vectors/records.json
 
-.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-cpp test-go install test-node node-deps bench bench-go bench-node bench-cpp bench-net miri clean
+.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-cpp test-go install bindings-lib dist test-node node-deps bench bench-go bench-node bench-cpp bench-net miri clean
 
 help:
 	@echo "make demo    the standard event from C, C++, Go and Node.js; outputs compared"
@@ -24,6 +27,7 @@ help:
 	@echo "make bench-cpp  the standard event from C++ through logcap (C ABI and logcap.hpp) and through spdlog (needs libspdlog-dev)"
 	@echo "make bench-net  the network sink benchmarks (docs/network-sinks.md)"
 	@echo "make install PREFIX=/usr/local DESTDIR=  headers, shared and static library, pkg-config and CMake files (docs/packaging.md)"
+	@echo "make dist    dist/: the C/C++ tarball, a GOPROXY tree with the Go module, the npm package"
 	@echo "make header  regenerate include/logcap.h with cbindgen"
 	@echo "make miri    the C ABI's handle table under Miri, which checks its unsafe code and data races (nightly)"
 
@@ -32,6 +36,19 @@ lib:
 
 header:
 	LOGCAP_UPDATE_HEADER=1 $(CARGO) build --lib
+
+# The artifacts users consume, under dist/ (scripts/dist.sh, docs/packaging.md).
+dist: lib
+	scripts/dist.sh
+
+# In the repository, the bindings find the library where a package carries it: symbolic links
+# to this checkout's header and build, in bindings/go/build/ (the Go module's bundled library)
+# and bindings/node/prebuilds/ (the npm package's); both are ignored by git.
+bindings-lib: lib
+	mkdir -p bindings/go/build/include bindings/go/build/$(GO_PLATFORM) bindings/node/prebuilds/$(NODE_PLATFORM)
+	ln -sfn ../../../../include/logcap.h bindings/go/build/include/logcap.h
+	ln -sfn ../../../../$(LIB_DIR)/liblogcap.a bindings/go/build/$(GO_PLATFORM)/liblogcap.a
+	ln -sfn ../../../../$(LIB_DIR)/liblogcap.so bindings/node/prebuilds/$(NODE_PLATFORM)/liblogcap.so
 
 # The C/C++ library into $(DESTDIR)$(PREFIX): stripped libraries with a versioned SONAME,
 # debug info beside them, logcap.pc and CMake's logcapConfig.cmake (scripts/install.sh).
@@ -43,7 +60,7 @@ $(BUILD):
 
 # The main job: the standard event through the C, C++, Go and Node.js quickstarts with one
 # configuration; the four outputs must be identical but for timestamps.
-demo: lib node-deps | $(BUILD)
+demo: bindings-lib node-deps | $(BUILD)
 	$(CC) $(CWARN) -O2 bindings/c/examples/quickstart.c $(LINK) -o $(BUILD)/quickstart
 	$(CXX) $(CXXWARN) -O2 bindings/cpp/examples/quickstart.cpp $(LINK) -o $(BUILD)/quickstart_cpp
 	scripts/demo.sh
@@ -101,7 +118,7 @@ test-cpp: lib | $(BUILD)
 
 # The Go binding links the static library; vet, race detector, and a run with GOGC=1 to
 # flush out lifetime bugs.
-test-go: lib
+test-go: bindings-lib
 	cd bindings/go && test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
 	cd bindings/go && go vet ./...
 	cd bindings/go/compare && go vet ./...
@@ -112,7 +129,7 @@ test-go: lib
 node-deps:
 	cd bindings/node && npm ci --no-audit --no-fund
 
-test-node: lib node-deps
+test-node: bindings-lib node-deps
 	cd bindings/node && npm test
 
 bench:
@@ -127,7 +144,7 @@ miri:
 
 # The binding's own benchmarks, then the standard event through logcap beside zerolog, zap
 # and slog's JSON handler (bindings/go/compare, a module of its own).
-bench-go: lib
+bench-go: bindings-lib
 	cd bindings/go && go test -run '^$$' -bench . -benchmem -count=5 ./...
 	cd bindings/go/compare && go test -run '^$$' -bench . -benchmem -count=5 ./...
 
@@ -139,7 +156,7 @@ bench-cpp: lib | $(BUILD)
 		$$(pkg-config --cflags --libs spdlog) $(LINK) -o $(BUILD)/compare_cpp
 	./$(BUILD)/compare_cpp $(VECTORS)
 
-bench-node: lib node-deps
+bench-node: bindings-lib node-deps
 	cd bindings/node && npm run bench
 
 bench-net: servers

@@ -291,7 +291,10 @@ export function encodeRecord(record?: {
 /** The loaded library's version. */
 export function version(): string;
 
-/** The library file loaded. */
+/**
+ * The library loaded: $LOGCAP_LIB, the package's own build for the platform
+ * (prebuilds/<platform>-<arch>/), or the system library's name (liblogcap.so.0.1 for 0.1.x).
+ */
 export const libraryPath: string;
 
 declare const logcap: {
