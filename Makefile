@@ -17,11 +17,12 @@ GO_PLATFORM = $(shell go env GOOS)-$(shell go env GOARCH)
 NODE_PLATFORM = $(shell node -p 'process.platform + "-" + process.arch')
 VECTORS := tests/vectors/records.json
 
-.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-cpp test-go install bindings-lib dist test-node node-deps bench bench-go bench-node bench-cpp bench-net miri clean
+.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-cpp test-go install bindings-lib dist test-packaging test-node node-deps bench bench-go bench-node bench-cpp bench-net miri clean
 
 help:
 	@echo "make demo    the standard event from C, C++, Go and Node.js; outputs compared"
 	@echo "make test    every test: Rust, network sinks against real servers, headers, C and C++ under sanitizers, Go, Node.js"
+	@echo "make test-packaging  make dist's artifacts used from outside the repository: C, C++, Go, Node.js"
 	@echo "make test-network  the network sinks against VictoriaLogs and rsyslog (.ci/servers.sh)"
 	@echo "make bench   criterion benchmarks (docs/benchmarks.md); bench-go, bench-node for the bindings"
 	@echo "make bench-cpp  the standard event from C++ through logcap (C ABI and logcap.hpp) and through spdlog (needs libspdlog-dev)"
@@ -40,6 +41,12 @@ header:
 # The artifacts users consume, under dist/ (scripts/dist.sh, docs/packaging.md).
 dist: lib
 	scripts/dist.sh
+
+# Each artifact of dist/ consumed from a fresh directory outside the repository, as its user
+# would, logging the standard event: C and C++ (pkg-config, CMake), Go (go get from the
+# GOPROXY tree), Node.js (npm install, CommonJS, ESM, TypeScript). scripts/test-packaging.sh.
+test-packaging: dist node-deps
+	scripts/test-packaging.sh
 
 # In the repository, the bindings find the library where a package carries it: symbolic links
 # to this checkout's header and build, in bindings/go/build/ (the Go module's bundled library)
@@ -65,7 +72,7 @@ demo: bindings-lib node-deps | $(BUILD)
 	$(CXX) $(CXXWARN) -O2 bindings/cpp/examples/quickstart.cpp $(LINK) -o $(BUILD)/quickstart_cpp
 	scripts/demo.sh
 
-test: lint test-rust test-network test-header test-c test-cpp test-go test-node
+test: lint test-rust test-network test-header test-c test-cpp test-go test-node test-packaging
 
 lint:
 	$(CARGO) fmt --all -- --check

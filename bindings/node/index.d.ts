@@ -268,6 +268,14 @@ export class Entry {
   release(): void;
 }
 
+// Symbol.asyncDispose (explicit resource management, `await using`), declared here too so that
+// projects whose `lib` does not include esnext.disposable can use these declarations.
+declare global {
+  interface SymbolConstructor {
+    readonly asyncDispose: unique symbol;
+  }
+}
+
 /** Configuration as an object (sent as JSON); see the repository's docs for the keys. */
 export type Config = Record<string, unknown>;
 
