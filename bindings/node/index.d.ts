@@ -276,8 +276,175 @@ declare global {
   }
 }
 
-/** Configuration as an object (sent as JSON); see the repository's docs for the keys. */
-export type Config = Record<string, unknown>;
+// The configuration document (the repository's docs/configuration.md and
+// docs/network-sinks.md; its JSON Schema is docs/config.schema.json, which test/config-schema.test.js
+// checks these types against). Every key is optional unless marked otherwise; integers are
+// JavaScript numbers.
+
+/** What a full queue does with one more item. */
+export type WhenFull = 'block' | 'drop_newest' | 'drop_oldest';
+/** An output encoding (docs/output.md). */
+export type OutputFormat = 'json' | 'text';
+
+/** The intake queue between producers and the batcher. */
+export interface QueueConfig {
+  capacity?: number;
+  when_full?: WhenFull;
+  block_timeout_ms?: number;
+}
+
+/** When a batch closes: whichever limit comes first. */
+export interface BatchConfig {
+  max_entries?: number;
+  max_bytes?: number;
+  max_delay_ms?: number;
+}
+
+/** Bounds of the entry pool. */
+export interface PoolConfig {
+  max_idle?: number;
+  max_retained_bytes?: number;
+}
+
+/** Keys every sink takes. */
+export interface SinkCommon {
+  /** Unique; names the sink's counters. Default "<type>-<index>". */
+  name?: string;
+  queue_capacity?: number;
+  when_full?: WhenFull;
+  block_timeout_ms?: number;
+}
+
+/** Discards batches (benchmarks). */
+export interface NullSinkConfig extends SinkCommon {
+  type: 'null';
+}
+
+/** Standard output or standard error. */
+export interface StreamSinkConfig extends SinkCommon {
+  type: 'stdout' | 'stderr';
+  format?: OutputFormat;
+}
+
+/** A file, appended to, rotated by size. */
+export interface FileSinkConfig extends SinkCommon {
+  type: 'file';
+  path: string;
+  format?: OutputFormat;
+  max_bytes?: number;
+  keep?: number;
+  fsync_on_flush?: boolean;
+}
+
+/** A function given to open() under the sink's name (OpenOptions.callbacks). */
+export interface CallbackSinkConfig extends SinkCommon {
+  type: 'callback';
+  name: string;
+}
+
+/** Retries of a network sink's transient failures. */
+export interface RetryConfig {
+  initial_ms?: number;
+  max_ms?: number;
+  attempts?: number;
+}
+
+/** Loki's push API (docs/network-sinks.md). */
+export interface LokiSinkConfig extends SinkCommon {
+  type: 'loki';
+  url: string;
+  tenant_id?: string;
+  basic_auth?: { username: string; password: string };
+  bearer_token?: string;
+  headers?: Record<string, string>;
+  ca_file?: string;
+  encoding?: 'protobuf' | 'json';
+  fields_as?: 'structured_metadata' | 'line';
+  line_format?: OutputFormat;
+  max_request_entries?: number;
+  max_request_bytes?: number;
+  timeout_ms?: number;
+  retry?: RetryConfig;
+  dead_letter_path?: string;
+}
+
+/** A syslog facility: a name or its code, 0 to 23. */
+export type SyslogFacility =
+  | 'kern' | 'user' | 'mail' | 'daemon' | 'auth' | 'syslog' | 'lpr' | 'news' | 'uucp' | 'cron'
+  | 'authpriv' | 'ftp' | 'ntp' | 'audit' | 'alert' | 'clock'
+  | 'local0' | 'local1' | 'local2' | 'local3' | 'local4' | 'local5' | 'local6' | 'local7'
+  | number;
+
+/** RFC 5424 syslog over UDP, TCP or a unix socket (docs/network-sinks.md). */
+export interface SyslogSinkConfig extends SinkCommon {
+  type: 'syslog';
+  transport?: 'udp' | 'tcp' | 'unix' | 'unix_stream';
+  /** "host:port", for udp and tcp. */
+  address?: string;
+  /** The socket, for unix and unix_stream. */
+  path?: string;
+  facility?: SyslogFacility;
+  app_name?: string;
+  hostname?: string;
+  max_message_bytes?: number;
+  fields_as?: 'structured_data' | 'msg';
+  msg_format?: OutputFormat;
+  enterprise_id?: number;
+  timeout_ms?: number;
+  retry?: RetryConfig;
+  dead_letter_path?: string;
+}
+
+/** One sink: the union is discriminated by `type`. */
+export type SinkConfig =
+  | NullSinkConfig
+  | StreamSinkConfig
+  | FileSinkConfig
+  | CallbackSinkConfig
+  | LokiSinkConfig
+  | SyslogSinkConfig;
+
+/** Keep the first `initial` entries per (level, message) and tick, then every `thereafter`-th. */
+export interface SamplingConfig {
+  initial?: number;
+  thereafter?: number;
+  tick_ms?: number;
+}
+
+/** A token bucket for the pipeline, or one per value of a label. */
+export interface RateLimitConfig {
+  per_second: number;
+  burst?: number;
+  by_label?: string;
+  max_keys?: number;
+}
+
+/** Collapse identical entries within a window into one with a `repeats` count. */
+export interface DedupConfig {
+  window_ms?: number;
+  max_keys?: number;
+}
+
+/** Replace sensitive values before any sink sees them. */
+export interface RedactConfig {
+  keys?: string[];
+  patterns?: string[];
+  censor?: string;
+}
+
+/** A pipeline's configuration, sent as JSON. An empty object gives one JSON sink on stdout. */
+export interface Config {
+  min_level?: LevelName;
+  queue?: QueueConfig;
+  batch?: BatchConfig;
+  pool?: PoolConfig;
+  sinks?: SinkConfig[];
+  /** Off unless present (null is the same as absent). */
+  sampling?: SamplingConfig | null;
+  rate_limit?: RateLimitConfig | null;
+  dedup?: DedupConfig | null;
+  redact?: RedactConfig | null;
+}
 
 /**
  * Opens a pipeline: `config` as an object or a JSON string, undefined for the default (one
