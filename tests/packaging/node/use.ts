@@ -9,3 +9,7 @@ pipeline.info('request completed', {
 const version: string = logcap.version();
 const where: string = logcap.libraryPath;
 void pipeline.close({ timeoutMs: 5000 }).then(() => console.log(version, where));
+
+// The configuration is typed: a misspelt sink type does not compile (tsc fails if it does).
+// @ts-expect-error: 'fille' is not a sink type
+open({ sinks: [{ type: 'fille', path: 'app.log' }] });
