@@ -146,6 +146,8 @@ inline uint64_t millis(std::chrono::milliseconds t) noexcept {
 }  // namespace detail
 
 /// A label of an event (a low-cardinality stream label): label("service", "checkout").
+/// label(), field(), trace_id() and span_id() keep string_views: use them within the call that
+/// logs (temporaries live until its end), not stored beyond the strings they view.
 struct label_arg {
   std::string_view key;
   std::string_view value;
@@ -182,8 +184,9 @@ inline field_arg field(std::string_view key, std::string_view value) noexcept {
   f.str = value;
   return f;
 }
+/// A null pointer is the empty string.
 inline field_arg field(std::string_view key, const char *value) noexcept {
-  return field(key, std::string_view(value));
+  return field(key, value ? std::string_view(value) : std::string_view());
 }
 inline field_arg field(std::string_view key, const std::string &value) noexcept {
   return field(key, std::string_view(value));
