@@ -101,6 +101,7 @@ test-header: | $(BUILD)
 	$(CXX) $(CXXWARN) -fsyntax-only -x c++ include/logcap.hpp
 	$(CXX) $(CXXWARN) -fno-exceptions -fsyntax-only -x c++ include/logcap.hpp
 
+# `cargo test` builds and runs the same C tests too, under the same sanitizers (tests/c_tests.rs).
 test-c: lib | $(BUILD)
 	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_api.c $(LINK) -o $(BUILD)/test_api
 	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_misuse.c $(LINK) -o $(BUILD)/test_misuse
@@ -147,7 +148,7 @@ bench:
 # behaviour and data races between the tests' threads. Needs the nightly toolchain with the
 # miri component; not part of `make test`. See docs/fuzzing.md.
 miri:
-	MIRIFLAGS=-Zmiri-disable-isolation $(CARGO) +nightly miri test --lib ffi::handles::tests
+	MIRIFLAGS=-Zmiri-disable-isolation $(CARGO) +nightly miri test -p logcap --lib handles::tests
 
 # The binding's own benchmarks, then the standard event through logcap beside zerolog, zap
 # and slog's JSON handler (bindings/go/compare, a module of its own).

@@ -1,5 +1,6 @@
-//! Generates the C header from src/ffi with cbindgen into OUT_DIR. With LOGCAP_UPDATE_HEADER=1
-//! it also writes include/logcap.h (`make header`); a test fails when the two differ.
+//! Generates the C header with cbindgen into OUT_DIR, from this crate alone (src/ffi: the C
+//! ABI; the core crate is a dependency cbindgen does not read). With LOGCAP_UPDATE_HEADER=1 it
+//! also writes include/logcap.h (`make header`); a test fails when the two differ.
 //!
 //! On ELF targets it also gives the shared library its SONAME, derived from the package version
 //! as cargo-c does: `liblogcap.so.MAJOR`, or `liblogcap.so.0.MINOR` while the major version
@@ -14,6 +15,10 @@ fn main() {
     println!("cargo:rerun-if-changed=src/ffi");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=LOGCAP_UPDATE_HEADER");
+    // For tests/c_tests.rs, which builds the C tests with the cc crate for this target.
+    for v in ["TARGET", "HOST"] {
+        println!("cargo:rustc-env=LOGCAP_BUILD_{v}={}", env::var(v).unwrap());
+    }
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is valid");
     let version = |part: &str| env::var(format!("CARGO_PKG_VERSION_{part}")).unwrap();

@@ -11,11 +11,11 @@
 //! refused: the cost of shedding load).
 
 use criterion::{black_box, criterion_group, criterion_main, Bencher, Criterion};
-use logcap::ffi::builder::*;
-use logcap::ffi::entry::*;
-use logcap::ffi::pipeline::*;
-use logcap::ffi::result::logcap_result;
-use logcap::{HookAction, Pipeline};
+use logcap::builder::*;
+use logcap::entry::*;
+use logcap::pipeline::*;
+use logcap::result::logcap_result;
+use logcap_core::{HookAction, Pipeline};
 use std::ffi::c_void;
 use std::time::Duration;
 
@@ -120,7 +120,7 @@ fn bench(c: &mut Criterion) {
         g.bench_function(name, |b| rust_events(b, &p));
         p.close(Duration::from_secs(30)).unwrap();
     }
-    let p = Pipeline::builder(logcap::Config::from_json(&config("")).unwrap())
+    let p = Pipeline::builder(logcap_core::Config::from_json(&config("")).unwrap())
         .processor(|e| {
             e.set_label("hooked", "yes").unwrap();
             HookAction::Keep

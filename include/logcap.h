@@ -39,9 +39,6 @@
 #define LOGCAP_VERSION_STRING "0.1.0"
 
 
-// At most this many labels in a stream: Loki's default `max_label_names_per_series`.
-#define MAX_STREAM_LABELS 15
-
 // A processor hook's return value: keep the entry.
 #define LOGCAP_PROCESSOR_KEEP 0
 
@@ -322,12 +319,6 @@ typedef struct {
   uint64_t bytes_sent;
 } logcap_sink_stats;
 
-
-
-
-
-
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -582,7 +573,7 @@ logcap_result logcap_pipeline_flush(const logcap_pipeline *pipeline, uint64_t ti
 logcap_result logcap_pipeline_close(const logcap_pipeline *pipeline, uint64_t timeout_ms);
 
 // Checks one packed record (docs/record-format.md), copies it into a pooled entry and
-// submits it: one call per log event (see logcap::Pipeline::submit_record).
+// submits it: one call per log event (see logcap_core::Pipeline::submit_record).
 //
 // Does not take ownership of `record`. LOGCAP_RESULT_MALFORMED_RECORD when the record is
 // malformed (logcap_last_error() says where): nothing is submitted. Otherwise as

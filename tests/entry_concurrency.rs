@@ -1,6 +1,6 @@
 //! One entry shared by many threads: no lost update, no torn read.
 
-use logcap::{Pipeline, ValueRef};
+use logcap_core::{Pipeline, ValueRef};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -110,7 +110,7 @@ fn three_second_stress_of_every_operation() {
                                 e.remove_field("shared");
                             }
                             5 => e.set_message(&format!("message from {t}")),
-                            6 => e.set_level(logcap::Level::ALL[(rng % 6) as usize]),
+                            6 => e.set_level(logcap_core::Level::ALL[(rng % 6) as usize]),
                             7 => {
                                 let c = e.deep_copy();
                                 copies.fetch_add(1, Ordering::Relaxed);

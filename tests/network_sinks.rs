@@ -11,8 +11,8 @@ mod common;
 mod servers;
 
 use common::{fill_standard, LABELS};
-use logcap::encode::time::parse_rfc3339;
-use logcap::{Format, Pipeline, SinkStats, Stats};
+use logcap_core::encode::time::parse_rfc3339;
+use logcap_core::{Format, Pipeline, SinkStats, Stats};
 use serde_json::Value;
 use servers::{free_port, server_bin, Rsyslog, VictoriaLogs};
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,7 +33,7 @@ fn rsyslogd_bin() -> Option<PathBuf> {
 /// A minute ago, so that entry `seq` has the timestamp `BASE + seq µs`: recent enough for
 /// VictoriaLogs' retention, exact enough to compare.
 fn base_ns() -> u64 {
-    logcap::dispatcher::now_ns() - 60_000_000_000
+    logcap_core::clock::now_ns() - 60_000_000_000
 }
 
 /// Submits the standard event with a `seq` field, timestamped `base + seq µs`.
@@ -191,13 +191,13 @@ fn loki_line_mode_sends_the_encoded_entry() {
             .unwrap()
             .parse()
             .unwrap();
-        let mut e = logcap::EntryData::new();
+        let mut e = logcap_core::EntryData::new();
         fill_standard(&mut e);
         e.set_trace_id("4bf92f3577b34da6a3ce929d0e0e4736");
         e.set_field("seq", seq).unwrap();
         e.set_timestamp_ns(base + seq * 1_000);
         let mut line = Vec::new();
-        logcap::encode::encode(Format::Text, &e, &mut line);
+        logcap_core::encode::encode(Format::Text, &e, &mut line);
         assert_eq!(msg.as_bytes(), &line[..line.len() - 1]);
     }
 }

@@ -2,12 +2,12 @@
 
 use super::error::fail;
 use super::panic::{boundary, FfiResult};
-use super::pointer::{out, try_ref, Castable};
+use super::pointer::{out, try_ref, Borrowed, Castable};
 use super::result::logcap_result;
 use super::types::{logcap_field_view, logcap_str};
-use crate::dispatcher::Batch;
-use crate::encode::Format;
-use crate::entry::EntryData;
+use logcap_core::batch::Batch;
+use logcap_core::config::Format;
+use logcap_core::entry::EntryData;
 
 /// A batch, as seen by a callback: read-only, valid only during the callback.
 pub struct logcap_batch {
@@ -15,6 +15,7 @@ pub struct logcap_batch {
 }
 
 impl Castable for logcap_batch {
+    type Ownership = Borrowed;
     type Rust = Batch;
     const NAME: &'static str = "batch";
 }
@@ -39,8 +40,7 @@ pub struct logcap_entry_view {
     pub field_count: usize,
 }
 
-fn entry(batch: *const logcap_batch, index: usize) -> FfiResult<&'static EntryData> {
-    let b: &Batch = try_ref(batch)?;
+fn entry(b: &Batch, index: usize) -> FfiResult<&EntryData> {
     b.get(index).ok_or_else(|| {
         fail(
             logcap_result::InvalidArgument,
@@ -100,7 +100,7 @@ pub extern "C" fn logcap_batch_entry(
     out_entry: *mut logcap_entry_view,
 ) -> logcap_result {
     boundary(|| {
-        let e = entry(batch, index)?;
+        let e = entry(try_ref(batch)?, index)?;
         *out(out_entry, "out_entry")? = logcap_entry_view {
             level: e.level() as u32,
             timestamp_ns: e.timestamp_ns(),
@@ -125,7 +125,7 @@ pub extern "C" fn logcap_batch_label(
     out_value: *mut logcap_str,
 ) -> logcap_result {
     boundary(|| {
-        let e = entry(batch, index)?;
+        let e = entry(try_ref(batch)?, index)?;
         let (k, v) = e
             .label_at(label_index)
             .ok_or_else(|| out_of_range("label", label_index, e.label_count()))?;
@@ -147,7 +147,7 @@ pub extern "C" fn logcap_batch_field(
     out_value: *mut logcap_field_view,
 ) -> logcap_result {
     boundary(|| {
-        let e = entry(batch, index)?;
+        let e = entry(try_ref(batch)?, index)?;
         let (k, v) = e
             .field_at(field_index)
             .ok_or_else(|| out_of_range("field", field_index, e.field_count()))?;

@@ -7,14 +7,16 @@ use super::error::{fail, from_error};
 use super::handles::{self, Ended, Live};
 use super::panic::boundary;
 use super::pipeline::logcap_pipeline;
-use super::pointer::{key, out, take_box, text, to_boxed_ptr, try_mut, Castable};
+use super::pointer::{
+    key, out, take_box, text, to_borrowed_ptr, to_boxed_ptr, try_mut, Castable, OwnedBox,
+};
 use super::result::logcap_result;
-use crate::config::Config;
-use crate::dispatcher::Batch;
-use crate::entry::EntryData;
-use crate::pipeline::Pipeline;
-use crate::process::{EntryHook, HookContext, HookOutcome};
-use crate::sink::{Sink, SinkError};
+use logcap_core::batch::Batch;
+use logcap_core::config::Config;
+use logcap_core::entry::EntryData;
+use logcap_core::pipeline::Pipeline;
+use logcap_core::process::{EntryHook, HookContext, HookOutcome};
+use logcap_core::sink::{Sink, SinkError};
 use std::collections::HashMap;
 use std::ffi::c_void;
 use std::sync::Arc;
@@ -57,6 +59,7 @@ pub(crate) struct Builder {
 }
 
 impl Castable for logcap_builder {
+    type Ownership = OwnedBox;
     type Rust = Builder;
     const NAME: &'static str = "builder";
 }
@@ -72,7 +75,7 @@ unsafe impl Send for CallbackSink {}
 
 impl Sink for CallbackSink {
     fn write(&mut self, batch: &Batch) -> Result<u64, SinkError> {
-        let view = (batch as *const Batch).cast::<logcap_batch>();
+        let view = to_borrowed_ptr::<logcap_batch>(batch);
         match (self.f)(self.userdata, view) {
             0 => Ok(0),
             rc => Err(SinkError::new(format!("the callback returned {rc}"))),
@@ -156,11 +159,10 @@ pub extern "C" fn logcap_builder_add_callback(
         let b = try_mut(builder)?;
         let name = key(name_ptr, name_len)?;
         let f = callback.ok_or_else(|| fail(logcap_result::NullArgument, "callback is NULL"))?;
-        let declared = b
-            .config
-            .sinks
-            .iter()
-            .any(|s| s.name == *name && matches!(s.kind, crate::config::SinkKind::Callback));
+        let declared =
+            b.config.sinks.iter().any(|s| {
+                s.name == *name && matches!(s.kind, logcap_core::config::SinkKind::Callback)
+            });
         if !declared {
             return Err(fail(
                 logcap_result::Config,

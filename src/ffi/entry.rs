@@ -6,8 +6,8 @@ use super::panic::{boundary, FfiResult};
 use super::pipeline::logcap_pipeline;
 use super::pointer::{copy_out, key, out, text, try_ref};
 use super::result::logcap_result;
-use super::types::{logcap_field_view, logcap_str, logcap_value_kind};
-use crate::entry::{EntryData, EntryError, Level, ValueRef};
+use super::types::{self, logcap_field_view, logcap_str};
+use logcap_core::entry::{EntryData, EntryError, ValueRef};
 use std::sync::Arc;
 
 /// An entry handle. Not a pointer to memory: a checked token, so a released or submitted
@@ -18,18 +18,6 @@ pub struct logcap_entry {
 
 fn handle(e: *const logcap_entry) -> usize {
     e as usize
-}
-
-pub(crate) fn level(v: u32) -> FfiResult<Level> {
-    u8::try_from(v)
-        .ok()
-        .and_then(Level::from_u8)
-        .ok_or_else(|| {
-            fail(
-                logcap_result::InvalidArgument,
-                format!("level {v} is not 0 (trace) to 5 (fatal)"),
-            )
-        })
 }
 
 fn limit(e: EntryError) -> logcap_result {
@@ -75,7 +63,7 @@ pub extern "C" fn logcap_acquire(
         let p = try_ref(pipeline)?;
         let o = out(out_entry, "out_entry")?;
         if p.is_closed() {
-            return Err(from_error(&crate::Error::Closed));
+            return Err(from_error(&logcap_core::Error::Closed));
         }
         let live = Live {
             data: p.pool().take(),
@@ -404,7 +392,7 @@ pub extern "C" fn logcap_entry_get_message(
 #[no_mangle]
 pub extern "C" fn logcap_entry_set_level(entry: *mut logcap_entry, level: u32) -> logcap_result {
     boundary(|| {
-        let l = self::level(level)?;
+        let l = types::level(level)?;
         with_data(entry, |d| {
             d.set_level(l);
             Ok(())
@@ -489,15 +477,4 @@ pub extern "C" fn logcap_entry_clone(
         *o = handles::issue(copy, &pool)? as *mut logcap_entry;
         Ok(())
     })
-}
-
-/// The kind of a value, for views.
-pub(crate) fn kind_of(v: ValueRef<'_>) -> logcap_value_kind {
-    match v {
-        ValueRef::Str(_) => logcap_value_kind::Str,
-        ValueRef::I64(_) => logcap_value_kind::I64,
-        ValueRef::U64(_) => logcap_value_kind::U64,
-        ValueRef::F64(_) => logcap_value_kind::F64,
-        ValueRef::Bool(_) => logcap_value_kind::Bool,
-    }
 }

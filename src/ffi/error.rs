@@ -1,7 +1,7 @@
 //! The thread-local detail of the last error, and the conversion of core errors to codes.
 
 use super::result::logcap_result;
-use crate::error::Error;
+use logcap_core::error::Error;
 use std::cell::RefCell;
 use std::ffi::{c_char, CString};
 

@@ -24,10 +24,10 @@
 use super::error::fail;
 use super::panic::FfiResult;
 use super::result::logcap_result;
-use crate::entry::EntryData;
-use crate::pool::Pool;
 use crossbeam_queue::SegQueue;
 use crossbeam_utils::Backoff;
+use logcap_core::entry::EntryData;
+use logcap_core::pool::Pool;
 use std::cell::{RefCell, UnsafeCell};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -444,7 +444,7 @@ fn retire(s: &Slot) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pool::PoolLimits;
+    use logcap_core::pool::PoolLimits;
     use std::ffi::CStr;
 
     fn pool() -> Arc<Pool> {
@@ -463,7 +463,7 @@ mod tests {
     }
 
     fn last_error() -> String {
-        let p = crate::ffi::error::logcap_last_error();
+        let p = crate::error::logcap_last_error();
         // SAFETY: the library's own NUL-terminated, thread-local message.
         unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned()
     }

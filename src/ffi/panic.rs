@@ -2,7 +2,7 @@
 
 use super::error::fail;
 use super::result::logcap_result;
-use crate::dispatcher::panic_message;
+use logcap_core::dispatcher::panic_message;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// The result of an export's body: `Err` carries a code whose detail is already recorded.

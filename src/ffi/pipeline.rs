@@ -1,12 +1,13 @@
 //! Pipeline functions.
 
-use super::entry::level;
 use super::error::{fail, from_error};
 use super::panic::{boundary, FfiResult};
-use super::pointer::{bytes, copy_out, out, take_box, text, to_boxed_ptr, try_ref, Castable};
+use super::pointer::{
+    bytes, copy_out, out, take_box, text, to_boxed_ptr, try_ref, Castable, OwnedBox,
+};
 use super::result::logcap_result;
-use super::types::{logcap_sink_stats, logcap_stats};
-use crate::pipeline::Pipeline;
+use super::types::{level, logcap_sink_stats, logcap_stats};
+use logcap_core::pipeline::Pipeline;
 use std::time::Duration;
 
 /// A pipeline: a pool of entries, a dispatcher and its sinks.
@@ -15,6 +16,7 @@ pub struct logcap_pipeline {
 }
 
 impl Castable for logcap_pipeline {
+    type Ownership = OwnedBox;
     type Rust = Pipeline;
     const NAME: &'static str = "pipeline";
 }
@@ -90,7 +92,7 @@ pub extern "C" fn logcap_pipeline_close(
 }
 
 /// Checks one packed record (docs/record-format.md), copies it into a pooled entry and
-/// submits it: one call per log event (see logcap::Pipeline::submit_record).
+/// submits it: one call per log event (see logcap_core::Pipeline::submit_record).
 ///
 /// Does not take ownership of `record`. LOGCAP_RESULT_MALFORMED_RECORD when the record is
 /// malformed (logcap_last_error() says where): nothing is submitted. Otherwise as
@@ -174,7 +176,7 @@ pub extern "C" fn logcap_pipeline_stats(
     })
 }
 
-fn sink_at(p: &Pipeline, index: usize) -> FfiResult<crate::stats::SinkStats> {
+fn sink_at(p: &Pipeline, index: usize) -> FfiResult<logcap_core::stats::SinkStats> {
     let mut s = p.stats().sinks;
     if index >= s.len() {
         return Err(fail(

@@ -5,18 +5,38 @@ use super::panic::FfiResult;
 use super::result::logcap_result;
 use std::borrow::Cow;
 
-/// Ties an opaque C type to the Rust type its pointers point to (after rustls-ffi's
-/// `Castable`), so that no export holds a raw cast.
+/// Ties an opaque C type to the Rust type its pointers point to, and to how they own it
+/// (after rustls-ffi's `Castable`), so that no export holds a raw cast and each helper takes
+/// only the pointers it is right for: a borrowed view can be read, but `take_box` (every
+/// `_free`) and `try_mut` do not accept it, so freeing one does not compile.
 pub(crate) trait Castable {
+    /// How the pointer owns the value: [`OwnedBox`] or [`Borrowed`]. (rustls-ffi's third
+    /// flavour, a shared `Arc` with a reference count, has no C type here: none is shared.)
+    type Ownership;
     /// The Rust type behind the opaque pointer.
     type Rust;
     /// The C name, for error messages.
     const NAME: &'static str;
 }
 
+/// The pointer owns a `Box` of the value: made by [`to_boxed_ptr`], read by [`try_ref`] and
+/// [`try_mut`], given back by [`take_box`] when C frees it.
+pub(crate) struct OwnedBox;
+
+/// The pointer borrows a value that Rust owns, for the duration of one call into C (the batch
+/// a callback receives): made by [`to_borrowed_ptr`], read by [`try_ref`], never freed or
+/// written through.
+pub(crate) struct Borrowed;
+
 /// Boxes a value and returns it as an owned opaque pointer.
-pub(crate) fn to_boxed_ptr<C: Castable>(v: C::Rust) -> *mut C {
+pub(crate) fn to_boxed_ptr<C: Castable<Ownership = OwnedBox>>(v: C::Rust) -> *mut C {
     Box::into_raw(Box::new(v)).cast::<C>()
+}
+
+/// A borrowed view of `v` as an opaque pointer, valid while `v` is: for passing to C during
+/// a call that outlives neither.
+pub(crate) fn to_borrowed_ptr<C: Castable<Ownership = Borrowed>>(v: &C::Rust) -> *const C {
+    (v as *const C::Rust).cast::<C>()
 }
 
 /// Borrows the value behind an opaque pointer; `NullArgument` for NULL.
@@ -27,13 +47,16 @@ pub(crate) fn try_ref<'a, C: Castable>(p: *const C) -> FfiResult<&'a C::Rust> {
             format!("{} pointer is NULL", C::NAME),
         ));
     }
-    // SAFETY: a non-NULL pointer of this type was made by `to_boxed_ptr` and is not yet freed
-    // (the header's contract); the value is only read through `&`.
+    // SAFETY: a non-NULL pointer of this type was made by `to_boxed_ptr` and is not yet freed,
+    // or by `to_borrowed_ptr` during the call that lent it (the header's contract); the value
+    // is only read through `&`.
     Ok(unsafe { &*p.cast::<C::Rust>() })
 }
 
-/// Mutably borrows the value behind an opaque pointer; `NullArgument` for NULL.
-pub(crate) fn try_mut<'a, C: Castable>(p: *mut C) -> FfiResult<&'a mut C::Rust> {
+/// Mutably borrows the value behind an owned opaque pointer; `NullArgument` for NULL.
+pub(crate) fn try_mut<'a, C: Castable<Ownership = OwnedBox>>(
+    p: *mut C,
+) -> FfiResult<&'a mut C::Rust> {
     if p.is_null() {
         return Err(fail(
             logcap_result::NullArgument,
@@ -45,7 +68,7 @@ pub(crate) fn try_mut<'a, C: Castable>(p: *mut C) -> FfiResult<&'a mut C::Rust> 
 }
 
 /// Takes back ownership of a boxed value; `None` for NULL.
-pub(crate) fn take_box<C: Castable>(p: *mut C) -> Option<Box<C::Rust>> {
+pub(crate) fn take_box<C: Castable<Ownership = OwnedBox>>(p: *mut C) -> Option<Box<C::Rust>> {
     if p.is_null() {
         return None;
     }
@@ -92,7 +115,7 @@ pub(crate) fn text<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<Cow<
     let b = bytes(ptr, len, what)?;
     // Keys and most values are ASCII: checked inline, several times cheaper than full
     // validation on short strings.
-    match crate::entry::text::utf8(b) {
+    match logcap_core::entry::text::utf8(b) {
         Some(s) => Ok(Cow::Borrowed(s)),
         None => Ok(replaced(b)),
     }
@@ -101,7 +124,7 @@ pub(crate) fn text<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<Cow<
 #[cold]
 #[inline(never)]
 fn replaced(b: &[u8]) -> Cow<'_, str> {
-    crate::entry::text::lossy(b)
+    logcap_core::entry::text::lossy(b)
 }
 
 /// A key: like [`text`], and not empty.

@@ -1,6 +1,9 @@
 //! Plain `#[repr(C)]` types shared by several handles.
 
-use crate::entry::ValueRef;
+use super::error::fail;
+use super::panic::FfiResult;
+use super::result::logcap_result;
+use logcap_core::entry::{Level, ValueRef};
 
 /// At most this many labels on one entry.
 pub const LOGCAP_MAX_LABELS: usize = 64;
@@ -100,7 +103,7 @@ impl logcap_field_view {
     /// A view of `v`; a string's bytes are borrowed from `v`.
     pub(crate) fn from_value(v: ValueRef<'_>) -> logcap_field_view {
         let mut view = logcap_field_view {
-            kind: super::entry::kind_of(v),
+            kind: kind_of(v),
             i64: 0,
             u64: 0,
             f64: 0.0,
@@ -200,10 +203,34 @@ pub struct logcap_sink_stats {
     pub bytes_sent: u64,
 }
 
+/// A level from C (a logcap_level, 0 trace to 5 fatal); `InvalidArgument` for any other.
+pub(crate) fn level(v: u32) -> FfiResult<Level> {
+    u8::try_from(v)
+        .ok()
+        .and_then(Level::from_u8)
+        .ok_or_else(|| {
+            fail(
+                logcap_result::InvalidArgument,
+                format!("level {v} is not 0 (trace) to 5 (fatal)"),
+            )
+        })
+}
+
+/// The kind of a value, for views.
+pub(crate) fn kind_of(v: ValueRef<'_>) -> logcap_value_kind {
+    match v {
+        ValueRef::Str(_) => logcap_value_kind::Str,
+        ValueRef::I64(_) => logcap_value_kind::I64,
+        ValueRef::U64(_) => logcap_value_kind::U64,
+        ValueRef::F64(_) => logcap_value_kind::F64,
+        ValueRef::Bool(_) => logcap_value_kind::Bool,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{entry, record};
+    use logcap_core::{entry, record};
 
     #[test]
     fn exported_constants_match_the_core() {
@@ -217,15 +244,18 @@ mod tests {
 
     #[test]
     fn level_and_kind_numbers_match_the_core() {
-        for l in crate::Level::ALL {
+        for l in logcap_core::Level::ALL {
             assert_eq!(l as u32, l as u8 as u32);
         }
-        assert_eq!(logcap_level::Fatal as u32, crate::Level::Fatal as u32);
-        assert_eq!(logcap_level::Trace as u32, crate::Level::Trace as u32);
+        assert_eq!(logcap_level::Fatal as u32, logcap_core::Level::Fatal as u32);
+        assert_eq!(logcap_level::Trace as u32, logcap_core::Level::Trace as u32);
         assert_eq!(
             logcap_value_kind::Bool as u32,
-            crate::ValueKind::Bool as u32
+            logcap_core::ValueKind::Bool as u32
         );
-        assert_eq!(logcap_value_kind::F64 as u32, crate::ValueKind::F64 as u32);
+        assert_eq!(
+            logcap_value_kind::F64 as u32,
+            logcap_core::ValueKind::F64 as u32
+        );
     }
 }

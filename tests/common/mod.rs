@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use logcap::{Entry, EntryData, Pipeline};
+use logcap_core::{Entry, EntryData, Pipeline};
 
 /// The standard event of ../shared/standard-event.json, as labels and typed fields.
 pub const LABELS: [(&str, &str); 4] = [
@@ -13,7 +13,7 @@ pub const LABELS: [(&str, &str); 4] = [
 
 /// Fills an entry with the standard event.
 pub fn fill_standard(e: &mut EntryData) {
-    e.set_level(logcap::Level::Info);
+    e.set_level(logcap_core::Level::Info);
     e.set_message("request completed");
     for (k, v) in LABELS {
         e.set_label(k, v).unwrap();
