@@ -17,11 +17,13 @@ GO_PLATFORM = $(shell go env GOOS)-$(shell go env GOARCH)
 NODE_PLATFORM = $(shell node -p 'process.platform + "-" + process.arch')
 VECTORS := tests/vectors/records.json
 
-.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-cpp test-go install bindings-lib dist test-packaging test-node node-deps bench bench-go bench-node bench-cpp bench-net miri clean
+.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-cpp test-go install bindings-lib dist test-packaging test-features schema test-node node-deps bench bench-go bench-node bench-cpp bench-net miri clean
 
 help:
 	@echo "make demo    the standard event from C, C++, Go and Node.js; outputs compared"
 	@echo "make test    every test: Rust, network sinks against real servers, headers, C and C++ under sanitizers, Go, Node.js"
+	@echo "make test-features  the build with only the local sinks; stripped sizes against their limits"
+	@echo "make schema  regenerate docs/config.schema.json from the configuration types"
 	@echo "make test-packaging  make dist's artifacts used from outside the repository: C, C++, Go, Node.js"
 	@echo "make test-network  the network sinks against VictoriaLogs and rsyslog (.ci/servers.sh)"
 	@echo "make bench   criterion benchmarks (docs/benchmarks.md); bench-go, bench-node for the bindings"
@@ -72,16 +74,34 @@ demo: bindings-lib node-deps | $(BUILD)
 	$(CXX) $(CXXWARN) -O2 bindings/cpp/examples/quickstart.cpp $(LINK) -o $(BUILD)/quickstart_cpp
 	scripts/demo.sh
 
-test: lint test-rust test-network test-header test-c test-cpp test-go test-node test-packaging
+test: lint test-rust test-network test-header test-c test-cpp test-go test-node test-packaging test-features
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --features schema -- -D warnings
 	# --all-targets leaves out tests with `test = false`: the network sink tests.
-	$(CARGO) clippy --test network_sinks -- -D warnings
+	$(CARGO) clippy --test network_sinks --features schema -- -D warnings
+	# The build with only the local sinks (make test-features).
+	$(CARGO) clippy --lib --no-default-features -- -D warnings
 
+# With the feature `schema`, which adds the checks of docs/config.schema.json.
 test-rust:
-	$(CARGO) test
+	$(CARGO) test --features schema
+
+# docs/config.schema.json, generated from the configuration types (test-rust checks it).
+schema:
+	$(CARGO) run --example config_schema --features schema > docs/config.schema.json
+
+# The library with only the local sinks and no redaction patterns (--no-default-features), in a
+# target directory of its own: a configuration naming what it left out is refused, naming the
+# cargo feature; then the stripped size of both builds against its limit (docs/packaging.md).
+LOCAL_TARGET := target/local
+test-features: lib | $(BUILD)
+	$(CARGO) build --release --lib --no-default-features --target-dir $(LOCAL_TARGET)
+	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_local_build.c \
+		$(LOCAL_TARGET)/release/liblogcap.a -lpthread -ldl -lm -o $(BUILD)/test_local_build
+	./$(BUILD)/test_local_build
+	scripts/sizes.sh default=$(LIB_DIR)=6000000 local=$(LOCAL_TARGET)/release=2500000
 
 # Builds or installs the real servers (VictoriaLogs, rsyslog) and writes build/servers.env.
 servers:

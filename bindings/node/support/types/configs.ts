@@ -8,6 +8,18 @@ import type { Config, SinkConfig } from 'logcap';
 export const valid: Config[] = [
   {},
   { sinks: [{ type: 'null' }] },
+  // Every key every sink takes, on each type.
+  {
+    sinks: [
+      { type: 'null', name: 'n', queue_capacity: 4, when_full: 'drop_oldest', block_timeout_ms: 5 },
+      { type: 'stdout', name: 'out', queue_capacity: 4, when_full: 'block', block_timeout_ms: 5, format: 'json' },
+      { type: 'stderr', name: 'err', queue_capacity: 4, when_full: 'drop_newest', block_timeout_ms: 5, format: 'text' },
+      { type: 'file', name: 'f', queue_capacity: 4, when_full: 'block', block_timeout_ms: 5, path: 'app.log' },
+      { type: 'callback', name: 'cb', queue_capacity: 4, when_full: 'drop_newest', block_timeout_ms: 5 },
+      { type: 'loki', name: 'l', queue_capacity: 4, when_full: 'drop_newest', block_timeout_ms: 5, url: 'http://l' },
+      { type: 'syslog', name: 's', queue_capacity: 4, when_full: 'drop_newest', block_timeout_ms: 5 },
+    ],
+  },
   {
     min_level: 'info',
     queue: { capacity: 16384, when_full: 'block', block_timeout_ms: 1000 },
