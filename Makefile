@@ -7,19 +7,31 @@ LIB_DIR := target/release
 STATIC_LIB := $(LIB_DIR)/liblogcap.a
 LINK := $(STATIC_LIB) -lpthread -ldl -lm
 CWARN := -std=c11 -Wall -Wextra -Werror -Iinclude
+CXXWARN := -std=c++17 -Wall -Wextra -Werror -pedantic -Iinclude
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 BUILD := build
-VECTORS := tests/vectors/records.json tests/vectors/limits.json
+PREFIX ?= /usr/local
+DESTDIR ?=
+# Platforms as each binding names them (evaluated when used).
+GO_PLATFORM = $(shell go env GOOS)-$(shell go env GOARCH)
+NODE_PLATFORM = $(shell node -p 'process.platform + "-" + process.arch')
+VECTORS := tests/vectors/records.json
+LIMITS := tests/vectors/limits.json
 
-.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-go test-node node-deps bench bench-go bench-node bench-cpp bench-net miri clean
+.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-cpp test-go install bindings-lib dist test-packaging test-features schema test-node node-deps bench bench-go bench-node bench-cpp bench-net miri clean
 
 help:
-	@echo "make demo    the standard event from C, Go and Node.js; outputs compared"
-	@echo "make test    every test: Rust, network sinks against real servers, header, C under sanitizers, Go, Node.js"
+	@echo "make demo    the standard event from C, C++, Go and Node.js; outputs compared"
+	@echo "make test    every test: Rust, network sinks against real servers, headers, C and C++ under sanitizers, Go, Node.js"
+	@echo "make test-features  the build with only the local sinks; stripped sizes against their limits"
+	@echo "make schema  regenerate docs/config.schema.json from the configuration types"
+	@echo "make test-packaging  make dist's artifacts used from outside the repository: C, C++, Go, Node.js"
 	@echo "make test-network  the network sinks against VictoriaLogs, rsyslog, Kafka and an OpenTelemetry Collector (.ci/servers.sh)"
 	@echo "make bench   criterion benchmarks (docs/benchmarks.md); bench-go, bench-node for the bindings"
-	@echo "make bench-cpp  the standard event from C++ through logcap and through spdlog (needs libspdlog-dev)"
+	@echo "make bench-cpp  the standard event from C++ through logcap (C ABI and logcap.hpp) and through spdlog (needs libspdlog-dev)"
 	@echo "make bench-net  the network sink benchmarks (docs/network-sinks.md)"
+	@echo "make install PREFIX=/usr/local DESTDIR=  headers, shared and static library, pkg-config and CMake files (docs/packaging.md)"
+	@echo "make dist    dist/: the C/C++ tarball, a GOPROXY tree with the Go module, the npm package"
 	@echo "make header  regenerate include/logcap.h with cbindgen"
 	@echo "make miri    the C ABI's handle table under Miri, which checks its unsafe code and data races (nightly)"
 
@@ -29,26 +41,71 @@ lib:
 header:
 	LOGCAP_UPDATE_HEADER=1 $(CARGO) build --lib
 
+# The artifacts users consume, under dist/ (scripts/dist.sh, docs/packaging.md).
+dist: lib
+	scripts/dist.sh
+
+# Each artifact of dist/ consumed from a fresh directory outside the repository, as its user
+# would, logging the standard event: C and C++ (pkg-config, CMake), Go (go get from the
+# GOPROXY tree), Node.js (npm install, CommonJS, ESM, TypeScript). scripts/test-packaging.sh.
+test-packaging: dist node-deps
+	scripts/test-packaging.sh
+
+# In the repository, the bindings find the library where a package carries it: symbolic links
+# to this checkout's header and build, in bindings/go/build/ (the Go module's bundled library)
+# and bindings/node/prebuilds/ (the npm package's); both are ignored by git.
+bindings-lib: lib
+	mkdir -p bindings/go/build/include bindings/go/build/$(GO_PLATFORM) bindings/node/prebuilds/$(NODE_PLATFORM)
+	ln -sfn ../../../../include/logcap.h bindings/go/build/include/logcap.h
+	ln -sfn ../../../../$(LIB_DIR)/liblogcap.a bindings/go/build/$(GO_PLATFORM)/liblogcap.a
+	ln -sfn ../../../../$(LIB_DIR)/liblogcap.so bindings/node/prebuilds/$(NODE_PLATFORM)/liblogcap.so
+
+# The C/C++ library into $(DESTDIR)$(PREFIX): stripped libraries with a versioned SONAME,
+# debug info beside them, logcap.pc and CMake's logcapConfig.cmake (scripts/install.sh).
+install: lib
+	scripts/install.sh "$(PREFIX)" "$(DESTDIR)"
+
 $(BUILD):
 	mkdir -p $(BUILD)
 
-# The main job: the standard event through the C, Go and Node.js quickstarts with one
-# configuration; the three outputs must be identical but for timestamps.
-demo: lib node-deps | $(BUILD)
+# The main job: the standard event through the C, C++, Go and Node.js quickstarts with one
+# configuration; the four outputs must be identical but for timestamps.
+demo: bindings-lib node-deps | $(BUILD)
 	$(CC) $(CWARN) -O2 bindings/c/examples/quickstart.c $(LINK) -o $(BUILD)/quickstart
+	$(CXX) $(CXXWARN) -O2 bindings/cpp/examples/quickstart.cpp $(LINK) -o $(BUILD)/quickstart_cpp
 	scripts/demo.sh
 
-test: lint test-rust test-network test-header test-c test-go test-node
+test: lint test-rust test-network test-header test-c test-cpp test-go test-node test-packaging test-features
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --features schema -- -D warnings
 	# --all-targets leaves out tests with `test = false`: the network sink tests.
-	$(CARGO) clippy --test network_sinks -- -D warnings
-	$(CARGO) clippy --test kafka_otlp -- -D warnings
+	$(CARGO) clippy --test network_sinks --features schema -- -D warnings
+	$(CARGO) clippy --test kafka_otlp --features schema -- -D warnings
+	# The build with only the local sinks (make test-features).
+	$(CARGO) clippy --lib --no-default-features -- -D warnings
 
+# With the feature `schema`, which adds the checks of docs/config.schema.json.
 test-rust:
-	$(CARGO) test
+	$(CARGO) test --features schema
+
+# docs/config.schema.json, generated from the configuration types (test-rust checks it).
+schema:
+	$(CARGO) run --example config_schema --features schema > docs/config.schema.json
+
+# The library with only the local sinks and no redaction patterns (--no-default-features), in a
+# target directory of its own: a configuration naming what it left out is refused, naming the
+# cargo feature; then the stripped size of both builds against its limit (docs/packaging.md).
+LOCAL_TARGET := target/local
+test-features: lib | $(BUILD)
+	$(CARGO) build --release --lib --no-default-features --target-dir $(LOCAL_TARGET)
+	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_local_build.c \
+		$(LOCAL_TARGET)/release/liblogcap.a -lpthread -ldl -lm -o $(BUILD)/test_local_build
+	./$(BUILD)/test_local_build
+	# The default build carries librdkafka and the OTLP messages (about 4 MB of the 8.8);
+	# docs/packaging.md has the sizes of each feature set.
+	scripts/sizes.sh default=$(LIB_DIR)=9500000 local=$(LOCAL_TARGET)/release=2500000
 
 # Builds or installs the real servers (VictoriaLogs, rsyslog, a Kafka broker's jars, an
 # OpenTelemetry Collector) and writes build/servers.env.
@@ -62,10 +119,13 @@ test-network: servers
 		$(CARGO) test --test network_sinks -- --test-threads=1 && \
 		$(CARGO) test --test kafka_otlp -- --test-threads=1
 
-# The header compiles on its own as C11 and as C++17.
+# The header compiles on its own as C11 and as C++17; the C++ wrapper as C++17, with and
+# without exceptions.
 test-header: | $(BUILD)
 	$(CC) -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c include/logcap.h
 	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c++ include/logcap.h
+	$(CXX) $(CXXWARN) -fsyntax-only -x c++ include/logcap.hpp
+	$(CXX) $(CXXWARN) -fno-exceptions -fsyntax-only -x c++ include/logcap.hpp
 
 # `cargo test` builds and runs the same C tests too, under the same sanitizers (tests/c_tests.rs).
 test-c: lib | $(BUILD)
@@ -73,19 +133,26 @@ test-c: lib | $(BUILD)
 	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_misuse.c $(LINK) -o $(BUILD)/test_misuse
 	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_process.c $(LINK) -o $(BUILD)/test_process
 	$(CC) $(CWARN) $(SAN) -g bindings/c/examples/quickstart.c $(LINK) -o $(BUILD)/quickstart_san
-	./$(BUILD)/test_api $(VECTORS)
+	./$(BUILD)/test_api $(VECTORS) $(LIMITS)
 	./$(BUILD)/test_misuse
 	./$(BUILD)/test_process
 	./$(BUILD)/quickstart_san > $(BUILD)/quickstart.out
 	grep -q '"msg":"request completed"' $(BUILD)/quickstart.out
-	# The pkg-config file links the shared library.
-	$(CC) $(CWARN) bindings/c/examples/quickstart.c $$(PKG_CONFIG_PATH=bindings/c pkg-config --cflags --libs logcap) \
-		-Wl,-rpath,$(CURDIR)/$(LIB_DIR) -o $(BUILD)/quickstart_shared
-	./$(BUILD)/quickstart_shared | grep -q '"msg":"request completed"'
+
+# The C++ wrapper (include/logcap.hpp) under ASan/UBSan, then the C++ quickstart, whose line
+# must be the C quickstart's but for the timestamp.
+test-cpp: lib | $(BUILD)
+	$(CXX) $(CXXWARN) $(SAN) -g -Ibindings/c/tests bindings/cpp/tests/test_wrapper.cpp $(LINK) -o $(BUILD)/test_wrapper
+	$(CXX) $(CXXWARN) $(SAN) -g bindings/cpp/examples/quickstart.cpp $(LINK) -o $(BUILD)/quickstart_cpp_san
+	$(CC) $(CWARN) -O2 bindings/c/examples/quickstart.c $(LINK) -o $(BUILD)/quickstart
+	./$(BUILD)/test_wrapper $(VECTORS)
+	./$(BUILD)/quickstart > $(BUILD)/quickstart-c.out
+	./$(BUILD)/quickstart_cpp_san > $(BUILD)/quickstart-cpp.out
+	scripts/same-lines.sh $(BUILD)/quickstart-c.out $(BUILD)/quickstart-cpp.out
 
 # The Go binding links the static library; vet, race detector, and a run with GOGC=1 to
 # flush out lifetime bugs.
-test-go: lib
+test-go: bindings-lib
 	cd bindings/go && test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
 	cd bindings/go && go vet ./...
 	cd bindings/go/compare && go vet ./...
@@ -96,7 +163,7 @@ test-go: lib
 node-deps:
 	cd bindings/node && npm ci --no-audit --no-fund
 
-test-node: lib node-deps
+test-node: bindings-lib node-deps
 	cd bindings/node && npm test
 
 bench:
@@ -111,7 +178,7 @@ miri:
 
 # The binding's own benchmarks, then the standard event through logcap beside zerolog, zap
 # and slog's JSON handler (bindings/go/compare, a module of its own).
-bench-go: lib
+bench-go: bindings-lib
 	cd bindings/go && go test -run '^$$' -bench . -benchmem -count=5 ./...
 	cd bindings/go/compare && go test -run '^$$' -bench . -benchmem -count=5 ./...
 
@@ -123,7 +190,7 @@ bench-cpp: lib | $(BUILD)
 		$$(pkg-config --cflags --libs spdlog) $(LINK) -o $(BUILD)/compare_cpp
 	./$(BUILD)/compare_cpp $(VECTORS)
 
-bench-node: lib node-deps
+bench-node: bindings-lib node-deps
 	cd bindings/node && npm run bench
 
 bench-net: servers

@@ -1,6 +1,10 @@
 //! Generates the C header with cbindgen into OUT_DIR, from this crate alone (src/: the C
 //! ABI; the core crate is a dependency cbindgen does not read). With LOGCAP_UPDATE_HEADER=1 it
 //! also writes include/logcap.h (`make header`); a test fails when the two differ.
+//!
+//! On ELF targets it also gives the shared library its SONAME, derived from the package version
+//! as cargo-c does: `liblogcap.so.MAJOR`, or `liblogcap.so.0.MINOR` while the major version
+//! is 0 (each 0.x minor release may break the ABI), or `liblogcap.so.0.0.PATCH` for 0.0.x.
 
 use std::env;
 use std::path::PathBuf;
@@ -18,6 +22,15 @@ fn main() {
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is valid");
     let version = |part: &str| env::var(format!("CARGO_PKG_VERSION_{part}")).unwrap();
+    let target_os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    if !matches!(target_os.as_str(), "macos" | "ios" | "windows") {
+        let sover = match (version("MAJOR").as_str(), version("MINOR").as_str()) {
+            ("0", "0") => format!("0.0.{}", version("PATCH")),
+            ("0", minor) => format!("0.{minor}"),
+            (major, _) => major.to_string(),
+        };
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,liblogcap.so.{sover}");
+    }
     let macros = format!(
         "#define LOGCAP_VERSION_MAJOR {}\n#define LOGCAP_VERSION_MINOR {}\n#define LOGCAP_VERSION_PATCH {}\n#define LOGCAP_VERSION_STRING \"{}\"\n",
         version("MAJOR"),

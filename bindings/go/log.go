@@ -1,3 +1,5 @@
+//go:build cgo
+
 package logcap
 
 // Log logs one entry: the message and attributes at level, stamped by the pipeline. It

@@ -14,13 +14,13 @@
 // Every failure is an [*Error] carrying a [Code] that mirrors logcap_result, so
 // errors.Is(err, logcap.ErrClosed) works.
 //
-// The package links target/release/liblogcap.a, built from the repository root with
-// `cargo build --release --lib`; programs need no LD_LIBRARY_PATH. See docs/go.md.
+// The package needs cgo. It links the static library bundled with the module for the
+// platform (build/GOOS-GOARCH/liblogcap.a, linux/amd64 for now), so programs need no
+// LD_LIBRARY_PATH; with the build tag logcap_system it links an installed library through
+// pkg-config instead. See docs/go.md.
 package logcap
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: ${SRCDIR}/../../target/release/liblogcap.a -lpthread -ldl -lm
 #include "logcap.h"
 */
 import "C"

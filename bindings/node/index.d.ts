@@ -281,28 +281,137 @@ export class Entry {
   release(): void;
 }
 
-/**
- * Configuration as an object (sent as JSON); docs/configuration.md lists the keys. One note
- * on `sinks[i].when_full`: a callback sink's queue drops (`'drop_newest'`, each drop counted
- * in `stats().sinks[i].dropped`) rather than blocks unless configured `'block'`, so that a
- * slow callback degrades only itself; file, stdout, stderr and null sinks block by default.
- */
-export type Config = Record<string, unknown>;
+// Symbol.asyncDispose (explicit resource management, `await using`), declared here too so that
+// projects whose `lib` does not include esnext.disposable can use these declarations.
+declare global {
+  interface SymbolConstructor {
+    readonly asyncDispose: unique symbol;
+  }
+}
 
-/** A network sink's `retry` object (docs/configuration.md). */
+// The configuration document (the repository's docs/configuration.md and
+// docs/network-sinks.md; its JSON Schema is docs/config.schema.json, which test/config-schema.test.js
+// checks these types against). Every key is optional unless marked otherwise; integers are
+// JavaScript numbers.
+
+/** What a full queue does with one more item. */
+export type WhenFull = 'block' | 'drop_newest' | 'drop_oldest';
+/** An output encoding (docs/output.md). */
+export type OutputFormat = 'json' | 'text';
+
+/** The intake queue between producers and the batcher. */
+export interface QueueConfig {
+  capacity?: number;
+  when_full?: WhenFull;
+  block_timeout_ms?: number;
+}
+
+/** When a batch closes: whichever limit comes first. */
+export interface BatchConfig {
+  max_entries?: number;
+  max_bytes?: number;
+  max_delay_ms?: number;
+}
+
+/** Bounds of the entry pool. */
+export interface PoolConfig {
+  max_idle?: number;
+  max_retained_bytes?: number;
+}
+
+/** Keys every sink takes. */
+export interface SinkCommon {
+  /** Unique; 1 to 64 of ASCII letters, digits, '_', '-', '.'; names the sink's counters.
+   * Default "<type>-<index>". */
+  name?: string;
+  queue_capacity?: number;
+  /** What this sink's full queue does with one more batch: 'drop_newest' by default for
+   * callback and network sinks (each drop counted in stats().sinks[i].dropped), so that a slow
+   * one degrades only itself; 'block' by default for file, stdout, stderr and null. */
+  when_full?: WhenFull;
+  block_timeout_ms?: number;
+}
+
+/** Discards batches (benchmarks). */
+export interface NullSinkConfig extends SinkCommon {
+  type: 'null';
+}
+
+/** Standard output or standard error. */
+export interface StreamSinkConfig extends SinkCommon {
+  type: 'stdout' | 'stderr';
+  format?: OutputFormat;
+}
+
+/** A file, appended to, rotated by size. */
+export interface FileSinkConfig extends SinkCommon {
+  type: 'file';
+  path: string;
+  format?: OutputFormat;
+  max_bytes?: number;
+  keep?: number;
+  fsync_on_flush?: boolean;
+  /** Create the missing directories of `path` (default false). */
+  create_dirs?: boolean;
+}
+
+/** A function given to open() under the sink's name (OpenOptions.callbacks). */
+export interface CallbackSinkConfig extends SinkCommon {
+  type: 'callback';
+  name: string;
+}
+
+/** Retries of a network sink's transient failures. */
 export interface RetryConfig {
   initial_ms?: number;
   max_ms?: number;
-  /** Tries in all, the first included. */
   attempts?: number;
 }
 
-/** The keys every sink accepts. */
-export interface SinkCommon {
-  name?: string;
-  queue_capacity?: number;
-  when_full?: 'block' | 'drop_newest' | 'drop_oldest';
-  block_timeout_ms?: number;
+/** Loki's push API (docs/network-sinks.md). */
+export interface LokiSinkConfig extends SinkCommon {
+  type: 'loki';
+  url: string;
+  tenant_id?: string;
+  basic_auth?: { username: string; password: string };
+  bearer_token?: string;
+  headers?: Record<string, string>;
+  ca_file?: string;
+  encoding?: 'protobuf' | 'json';
+  fields_as?: 'structured_metadata' | 'line';
+  line_format?: OutputFormat;
+  max_request_entries?: number;
+  max_request_bytes?: number;
+  timeout_ms?: number;
+  retry?: RetryConfig;
+  dead_letter_path?: string;
+}
+
+/** A syslog facility: a name or its code, 0 to 23. */
+export type SyslogFacility =
+  | 'kern' | 'user' | 'mail' | 'daemon' | 'auth' | 'syslog' | 'lpr' | 'news' | 'uucp' | 'cron'
+  | 'authpriv' | 'ftp' | 'ntp' | 'audit' | 'alert' | 'clock'
+  | 'local0' | 'local1' | 'local2' | 'local3' | 'local4' | 'local5' | 'local6' | 'local7'
+  | number;
+
+/** RFC 5424 syslog over UDP, TCP or a unix socket (docs/network-sinks.md). */
+export interface SyslogSinkConfig extends SinkCommon {
+  type: 'syslog';
+  transport?: 'udp' | 'tcp' | 'unix' | 'unix_stream';
+  /** "host:port", for udp and tcp. */
+  address?: string;
+  /** The socket, for unix and unix_stream. */
+  path?: string;
+  facility?: SyslogFacility;
+  app_name?: string;
+  hostname?: string;
+  max_message_bytes?: number;
+  fields_as?: 'structured_data' | 'msg';
+  msg_format?: OutputFormat;
+  enterprise_id?: number;
+  timeout_ms?: number;
+  retry?: RetryConfig;
+  dead_letter_path?: string;
 }
 
 /** A Kafka sink: one message per entry (docs/network-sinks.md). */
@@ -353,6 +462,59 @@ export interface OtlpSinkConfig extends SinkCommon {
   dead_letter_path?: string;
 }
 
+/** One sink: the union is discriminated by `type`. */
+export type SinkConfig =
+  | NullSinkConfig
+  | StreamSinkConfig
+  | FileSinkConfig
+  | CallbackSinkConfig
+  | LokiSinkConfig
+  | SyslogSinkConfig
+  | KafkaSinkConfig
+  | OtlpSinkConfig;
+
+/** Keep the first `initial` entries per (level, message) and tick, then every `thereafter`-th. */
+export interface SamplingConfig {
+  initial?: number;
+  thereafter?: number;
+  tick_ms?: number;
+}
+
+/** A token bucket for the pipeline, or one per value of a label. */
+export interface RateLimitConfig {
+  per_second: number;
+  burst?: number;
+  by_label?: string;
+  max_keys?: number;
+}
+
+/** Collapse identical entries within a window into one with a `repeats` count. */
+export interface DedupConfig {
+  window_ms?: number;
+  max_keys?: number;
+}
+
+/** Replace sensitive values before any sink sees them. */
+export interface RedactConfig {
+  keys?: string[];
+  patterns?: string[];
+  censor?: string;
+}
+
+/** A pipeline's configuration, sent as JSON. An empty object gives one JSON sink on stdout. */
+export interface Config {
+  min_level?: LevelName;
+  queue?: QueueConfig;
+  batch?: BatchConfig;
+  pool?: PoolConfig;
+  sinks?: SinkConfig[];
+  /** Off unless present (null is the same as absent). */
+  sampling?: SamplingConfig | null;
+  rate_limit?: RateLimitConfig | null;
+  dedup?: DedupConfig | null;
+  redact?: RedactConfig | null;
+}
+
 /**
  * Opens a pipeline: `config` as an object or a JSON string, undefined for the default (one
  * JSON-lines sink on stdout).
@@ -373,7 +535,10 @@ export function encodeRecord(record?: {
 /** The loaded library's version. */
 export function version(): string;
 
-/** The library file loaded. */
+/**
+ * The library loaded: $LOGCAP_LIB, the package's own build for the platform
+ * (prebuilds/<platform>-<arch>/), or the system library's name (liblogcap.so.0.1 for 0.1.x).
+ */
 export const libraryPath: string;
 
 declare const logcap: {

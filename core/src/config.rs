@@ -86,6 +86,7 @@ impl<'de> serde::Deserialize<'de> for Format {
 
 /// What a full queue does with one more item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WhenFull {
     /// Wait for room, at most the queue's `block_timeout_ms`; then drop the new item.
@@ -110,6 +111,7 @@ impl WhenFull {
 
 /// The intake queue between producers and the batcher.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct QueueConfig {
     /// How many entries the queue holds.
@@ -132,6 +134,7 @@ impl Default for QueueConfig {
 
 /// When a batch closes: whichever limit is reached first.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct BatchConfig {
     /// At most this many entries in a batch.
@@ -154,6 +157,7 @@ impl Default for BatchConfig {
 
 /// Bounds of the entry pool.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct PoolConfig {
     /// At most this many idle entries are kept for reuse.
@@ -175,6 +179,7 @@ impl Default for PoolConfig {
 /// Sampling in the style of zap: per (level, message), the first `initial` entries of each
 /// tick of `tick_ms`, then every `thereafter`-th (none if 0).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct SamplingConfig {
     /// Entries kept per (level, message) at the start of each tick.
@@ -212,6 +217,7 @@ pub struct RateLimitConfig {
 /// Deduplication: identical entries (level, message, labels) within `window_ms` collapse into
 /// the first, with a field `repeats`; at most `max_keys` entries are held.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct DedupConfig {
     /// How long an entry is held, collecting identical ones, before it is delivered.
@@ -233,6 +239,7 @@ impl Default for DedupConfig {
 /// replaced by `censor`, and patterns (regular expressions or built-in names) masked in the
 /// message and in string field values.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct RedactConfig {
     /// Keys whose values are replaced.
@@ -329,6 +336,7 @@ impl SinkKind {
 /// after `initial_ms`, then after twice as long each time, at most `max_ms`, each delay with
 /// random jitter (between half and all of it); a permanent failure is never retried.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct RetryConfig {
     /// The delay before the first retry, in milliseconds.
@@ -351,6 +359,7 @@ impl Default for RetryConfig {
 
 /// HTTP basic authentication.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BasicAuth {
     /// The user name.
@@ -370,6 +379,7 @@ impl fmt::Debug for BasicAuth {
 
 /// The body encoding of a Loki push request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LokiEncoding {
     /// `logproto.PushRequest` in protobuf, snappy-compressed (Loki's default).
@@ -381,6 +391,7 @@ pub enum LokiEncoding {
 
 /// Where a Loki sink puts an entry's fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LokiFieldsAs {
     /// The line is the message; fields, level and trace context are structured metadata.
@@ -426,6 +437,7 @@ pub struct LokiSinkConfig {
 
 /// How a syslog sink reaches its receiver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SyslogTransport {
     /// UDP datagrams, one message each (RFC 5426).
@@ -441,6 +453,7 @@ pub enum SyslogTransport {
 
 /// Where a syslog sink puts labels and fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SyslogFieldsAs {
     /// STRUCTURED-DATA elements; MSG is the message.
@@ -456,7 +469,7 @@ pub enum SyslogFieldsAs {
 pub struct Facility(pub u8);
 
 impl Facility {
-    const NAMES: [&'static str; 24] = [
+    pub(crate) const NAMES: [&'static str; 24] = [
         "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
         "authpriv", "ftp", "ntp", "audit", "alert", "clock", "local0", "local1", "local2",
         "local3", "local4", "local5", "local6", "local7",

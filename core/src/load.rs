@@ -20,15 +20,30 @@ use std::path::PathBuf;
 
 mod kafka;
 mod otlp;
+#[cfg(feature = "schema")]
+mod schema;
+#[cfg(feature = "schema")]
+pub use schema::config_schema;
 
 /// The document as written, before validation.
 #[derive(Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "schema",
+    schemars(
+        title = "logcap configuration",
+        description = "A pipeline's configuration (docs/configuration.md). Every key is optional; an empty document gives one JSON-lines sink on stdout."
+    )
+)]
 #[serde(deny_unknown_fields, default)]
 struct RawConfig {
     min_level: Option<Level>,
     queue: QueueConfig,
     batch: BatchConfig,
     pool: PoolConfig,
+    // The schema describes each sink type's keys (schema::SinkDoc); the parser reads their
+    // union and checks per type.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<schema::SinkDoc>>"))]
     sinks: Option<Vec<RawSink>>,
     sampling: Option<SamplingConfig>,
     rate_limit: Option<RawRateLimit>,
@@ -38,6 +53,7 @@ struct RawConfig {
 
 /// `rate_limit` as written: the burst's default depends on the rate.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct RawRateLimit {
     per_second: f64,
@@ -262,6 +278,44 @@ fn positive(key: &str, v: usize) -> Result<(), ConfigError> {
     }
 }
 
+/// The cargo feature a sink type needs, when this build was made without it.
+fn compiled_out(kind: &str) -> Option<&'static str> {
+    match kind {
+        "loki" if !cfg!(feature = "loki") => Some("loki"),
+        "syslog" if !cfg!(feature = "syslog") => Some("syslog"),
+        "kafka" if !cfg!(feature = "kafka") => Some("kafka"),
+        "otlp" if !cfg!(feature = "otlp") => Some("otlp"),
+        _ => None,
+    }
+}
+
+/// Every sink type, in the order the documentation lists them.
+pub(crate) const SINK_TYPES: [&str; 9] = [
+    "null", "stdout", "stderr", "file", "callback", "loki", "syslog", "kafka", "otlp",
+];
+
+/// The keys a sink of type `kind` takes besides `type` and the keys every sink takes (`name`,
+/// `queue_capacity`, `when_full`, `block_timeout_ms`); `None` for an unknown type.
+pub(crate) fn sink_keys(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "null" | "callback" => &[],
+        "stdout" | "stderr" => &["format"],
+        "file" => &[
+            "format",
+            "path",
+            "max_bytes",
+            "keep",
+            "fsync_on_flush",
+            "create_dirs",
+        ],
+        "loki" => LOKI_KEYS,
+        "syslog" => SYSLOG_KEYS,
+        "kafka" => kafka::KAFKA_KEYS,
+        "otlp" => otlp::OTLP_KEYS,
+        _ => return None,
+    })
+}
+
 const LOKI_KEYS: &[&str] = &[
     "url",
     "tenant_id",
@@ -345,29 +399,24 @@ impl RawSink {
 
     fn validate(self, i: usize) -> Result<SinkConfig, ConfigError> {
         let key = |k: &str| format!("sinks[{i}].{k}");
-        let allowed: &[&str] = match self.kind.as_str() {
-            "null" | "callback" => &[],
-            "stdout" | "stderr" => &["format"],
-            "file" => &[
-                "format",
-                "path",
-                "max_bytes",
-                "keep",
-                "fsync_on_flush",
-                "create_dirs",
-            ],
-            "loki" => LOKI_KEYS,
-            "syslog" => SYSLOG_KEYS,
-            "kafka" => kafka::KAFKA_KEYS,
-            "otlp" => otlp::OTLP_KEYS,
-            other => {
-                return Err(ConfigError::new(
-                    key("type"),
-                    format!(
-                        "unknown sink type {other:?}: expected one of null, stdout, stderr, file, callback, loki, syslog, kafka, otlp"
-                    ),
-                ))
-            }
+        if let Some(feature) = compiled_out(&self.kind) {
+            return Err(ConfigError::new(
+                key("type"),
+                format!(
+                    "sink type {:?} is not in this build: logcap was built without the cargo feature `{feature}`",
+                    self.kind
+                ),
+            ));
+        }
+        let Some(allowed) = sink_keys(&self.kind) else {
+            return Err(ConfigError::new(
+                key("type"),
+                format!(
+                    "unknown sink type {:?}: expected one of {}",
+                    self.kind,
+                    SINK_TYPES.join(", ")
+                ),
+            ));
         };
         if let Some((k, _)) = self
             .given()

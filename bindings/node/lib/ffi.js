@@ -70,7 +70,7 @@ const PROTOTYPES = [
   'const char *logcap_version(void)',
 ];
 
-/** The library file name the repository's build produces on this platform. */
+/** The library's file name on this platform, as the package carries it. */
 function libraryFileName() {
   switch (process.platform) {
     case 'win32':
@@ -82,10 +82,71 @@ function libraryFileName() {
   }
 }
 
-/** Where the library is: $LOGCAP_LIB, or the repository's release build next to the package. */
-function libraryPath() {
-  if (process.env.LOGCAP_LIB) return path.resolve(process.env.LOGCAP_LIB);
-  return path.resolve(__dirname, '..', '..', '..', 'target', 'release', libraryFileName());
+/** Where the package carries a library per platform: prebuilds/<platform>-<arch>/. */
+const PREBUILDS = path.join(__dirname, '..', 'prebuilds');
+
+/** The platforms whose library this copy of the package carries. */
+function bundledPlatforms() {
+  try {
+    return fs.readdirSync(PREBUILDS).filter((d) => fs.readdirSync(path.join(PREBUILDS, d)).length > 0);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The installed library's name for the dynamic loader: on ELF systems its SONAME, which
+ * build.rs derives from the version as cargo-c does (liblogcap.so.MAJOR, or liblogcap.so.0.MINOR
+ * while the major version is 0).
+ */
+function systemLibraryName() {
+  const [major, minor, patch] = HEADER_VERSION.split('.');
+  switch (process.platform) {
+    case 'win32':
+      return 'logcap.dll';
+    case 'darwin':
+      return 'liblogcap.dylib';
+    default: {
+      const sover = major !== '0' ? major : minor !== '0' ? `0.${minor}` : `0.0.${patch}`;
+      return `liblogcap.so.${sover}`;
+    }
+  }
+}
+
+/**
+ * Opens the library, looking in this order: $LOGCAP_LIB (a path; nothing else is tried when it
+ * is set); the package's own build for this platform (prebuilds/); the system's, by name, as the
+ * dynamic loader finds it (LD_LIBRARY_PATH, the ld.so cache). Returns { file, lib }.
+ */
+function openLibrary() {
+  if (process.env.LOGCAP_LIB) {
+    const file = path.resolve(process.env.LOGCAP_LIB);
+    if (!fs.existsSync(file)) throw new Error(`logcap: LOGCAP_LIB points to ${file}, which does not exist`);
+    return { file, lib: loadFile(file) };
+  }
+  const platform = `${process.platform}-${process.arch}`;
+  const bundled = path.join(PREBUILDS, platform, libraryFileName());
+  if (fs.existsSync(bundled)) return { file: bundled, lib: loadFile(bundled) };
+  const name = systemLibraryName();
+  try {
+    return { file: name, lib: koffi.load(name) };
+  } catch (e) {
+    const have = bundledPlatforms();
+    throw new Error(
+      `logcap: no library for ${platform}: this package bundles one for ` +
+        `${have.length > 0 ? have.join(', ') : 'no platform'}, and the system library ${name} ` +
+        `could not be loaded (${e.message}). Install logcap (\`make install\` in its repository), ` +
+        'or set LOGCAP_LIB to the path of a logcap shared library.',
+    );
+  }
+}
+
+function loadFile(file) {
+  try {
+    return koffi.load(file);
+  } catch (e) {
+    throw new Error(`logcap: cannot load ${file}: ${e.message}`);
+  }
 }
 
 function declareTypes() {
@@ -174,20 +235,7 @@ function nameOf(prototype) {
 }
 
 function load() {
-  const file = libraryPath();
-  if (!fs.existsSync(file)) {
-    const why = process.env.LOGCAP_LIB
-      ? `LOGCAP_LIB points to ${file}, which does not exist`
-      : `the logcap library was not found at ${file}; run \`make lib\` (cargo build --release --lib) ` +
-        'at the repository root, or set LOGCAP_LIB to the library path';
-    throw new Error(`logcap: ${why}`);
-  }
-  let lib;
-  try {
-    lib = koffi.load(file);
-  } catch (e) {
-    throw new Error(`logcap: cannot load ${file}: ${e.message} (run \`make lib\`, or set LOGCAP_LIB)`);
-  }
+  const { file, lib } = openLibrary();
   const types = declareTypes();
   const fn = {};
   for (const p of PROTOTYPES) {
@@ -235,4 +283,12 @@ function addressOf(value) {
   return Number.isSafeInteger(a) && a !== 0 ? a : null;
 }
 
-module.exports = { ...ffi, koffi, PROTOTYPES, HEADER_VERSION, libraryPath, addressOf };
+module.exports = {
+  ...ffi,
+  koffi,
+  PROTOTYPES,
+  HEADER_VERSION,
+  systemLibraryName,
+  bundledPlatforms,
+  addressOf,
+};

@@ -8,6 +8,7 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const logcap = require('..');
+const ffi = require('../lib/ffi');
 const { NULL_CONFIG, tmpdir } = require('../support/helpers');
 
 const { LogcapError } = logcap;
@@ -214,27 +215,62 @@ test('configuration errors name the key; sinks that cannot start say so', () => 
   assert.equal(require('koffi').stats().callbacks, 0);
 });
 
-test('a missing library is a clear error naming the path and `make lib`', () => {
+test('the library: LOGCAP_LIB, else the bundled build, else the system one, else a clear error', () => {
   const pkg = path.join(__dirname, '..');
-  const run = (cwd, env) => {
+  const run = (cwd, env, code = "process.stdout.write(require('.').libraryPath)") => {
     const e = { ...process.env, ...env };
-    if (env.LOGCAP_LIB === undefined) delete e.LOGCAP_LIB;
-    return spawnSync(process.execPath, ['-e', "require('.')"], { cwd, env: e, encoding: 'utf8' });
+    for (const k of Object.keys(env)) if (env[k] === undefined) delete e[k];
+    return spawnSync(process.execPath, ['-e', code], { cwd, env: e, encoding: 'utf8' });
   };
   const missing = run(pkg, { LOGCAP_LIB: '/nonexistent/liblogcap.so' });
   assert.notEqual(missing.status, 0);
-  assert.match(missing.stderr, /LOGCAP_LIB points to \/nonexistent\/liblogcap\.so/);
-  // A copy of the package where no repository build sits at ../../target.
-  const copy = path.join(tmpdir(), 'a', 'b', 'logcap');
-  fs.mkdirSync(copy, { recursive: true });
-  fs.cpSync(path.join(pkg, 'lib'), path.join(copy, 'lib'), { recursive: true });
-  fs.copyFileSync(path.join(pkg, 'index.js'), path.join(copy, 'index.js'));
-  fs.symlinkSync(path.join(pkg, 'node_modules'), path.join(copy, 'node_modules'));
-  const unbuilt = run(copy, { LOGCAP_LIB: undefined });
-  assert.notEqual(unbuilt.status, 0);
-  assert.match(unbuilt.stderr, /not found at .*target\/release\/liblogcap\.so; run `make lib`/);
-  const overridden = run(copy, { LOGCAP_LIB: logcap.libraryPath });
-  assert.equal(overridden.status, 0, overridden.stderr);
+  assert.match(missing.stderr, /LOGCAP_LIB points to \/nonexistent\/liblogcap\.so, which does not exist/);
+
+  // Copies of the package: one without a bundled library, one with it.
+  const real = fs.realpathSync(logcap.libraryPath);
+  const copy = (name, bundle) => {
+    const dir = fs.mkdtempSync(path.join(tmpdir(), `logcap-${name}-`));
+    fs.cpSync(path.join(pkg, 'lib'), path.join(dir, 'lib'), { recursive: true });
+    fs.copyFileSync(path.join(pkg, 'index.js'), path.join(dir, 'index.js'));
+    fs.symlinkSync(path.join(pkg, 'node_modules'), path.join(dir, 'node_modules'));
+    if (bundle) {
+      const where = path.join(dir, 'prebuilds', `${process.platform}-${process.arch}`);
+      fs.mkdirSync(where, { recursive: true });
+      fs.symlinkSync(real, path.join(where, path.basename(logcap.libraryPath)));
+    }
+    return dir;
+  };
+  const bundled = copy('bundled', true);
+  const found = run(bundled, { LOGCAP_LIB: undefined });
+  assert.equal(found.status, 0, found.stderr);
+  assert.equal(found.stdout, path.join(bundled, 'prebuilds', `${process.platform}-${process.arch}`, 'liblogcap.so'));
+  const overridden = run(bundled, { LOGCAP_LIB: real });
+  assert.equal(overridden.stdout, real);
+
+  // Without a bundled build: the system library by its SONAME, found by the dynamic loader.
+  const bare = copy('bare', false);
+  const soname = ffi.systemLibraryName();
+  assert.match(soname, /^liblogcap\.so\.\d+(\.\d+)*$/);
+  const libdir = fs.mkdtempSync(path.join(tmpdir(), 'logcap-libdir-'));
+  fs.symlinkSync(real, path.join(libdir, soname));
+  const system = run(bare, { LOGCAP_LIB: undefined, LD_LIBRARY_PATH: libdir });
+  assert.equal(system.status, 0, system.stderr);
+  assert.equal(system.stdout, soname);
+  // And when the loader has none either (unless one is installed on this machine, which a
+  // fresh process tells: this one has loaded the library, so dlopen finds its SONAME): an
+  // error naming what is bundled, the library looked for, and LOGCAP_LIB.
+  const noPath = { LOGCAP_LIB: undefined, LD_LIBRARY_PATH: undefined };
+  const installed = run(bare, noPath, `require('koffi').load('${soname}')`).status === 0;
+  const none = run(bare, noPath);
+  if (installed) {
+    assert.equal(none.stdout, soname);
+  } else {
+    assert.notEqual(none.status, 0);
+    assert.match(none.stderr, /no library for \S+: this package bundles one for no platform/);
+    assert.match(none.stderr, new RegExp(`system library ${soname.replace(/\./g, '\\.')} could not be loaded`));
+    assert.match(none.stderr, /set LOGCAP_LIB/);
+  }
+  for (const d of [bundled, bare, libdir]) fs.rmSync(d, { recursive: true, force: true });
 });
 
 test('a library without one of the header\'s functions fails at load, naming it', (t) => {

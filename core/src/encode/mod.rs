@@ -26,15 +26,19 @@
 //! ```
 
 pub mod json;
+#[cfg(feature = "loki")]
 pub mod loki;
 #[cfg(feature = "otlp")]
 pub mod otlp;
+#[cfg(feature = "syslog")]
 pub mod syslog;
 pub mod text;
 pub mod time;
 
 use crate::batch::{Batch, FORMATS};
-use crate::entry::{EntryData, ValueRef};
+use crate::entry::EntryData;
+#[cfg(any(feature = "loki", feature = "syslog"))]
+use crate::entry::ValueRef;
 
 pub use crate::config::{Format, UnknownFormat};
 
@@ -78,6 +82,7 @@ const _: () = assert!(Format::ALL.len() == FORMATS);
 /// The plain text of a field value, replacing `out`: a string as is, numbers as in JSON
 /// (`200`, `12.5`, `NaN`), `true` / `false`. For formats whose values are all text (Loki
 /// structured metadata, syslog structured data).
+#[cfg(any(feature = "loki", feature = "syslog"))]
 pub(crate) fn value_text(v: ValueRef<'_>, out: &mut String) {
     out.clear();
     match v {

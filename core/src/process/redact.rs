@@ -7,10 +7,15 @@
 //! regular expressions (the `regex` crate's syntax, linear time) or one of the built-in names
 //! in [`BUILTIN_PATTERNS`]; each match is replaced by the censor. Label values are redacted by
 //! key only: labels are low-cardinality stream labels, not free text.
+//!
+//! Patterns need the cargo feature `regex` (on by default); without it, a configuration with
+//! patterns is refused, naming the feature, and keys work as ever.
 
 use crate::config::{ConfigError, RedactConfig};
 use crate::entry::{EntryData, ValueRef};
+#[cfg(feature = "regex")]
 use regex::{Captures, NoExpand, Regex, Replacer};
+#[cfg(feature = "regex")]
 use std::borrow::Cow;
 
 /// The built-in pattern names, with what they match. `credit_card` also checks the Luhn
@@ -37,6 +42,7 @@ pub const BUILTIN_PATTERNS: [(&str, &str); 4] = [
 
 pub use crate::config::DEFAULT_CENSOR;
 
+#[cfg(feature = "regex")]
 struct Pattern {
     re: Regex,
     luhn: bool,
@@ -63,9 +69,11 @@ fn byte_mask(s: &[u8]) -> u64 {
 /// The redaction stage of one pipeline.
 pub(crate) struct Redactor {
     keys: Vec<KeyGlob>,
+    #[cfg(feature = "regex")]
     patterns: Vec<Pattern>,
     /// Every pattern in one expression: a string that does not match it is left alone after
     /// one scan.
+    #[cfg(feature = "regex")]
     any: Option<Regex>,
     censor: String,
 }
@@ -88,45 +96,20 @@ impl Redactor {
                 min_len: literal.len(),
             });
         }
-        let mut patterns = Vec::with_capacity(cfg.patterns.len());
-        let mut sources = Vec::with_capacity(cfg.patterns.len());
-        for (i, p) in cfg.patterns.iter().enumerate() {
-            let builtin = BUILTIN_PATTERNS.iter().find(|(name, _)| name == p);
-            let src = builtin.map_or(p.as_str(), |(_, re)| re);
-            if src.is_empty() {
-                return Err(ConfigError::new(
-                    format!("redact.patterns[{i}]"),
-                    "must not be empty",
-                ));
-            }
-            let re = Regex::new(src).map_err(|e| {
-                ConfigError::new(
-                    format!("redact.patterns[{i}]"),
-                    format!(
-                        "not a built-in pattern name ({}) nor a valid regular expression: {e}",
-                        BUILTIN_PATTERNS.map(|(n, _)| n).join(", ")
-                    ),
-                )
-            })?;
-            patterns.push(Pattern {
-                re,
-                luhn: builtin.is_some_and(|(name, _)| *name == "credit_card"),
-            });
-            sources.push(format!("(?:{src})"));
+        #[cfg(feature = "regex")]
+        let (patterns, any) = compile_patterns(&cfg.patterns)?;
+        #[cfg(not(feature = "regex"))]
+        if !cfg.patterns.is_empty() {
+            return Err(ConfigError::new(
+                "redact.patterns",
+                "patterns are not in this build: logcap was built without the cargo feature `regex`",
+            ));
         }
-        let any = if sources.is_empty() {
-            None
-        } else {
-            Some(Regex::new(&sources.join("|")).map_err(|e| {
-                ConfigError::new(
-                    "redact.patterns",
-                    format!("the patterns do not combine: {e}"),
-                )
-            })?)
-        };
         Ok(Redactor {
             keys,
+            #[cfg(feature = "regex")]
             patterns,
+            #[cfg(feature = "regex")]
             any,
             censor: cfg.censor.clone(),
         })
@@ -134,7 +117,11 @@ impl Redactor {
 
     /// Whether the stage would change anything at all.
     pub(crate) fn is_active(&self) -> bool {
-        !self.keys.is_empty() || !self.patterns.is_empty()
+        #[cfg(feature = "regex")]
+        let patterns = !self.patterns.is_empty();
+        #[cfg(not(feature = "regex"))]
+        let patterns = false;
+        !self.keys.is_empty() || patterns
     }
 
     /// Whether a label or field key is to be redacted.
@@ -174,6 +161,13 @@ impl Redactor {
     }
 
     /// `s` with every pattern masked, or `None` when no pattern replaced anything.
+    #[cfg(not(feature = "regex"))]
+    pub(crate) fn masked(&self, _: &str) -> Option<String> {
+        None
+    }
+
+    /// `s` with every pattern masked, or `None` when no pattern replaced anything.
+    #[cfg(feature = "regex")]
     pub(crate) fn masked(&self, s: &str) -> Option<String> {
         let any = self.any.as_ref()?;
         if !any.is_match(s) {
@@ -195,6 +189,48 @@ impl Redactor {
             Cow::Borrowed(_) => None,
         }
     }
+}
+
+/// Compiles the patterns, each alone (to mask) and all in one (to skip what none matches).
+#[cfg(feature = "regex")]
+fn compile_patterns(configured: &[String]) -> Result<(Vec<Pattern>, Option<Regex>), ConfigError> {
+    let mut patterns = Vec::with_capacity(configured.len());
+    let mut sources = Vec::with_capacity(configured.len());
+    for (i, p) in configured.iter().enumerate() {
+        let builtin = BUILTIN_PATTERNS.iter().find(|(name, _)| name == p);
+        let src = builtin.map_or(p.as_str(), |(_, re)| re);
+        if src.is_empty() {
+            return Err(ConfigError::new(
+                format!("redact.patterns[{i}]"),
+                "must not be empty",
+            ));
+        }
+        let re = Regex::new(src).map_err(|e| {
+            ConfigError::new(
+                format!("redact.patterns[{i}]"),
+                format!(
+                    "not a built-in pattern name ({}) nor a valid regular expression: {e}",
+                    BUILTIN_PATTERNS.map(|(n, _)| n).join(", ")
+                ),
+            )
+        })?;
+        patterns.push(Pattern {
+            re,
+            luhn: builtin.is_some_and(|(name, _)| *name == "credit_card"),
+        });
+        sources.push(format!("(?:{src})"));
+    }
+    let any = if sources.is_empty() {
+        None
+    } else {
+        Some(Regex::new(&sources.join("|")).map_err(|e| {
+            ConfigError::new(
+                "redact.patterns",
+                format!("the patterns do not combine: {e}"),
+            )
+        })?)
+    };
+    Ok((patterns, any))
 }
 
 impl KeyGlob {
@@ -229,8 +265,10 @@ impl KeyGlob {
 }
 
 /// Replaces a card-number candidate only when its Luhn check digit is right.
+#[cfg(feature = "regex")]
 struct LuhnCensor<'a>(&'a str);
 
+#[cfg(feature = "regex")]
 impl Replacer for LuhnCensor<'_> {
     fn replace_append(&mut self, caps: &Captures<'_>, dst: &mut String) {
         let m = &caps[0];
@@ -239,6 +277,7 @@ impl Replacer for LuhnCensor<'_> {
 }
 
 /// The Luhn check over the digits of `s` (separators skipped).
+#[cfg(feature = "regex")]
 fn luhn_valid(s: &str) -> bool {
     let mut sum = 0u32;
     let mut n = 0;
@@ -259,7 +298,7 @@ fn luhn_valid(s: &str) -> bool {
     (13..=19).contains(&n) && sum.is_multiple_of(10)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "regex"))]
 mod tests {
     use super::*;
 

@@ -1,7 +1,7 @@
 //! The OTLP logs sink: exports batches to an OpenTelemetry Collector (or any OTLP/HTTP logs
 //! receiver) as `ExportLogsServiceRequest`s.
 
-use super::loki::{classify, http_agent, retry_after};
+use super::http::{classify, http_agent, retry_after};
 use super::{Sink, SinkError};
 use crate::batch::Batch;
 use crate::config::OtlpSinkConfig;

@@ -1,0 +1,299 @@
+// Tests of include/logcap.hpp, run under ASan/UBSan by `make test-cpp`:
+//
+//   build/test_wrapper tests/vectors/records.json
+//
+// The encoder behind pipeline::log is checked byte for byte against the shared packed-record
+// vectors; the standard event logged with one log() call and with an entry's setters must give
+// the same line; errors carry their code and the library's detail, thrown or returned.
+#include <stdlib.h>  // mkdtemp
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "check.h"
+#include "logcap.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+static_assert(!std::is_copy_constructible_v<logcap::pipeline> && std::is_nothrow_move_constructible_v<logcap::pipeline>);
+static_assert(!std::is_copy_constructible_v<logcap::entry> && std::is_nothrow_move_constructible_v<logcap::entry>);
+static_assert(!std::is_copy_assignable_v<logcap::entry> && std::is_nothrow_move_assignable_v<logcap::entry>);
+
+std::string read_text(const std::string &path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> lines_of(const std::string &path) {
+  std::vector<std::string> out;
+  std::istringstream in(read_text(path));
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// The line with its timestamp replaced, as scripts/demo.sh compares lines.
+std::string strip_ts(const std::string &line) {
+  return std::regex_replace(line, std::regex("\"ts\":\"[^\"]*\""), "\"ts\":\"<ts>\"");
+}
+
+// The bytes of the valid vector `name` in the vectors file.
+std::vector<uint8_t> vector_bytes(const std::string &json, const std::string &name) {
+  std::vector<uint8_t> out;
+  size_t at = json.find("\"name\": \"" + name + "\"");
+  at = at == std::string::npos ? at : json.find("\"hex\": \"", at);
+  if (at == std::string::npos) return out;
+  for (at += 8; at + 1 < json.size() && json[at] != '"'; at += 2) {
+    out.push_back(static_cast<uint8_t>(std::stoi(json.substr(at, 2), nullptr, 16)));
+  }
+  return out;
+}
+
+struct temp_dir {
+  std::string path;
+  temp_dir() {
+    char tmpl[] = "/tmp/logcap-hpp-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~temp_dir() { std::system(("rm -rf '" + path + "'").c_str()); }
+  std::string file_config(const std::string &name) const {
+    return R"({"sinks":[{"type":"file","name":"file","path":")" + path + "/" + name + R"("}]})";
+  }
+};
+
+const char *NULL_CONFIG = R"({"sinks":[{"type":"null","name":"null"}]})";
+
+// The standard event with the one-call API.
+template <typename Ts>
+void log_standard_event(const logcap::pipeline &p, Ts ts) {
+  p.log(logcap::level::info, "request completed", ts,
+        logcap::label("service", "checkout"), logcap::label("env", "prod"),
+        logcap::label("host", "web-1"), logcap::label("region", "eu-west-1"),
+        logcap::field("method", "GET"), logcap::field("path", "/api/v1/orders/12345"),
+        logcap::field("status", 200), logcap::field("latency_ms", 12.5),
+        logcap::field("user_id", "u-998877"), logcap::field("cache_hit", true));
+}
+
+// encode_record writes exactly the bytes of the shared vectors for the same entries.
+void test_encoder_matches_vectors(const std::string &json) {
+  std::vector<uint8_t> buf;
+  logcap::encode_record(buf, logcap::level::info, "request completed",
+                        logcap::timestamp(1735689600000000000ull), logcap::label("service", "checkout"),
+                        logcap::label("env", "prod"), logcap::label("host", "web-1"),
+                        logcap::label("region", "eu-west-1"), logcap::field("method", "GET"),
+                        logcap::field("path", "/api/v1/orders/12345"), logcap::field("status", 200),
+                        logcap::field("latency_ms", 12.5), logcap::field("user_id", "u-998877"),
+                        logcap::field("cache_hit", true));
+  CHECK(!vector_bytes(json, "standard_event").empty());
+  CHECK(buf == vector_bytes(json, "standard_event"));
+
+  logcap::encode_record(buf, logcap::level::trace, "");
+  CHECK(buf == vector_bytes(json, "empty"));
+
+  logcap::encode_record(buf, logcap::level::debug, "with trace context", logcap::timestamp(1),
+                        logcap::span_id("00f067aa0ba902b7"), logcap::trace_id("4bf92f3577b34da6a3ce929d0e0e4736"),
+                        logcap::label("service", "checkout"));
+  CHECK(buf == vector_bytes(json, "trace_and_span"));
+
+  const std::string text = "text";
+  logcap::encode_record(
+      buf, logcap::level::warn, "every value type", logcap::timestamp(std::numeric_limits<uint64_t>::max()),
+      logcap::field("str", text), logcap::field("str_empty", static_cast<const char *>(nullptr)),
+      logcap::field("i64_min", std::numeric_limits<int64_t>::min()),
+      logcap::field("i64_max", std::numeric_limits<int64_t>::max()), logcap::field("i64_minus_one", -1),
+      logcap::field("i64_zero", int64_t{0}), logcap::field("u64_max", std::numeric_limits<uint64_t>::max()),
+      logcap::field("u64_zero", 0u), logcap::field("f64_negative_zero", -0.0), logcap::field("f64_1e300", 1e300),
+      logcap::field("f64_max", std::numeric_limits<double>::max()),
+      logcap::field("f64_min_subnormal", std::numeric_limits<double>::denorm_min()),
+      logcap::field("f64_tenth", 0.1), logcap::field("f64_negative", -12.5f), logcap::field("bool_true", true),
+      logcap::field("bool_false", false));
+  CHECK(buf == vector_bytes(json, "every_value_type"));
+}
+
+// One log() call and an entry built with setters write the same line; that line is the
+// standard event's (the Makefile also compares it with the C quickstart's).
+void test_standard_event_line(const temp_dir &dir) {
+  logcap::pipeline p = logcap::pipeline::open(dir.file_config("std.log"));
+  log_standard_event(p, logcap::timestamp(0));
+
+  logcap::entry e = p.acquire();
+  e.set_level(logcap::level::info).set_message("request completed");
+  e.set_label("service", "checkout").set_label("env", "prod").set_label("host", "web-1").set_label("region", "eu-west-1");
+  e.set_field("method", "GET").set_field("path", std::string("/api/v1/orders/12345")).set_field("status", int64_t{200});
+  e.set_field("latency_ms", 12.5).set_field("user_id", "u-998877").set_field("cache_hit", true);
+  CHECK(e.message() == "request completed");
+  CHECK(e.label("region") == "eu-west-1");
+  p.submit(e);
+  CHECK(!e);  // consumed
+  p.close(5s);
+
+  std::vector<std::string> lines = lines_of(dir.path + "/std.log");
+  CHECK(lines.size() == 2);
+  if (lines.size() != 2) return;
+  CHECK(strip_ts(lines[0]) == strip_ts(lines[1]));
+  CHECK(strip_ts(lines[0]) ==
+        R"({"ts":"<ts>","level":"info","msg":"request completed","labels":{"service":"checkout","env":"prod","host":"web-1","region":"eu-west-1"},"fields":{"method":"GET","path":"/api/v1/orders/12345","status":200,"latency_ms":12.5,"user_id":"u-998877","cache_hit":true}})");
+  logcap_stats st = p.stats();
+  CHECK(st.submitted == 2 && st.accepted == 2);
+  CHECK(p.sink_stats(0).delivered == 2);
+  CHECK(p.sink_name(0) == "file");
+}
+
+void test_errors_thrown_and_returned() {
+  const char *bad = R"({"sinks":[{"type":"fille"}]})";
+  bool thrown = false;
+  try {
+    logcap::pipeline::open(bad);
+  } catch (const logcap::error &e) {
+    thrown = true;
+    CHECK(e.code() == LOGCAP_RESULT_CONFIG);
+    CHECK(e.detail().find("fille") != std::string::npos);
+    CHECK(std::string(e.what()).find("logcap_pipeline_new") != std::string::npos);
+    CHECK(std::string(e.what()).find(e.detail()) != std::string::npos);
+  }
+  CHECK(thrown);
+
+  logcap::pipeline p;
+  logcap::status s = logcap::pipeline::try_open(bad, p);
+  CHECK(!s && !s.ok() && !p);
+  CHECK(s.code() == LOGCAP_RESULT_CONFIG);
+  CHECK(s.detail().find("fille") != std::string::npos);
+  CHECK(std::string(s.text()) == logcap_result_text(LOGCAP_RESULT_CONFIG));
+
+  s = logcap::pipeline::try_open(NULL_CONFIG, p);
+  CHECK(s && s.detail().empty() && p);
+  CHECK(p.try_log(logcap::level::info, "ok", logcap::field("n", 1)).ok());
+  CHECK(p.try_close(5s).ok());
+  s = p.try_log(logcap::level::info, "after close");
+  CHECK(s.code() == LOGCAP_RESULT_CLOSED);
+  thrown = false;
+  try {
+    p.info("after close");
+  } catch (const logcap::error &e) {
+    thrown = e.code() == LOGCAP_RESULT_CLOSED;
+  }
+  CHECK(thrown);
+  logcap::entry e;
+  CHECK(p.try_acquire(e).code() == LOGCAP_RESULT_CLOSED && !e);
+
+  // A record that is not one: refused with the decoder's detail, nothing submitted.
+  logcap::pipeline q = logcap::pipeline::open(NULL_CONFIG);
+  const uint8_t junk[] = {'X', 'Y', 1, 2};
+  s = q.try_submit_record(junk, sizeof junk);
+  CHECK(s.code() == LOGCAP_RESULT_MALFORMED_RECORD);
+  CHECK(s.detail().find("bad_magic") != std::string::npos);
+  // A label key the library refuses: the error names the call.
+  thrown = false;
+  try {
+    q.log(logcap::level::info, "m", logcap::label("", "v"));
+  } catch (const logcap::error &err) {
+    thrown = err.code() == LOGCAP_RESULT_MALFORMED_RECORD && err.detail().find("empty_key") != std::string::npos;
+  }
+  CHECK(thrown);
+  CHECK(q.stats().submitted == 0);
+}
+
+// Entries: move-only owners, released when dropped, kept by the caller when submit refuses
+// the handle.
+void test_entry_ownership() {
+  logcap::pipeline p = logcap::pipeline::open(NULL_CONFIG);
+  logcap::pipeline other = logcap::pipeline::open(NULL_CONFIG);
+  {
+    logcap::entry e = p.acquire();
+    CHECK(static_cast<bool>(e));
+  }  // released to the pool
+  logcap_stats st = p.stats();
+  CHECK(st.pool_acquired == 1 && st.pool_idle == 1 && st.submitted == 0);
+
+  logcap::entry a = p.acquire();
+  CHECK(p.stats().pool_reused == 1);
+  logcap::entry b = std::move(a);
+  CHECK(!a && b);
+  bool thrown = false;
+  try {
+    p.submit(a);  // moved from: no handle
+  } catch (const logcap::error &err) {
+    thrown = err.code() == LOGCAP_RESULT_NULL_ARGUMENT;
+  }
+  CHECK(thrown);
+  CHECK(other.try_submit(b).code() == LOGCAP_RESULT_WRONG_PIPELINE);
+  CHECK(static_cast<bool>(b));  // still the caller's
+  logcap::entry c = b.clone();
+  CHECK(c && c.native_handle() != b.native_handle());
+  b.release();
+  CHECK(!b);
+  std::string value = "left alone";
+  logcap::status s = c.try_get_label("missing", value);
+  CHECK(s.code() == LOGCAP_RESULT_NOT_FOUND && value.empty());
+  // Texts longer than the first buffer are read whole.
+  const std::string long_message(5000, 'm');
+  c.set_message(long_message).set_label("k", std::string(300, 'v'));
+  CHECK(c.message() == long_message);
+  CHECK(c.label("k") == std::string(300, 'v'));
+  p.submit(std::move(c));
+  CHECK(!c);
+  p.close(5s);
+  st = p.stats();
+  CHECK(st.submitted == 1 && st.accepted == 1);
+}
+
+// The minimum level, metrics, and log() from several threads at once.
+void test_pipeline_members() {
+  logcap::pipeline p = logcap::pipeline::open(NULL_CONFIG);
+  p.set_min_level(logcap::level::warn);
+  CHECK(p.min_level() == logcap::level::warn);
+  p.info("dropped: below warn");
+  p.error("kept", logcap::field("code", 7u));
+
+  constexpr int THREADS = 4, EACH = 2000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < THREADS; t++) {
+    threads.emplace_back([&p, t] {
+      for (int i = 0; i < EACH; i++) {
+        p.warn("from a thread", logcap::label("thread", std::to_string(t)), logcap::field("i", i));
+      }
+    });
+  }
+  for (auto &t : threads) t.join();
+  p.flush(10s);
+  logcap_stats st = p.stats();
+  CHECK(st.submitted == 2 + THREADS * EACH);
+  CHECK(st.dropped_level == 1);
+  CHECK(st.accepted == 1 + THREADS * EACH);
+  std::string m = p.metrics();
+  CHECK(m.find("# TYPE") != std::string::npos);
+  CHECK(m.find(std::to_string(1 + THREADS * EACH)) != std::string::npos);
+
+  // A moved-from pipeline is empty and its calls fail instead of crashing.
+  logcap::pipeline q = std::move(p);
+  CHECK(!p && q);
+  CHECK(p.try_log(logcap::level::info, "nowhere").code() == LOGCAP_RESULT_NULL_ARGUMENT);
+  q.close();
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  const char *vectors = argc > 1 ? argv[1] : "tests/vectors/records.json";
+  const std::string json = read_text(vectors);
+  CHECK(!json.empty());
+  temp_dir dir;
+  test_encoder_matches_vectors(json);
+  test_standard_event_line(dir);
+  test_errors_thrown_and_returned();
+  test_entry_ownership();
+  test_pipeline_members();
+  return finish("test_wrapper");
+}

@@ -1,0 +1,3 @@
+module logcap.invalid/scripts/goproxy
+
+go 1.21
