@@ -125,6 +125,7 @@ pub(crate) struct SetupError {
 
 /// Builds the sink a configuration describes, in a pipeline that makes batches by `batch`.
 /// Callback sinks are bound by the pipeline builder, so they are not built here.
+#[cfg_attr(not(feature = "kafka"), allow(unused_variables))]
 pub(crate) fn build(cfg: &SinkConfig, batch: &BatchConfig) -> Result<Box<dyn Sink>, SetupError> {
     let at = |key: &'static str| {
         move |e: SinkError| SetupError {
