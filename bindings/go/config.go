@@ -135,6 +135,8 @@ type SinkConfig struct {
 	Keep *uint32 `json:"keep,omitempty"`
 	// File sink: fsync when the pipeline flushes (default true).
 	FsyncOnFlush *bool `json:"fsync_on_flush,omitempty"`
+	// File sink: create the missing directories of Path (default false).
+	CreateDirs bool `json:"create_dirs,omitempty"`
 	// Batches the sink's own queue holds (default 16).
 	QueueCapacity int `json:"queue_capacity,omitempty"`
 	// What happens to a batch when the sink's queue is full. Default: DropNewest for

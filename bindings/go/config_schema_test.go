@@ -199,13 +199,14 @@ func TestConfigStructsHaveTheSchemaKeys(t *testing.T) {
 			t.Errorf("%s has the JSON keys %v; the schema has %v", c.goType.Name(), got, c.keys)
 		}
 	}
-	for _, name := range []string{SinkNull, SinkStdout, SinkStderr, SinkFile, SinkCallback, SinkLoki, SinkSyslog} {
+	names := []string{SinkNull, SinkStdout, SinkStderr, SinkFile, SinkCallback, SinkLoki, SinkSyslog, SinkKafka, SinkOTLP}
+	for _, name := range names {
 		if _, ok := sinks[name]; !ok {
 			t.Errorf("the Go sink type %q is not in the schema", name)
 		}
 	}
-	if len(sinks) != 7 {
-		t.Errorf("the schema has %d sink types, the Go binding names 7", len(sinks))
+	if len(sinks) != len(names) {
+		t.Errorf("the schema has %d sink types, the Go binding names %d", len(sinks), len(names))
 	}
 }
 
@@ -225,7 +226,7 @@ func TestConfigJSONUsesEachSinkTypesKeys(t *testing.T) {
 			{Type: SinkNull, Name: "n", QueueCapacity: 4, WhenFull: Block, BlockTimeoutMS: 5},
 			{Type: SinkStdout, Format: FormatText},
 			{Type: SinkStderr, Format: FormatJSON},
-			{Type: SinkFile, Path: "/tmp/x.log", Format: FormatJSON, MaxBytes: 1 << 20, Keep: Ptr(uint32(2)), FsyncOnFlush: Ptr(false)},
+			{Type: SinkFile, Path: "/tmp/x.log", Format: FormatJSON, MaxBytes: 1 << 20, Keep: Ptr(uint32(2)), FsyncOnFlush: Ptr(false), CreateDirs: true},
 			{Type: SinkCallback, Name: "cb"},
 			{Type: SinkLoki, URL: "http://127.0.0.1:3100", TenantID: "t", BasicAuth: &BasicAuth{"u", "p"},
 				Headers: map[string]string{"X-A": "b"}, CAFile: "/ca.pem", Encoding: "json", FieldsAs: "line",
@@ -236,6 +237,15 @@ func TestConfigJSONUsesEachSinkTypesKeys(t *testing.T) {
 				Hostname: "h", MaxMessageBytes: 1024, FieldsAs: "msg", MsgFormat: FormatText, EnterpriseID: 1,
 				TimeoutMS: 10, Retry: &RetryConfig{Attempts: 1}, DeadLetterPath: "/tmp/s.jsonl"},
 			{Type: SinkSyslog, Name: "sys-unix", Transport: "unix", Path: "/dev/log"},
+			{Type: SinkKafka, Brokers: []string{"127.0.0.1:9092"}, Topic: "logs", TopicLabel: "topic",
+				ErrorTopic: "errors", DebugTopic: "debug", KeyLabel: "service", Format: FormatJSON,
+				Compression: "zstd", Acks: "all", Idempotence: Ptr(true), MessageTimeoutMS: 1000,
+				Properties: map[string]string{"linger.ms": "5"}, DeadLetterPath: "/tmp/k.jsonl"},
+			{Type: SinkOTLP, URL: "http://127.0.0.1:4318", Encoding: "json", Compression: "gzip",
+				LabelsAs: "attributes", Resource: map[string]string{"service.name": "s"},
+				Headers: map[string]string{"X-A": "b"}, CAFile: "/ca.pem", MaxRequestEntries: 10,
+				MaxRequestBytes: 1 << 10, TimeoutMS: 100, Retry: &RetryConfig{Attempts: 2},
+				DeadLetterPath: "/tmp/o.jsonl"},
 		},
 	}
 	doc, err := cfg.JSON()
