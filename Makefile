@@ -11,7 +11,7 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 BUILD := build
 VECTORS := tests/vectors/records.json
 
-.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-go test-node node-deps bench bench-go bench-node bench-cpp bench-net miri clean
+.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-go test-node node-deps bench bench-go bench-node bench-cpp bench-net miri check-deep clean
 
 help:
 	@echo "make demo    the standard event from C, Go and Node.js; outputs compared"
@@ -22,6 +22,7 @@ help:
 	@echo "make bench-net  the network sink benchmarks (docs/network-sinks.md)"
 	@echo "make header  regenerate include/logcap.h with cbindgen"
 	@echo "make miri    the C ABI's handle table under Miri, which checks its unsafe code and data races (nightly)"
+	@echo "make check-deep  each fuzz target for FUZZ_SECONDS (30) on a seeded corpus, then make miri (nightly, cargo-fuzz)"
 
 lib:
 	$(CARGO) build --release --lib
@@ -106,6 +107,12 @@ bench:
 # miri component; not part of `make test`. See docs/fuzzing.md.
 miri:
 	MIRIFLAGS=-Zmiri-disable-isolation $(CARGO) +nightly miri test --lib ffi::handles::tests
+
+# The fuzz targets for a bounded time each, then the handle table under Miri (see
+# scripts/check-deep.sh and docs/fuzzing.md). Without the nightly tools it says SKIPPED,
+# except under CI=true, where it fails. .ci/run runs it after `make test`.
+check-deep:
+	scripts/check-deep.sh
 
 # The binding's own benchmarks, then the standard event through logcap beside zerolog, zap
 # and slog's JSON handler (bindings/go/compare, a module of its own).

@@ -20,6 +20,11 @@ fn main() {
         version("PATCH"),
         env::var("CARGO_PKG_VERSION").unwrap()
     );
+    // cbindgen runs `cargo metadata`, which would inherit the flags of an instrumented build
+    // (under cargo-fuzz's sanitizer flags its rustc probe fails); the header needs none.
+    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS"] {
+        env::remove_var(var);
+    }
     let bindings = cbindgen::Builder::new()
         .with_crate(&crate_dir)
         .with_config(config)
