@@ -11,7 +11,7 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 BUILD := build
 VECTORS := tests/vectors/records.json
 
-.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-go test-node node-deps bench bench-go bench-node bench-cpp bench-net miri check-deep clean
+.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-go test-node node-deps bench bench-go bench-node bench-cpp bench-net miri check-deep mutants clean
 
 help:
 	@echo "make demo    the standard event from C, Go and Node.js; outputs compared"
@@ -23,6 +23,7 @@ help:
 	@echo "make header  regenerate include/logcap.h with cbindgen"
 	@echo "make miri    the C ABI's handle table under Miri, which checks its unsafe code and data races (nightly)"
 	@echo "make check-deep  each fuzz target for FUZZ_SECONDS (30) on a seeded corpus, then make miri (nightly, cargo-fuzz)"
+	@echo "make mutants  mutation testing of the modules that carry the guarantees (cargo-mutants; docs/mutants.md)"
 
 lib:
 	$(CARGO) build --release --lib
@@ -113,6 +114,12 @@ miri:
 # except under CI=true, where it fails. .ci/run runs it after `make test`.
 check-deep:
 	scripts/check-deep.sh
+
+# Mutation testing (cargo-mutants) of the modules that carry the guarantees, each against its
+# own tests; MODULES picks some (stats pool record_decode sink_worker intake dispatcher
+# delivery). Long: about half a minute per mutant on 2 cores. See docs/mutants.md.
+mutants:
+	scripts/mutants.sh $(MODULES)
 
 # The binding's own benchmarks, then the standard event through logcap beside zerolog, zap
 # and slog's JSON handler (bindings/go/compare, a module of its own).
