@@ -16,7 +16,7 @@ VECTORS := tests/vectors/records.json
 help:
 	@echo "make demo    the standard event from C, Go and Node.js; outputs compared"
 	@echo "make test    every test: Rust, network sinks against real servers, header, C under sanitizers, Go, Node.js"
-	@echo "make test-network  the network sinks against VictoriaLogs and rsyslog (.ci/servers.sh)"
+	@echo "make test-network  the network sinks against VictoriaLogs, rsyslog, Kafka and an OpenTelemetry Collector (.ci/servers.sh)"
 	@echo "make bench   criterion benchmarks (docs/benchmarks.md); bench-go, bench-node for the bindings"
 	@echo "make bench-cpp  the standard event from C++ through logcap and through spdlog (needs libspdlog-dev)"
 	@echo "make bench-net  the network sink benchmarks (docs/network-sinks.md)"
@@ -47,11 +47,13 @@ lint:
 	$(CARGO) clippy --all-targets -- -D warnings
 	# --all-targets leaves out tests with `test = false`: the network sink tests.
 	$(CARGO) clippy --test network_sinks -- -D warnings
+	$(CARGO) clippy --test kafka_otlp -- -D warnings
 
 test-rust:
 	$(CARGO) test
 
-# Builds or installs the real servers (VictoriaLogs, rsyslog) and writes build/servers.env.
+# Builds or installs the real servers (VictoriaLogs, rsyslog, a Kafka broker's jars, an
+# OpenTelemetry Collector) and writes build/servers.env.
 servers:
 	bash .ci/servers.sh
 
@@ -59,13 +61,15 @@ servers:
 # time, since each starts, kills and restarts its own servers.
 test-network: servers
 	set -a && . build/servers.env && set +a && \
-		$(CARGO) test --test network_sinks -- --test-threads=1
+		$(CARGO) test --test network_sinks -- --test-threads=1 && \
+		$(CARGO) test --test kafka_otlp -- --test-threads=1
 
 # The header compiles on its own as C11 and as C++17.
 test-header: | $(BUILD)
 	$(CC) -std=c11 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c include/logcap.h
 	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c++ include/logcap.h
 
+# `cargo test` builds and runs the same C tests too, under the same sanitizers (tests/c_tests.rs).
 test-c: lib | $(BUILD)
 	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_api.c $(LINK) -o $(BUILD)/test_api
 	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_misuse.c $(LINK) -o $(BUILD)/test_misuse
@@ -103,11 +107,11 @@ bench:
 	$(CARGO) bench --bench core
 	$(CARGO) bench --bench ffi
 
-# The handle table's unsafe code (src/ffi/handles.rs) under Miri, which reports undefined
+# The handle table's unsafe code (src/handles.rs) under Miri, which reports undefined
 # behaviour and data races between the tests' threads. Needs the nightly toolchain with the
 # miri component; not part of `make test`. See docs/fuzzing.md.
 miri:
-	MIRIFLAGS=-Zmiri-disable-isolation $(CARGO) +nightly miri test --lib ffi::handles::tests
+	MIRIFLAGS=-Zmiri-disable-isolation $(CARGO) +nightly miri test -p logcap --lib handles::tests
 
 # The fuzz targets for a bounded time each, then the handle table under Miri (see
 # scripts/check-deep.sh and docs/fuzzing.md). Without the nightly tools it says SKIPPED,
@@ -139,7 +143,8 @@ bench-node: lib node-deps
 	cd bindings/node && npm run bench
 
 bench-net: servers
-	set -a && . build/servers.env && set +a && $(CARGO) bench --bench net
+	set -a && . build/servers.env && set +a && $(CARGO) bench --bench net && \
+		$(CARGO) bench --bench kafka_otlp
 
 clean:
 	$(CARGO) clean

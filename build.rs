@@ -1,5 +1,6 @@
-//! Generates the C header from src/ffi with cbindgen into OUT_DIR. With LOGCAP_UPDATE_HEADER=1
-//! it also writes include/logcap.h (`make header`); a test fails when the two differ.
+//! Generates the C header with cbindgen into OUT_DIR, from this crate alone (src/: the C
+//! ABI; the core crate is a dependency cbindgen does not read). With LOGCAP_UPDATE_HEADER=1 it
+//! also writes include/logcap.h (`make header`); a test fails when the two differ.
 
 use std::env;
 use std::path::PathBuf;
@@ -7,9 +8,13 @@ use std::path::PathBuf;
 fn main() {
     let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("logcap.h");
-    println!("cargo:rerun-if-changed=src/ffi");
+    println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=LOGCAP_UPDATE_HEADER");
+    // For tests/c_tests.rs, which builds the C tests with the cc crate for this target.
+    for v in ["TARGET", "HOST"] {
+        println!("cargo:rustc-env=LOGCAP_BUILD_{v}={}", env::var(v).unwrap());
+    }
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is valid");
     let version = |part: &str| env::var(format!("CARGO_PKG_VERSION_{part}")).unwrap();
@@ -30,7 +35,7 @@ fn main() {
         .with_config(config)
         .with_after_include(macros)
         .generate()
-        .expect("cbindgen can read src/ffi");
+        .expect("cbindgen can read src/");
     bindings.write_to_file(&out);
     if env::var("LOGCAP_UPDATE_HEADER").as_deref() == Ok("1") {
         bindings.write_to_file(crate_dir.join("include/logcap.h"));

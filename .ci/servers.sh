@@ -3,6 +3,8 @@
 # their paths to build/servers.env (sourced by `make test-network`):
 #   LOGCAP_VLOGS_BIN  VictoriaLogs (receives the Loki push API), built from its Go module
 #   LOGCAP_RSYSLOGD   rsyslogd, from Debian's rsyslog package
+#   LOGCAP_KAFKA_JARS, LOGCAP_OTELCOL_BIN  the Kafka broker's jars and an OpenTelemetry
+#                     Collector, provisioned by .ci/netservers.sh
 # The tests start and stop the servers themselves, on 127.0.0.1, with temporary directories.
 # What is already there is reused: the VictoriaLogs build is skipped when the binary of this
 # version exists (in $LOGCAP_GOBIN, default build/bin), rsyslog is installed only if missing.
@@ -48,3 +50,4 @@ cat > build/servers.env <<ENV
 LOGCAP_VLOGS_BIN=$vlogs
 LOGCAP_RSYSLOGD=$rsyslogd
 ENV
+bash .ci/netservers.sh >> build/servers.env

@@ -38,7 +38,7 @@ use criterion::{
     criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode,
     Throughput,
 };
-use logcap::{Entry, EntryData, Level, Pipeline, Pool, PoolLimits, Stats};
+use logcap_core::{Entry, EntryData, Level, Pipeline, Pool, PoolLimits, Stats};
 use std::hint::black_box;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -305,7 +305,7 @@ fn entry(c: &mut Criterion) {
     g.bench_function("get_field", |b| {
         b.iter(|| {
             e.with_field(black_box("status"), |v| match black_box(v) {
-                Some(logcap::ValueRef::I64(n)) => n,
+                Some(logcap_core::ValueRef::I64(n)) => n,
                 _ => -1,
             })
         })

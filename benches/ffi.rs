@@ -2,9 +2,9 @@
 //! set_label, the standard event by handle calls, and the standard event as one packed record.
 
 use criterion::{black_box, criterion_group, criterion_main, Bencher, Criterion};
-use logcap::ffi::entry::*;
-use logcap::ffi::pipeline::*;
-use logcap::{EntryData, Pipeline};
+use logcap::entry::*;
+use logcap::pipeline::*;
+use logcap_core::{EntryData, Pipeline};
 use std::time::Duration;
 
 mod common;
@@ -94,7 +94,7 @@ fn bench(c: &mut Criterion) {
     let mut std_event = EntryData::new();
     fill_standard(&mut std_event);
     let mut record = Vec::new();
-    logcap::record::encode_entry(&std_event, &mut record).unwrap();
+    logcap_core::record::encode_entry(&std_event, &mut record).unwrap();
     g.bench_function("rust_packed_record", |b| {
         producer_side(b, flush_rust, || {
             rp.submit_record(black_box(&record)).unwrap();
@@ -112,11 +112,11 @@ fn bench(c: &mut Criterion) {
     // that the batcher runs (here on one warm entry).
     let mut g = c.benchmark_group("record");
     g.bench_function("check", |b| {
-        b.iter(|| logcap::record::check(black_box(&record)).unwrap())
+        b.iter(|| logcap_core::record::check(black_box(&record)).unwrap())
     });
     let mut warm = EntryData::new();
     g.bench_function("decode", |b| {
-        b.iter(|| logcap::record::decode_into(black_box(&record), &mut warm).unwrap())
+        b.iter(|| logcap_core::record::decode_into(black_box(&record), &mut warm).unwrap())
     });
     g.finish();
 

@@ -12,16 +12,16 @@ mod servers;
 
 use common::fill_standard;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use logcap::config::{LokiEncoding, LokiFieldsAs};
-use logcap::encode::loki::{LokiEncoder, RequestLimits};
-use logcap::{EntryData, Format, Pipeline};
+use logcap_core::config::{LokiEncoding, LokiFieldsAs};
+use logcap_core::encode::loki::{LokiEncoder, RequestLimits};
+use logcap_core::{EntryData, Format, Pipeline};
 use std::time::{Duration, Instant};
 
 /// The pipeline's default batch size: what the sink encodes per write.
 const BATCH: usize = 512;
 
 fn standard_batch() -> Vec<EntryData> {
-    let now = logcap::dispatcher::now_ns();
+    let now = logcap_core::clock::now_ns();
     (0..BATCH)
         .map(|i| {
             let mut e = EntryData::new();

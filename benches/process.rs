@@ -15,12 +15,12 @@
 //! set up to measure (`sampled_out` in `sampling_flood`, `deduplicated` in `dedup` and `all`).
 
 use criterion::{black_box, criterion_group, criterion_main, Bencher, Criterion};
-use logcap::ffi::builder::*;
-use logcap::ffi::entry::*;
-use logcap::ffi::pipeline::*;
-use logcap::ffi::result::logcap_result;
-use logcap::ffi::types::{logcap_sink_stats, logcap_stats};
-use logcap::{HookAction, Pipeline, Stats};
+use logcap::builder::*;
+use logcap::entry::*;
+use logcap::pipeline::*;
+use logcap::result::logcap_result;
+use logcap::types::{logcap_sink_stats, logcap_stats};
+use logcap_core::{HookAction, Pipeline, Stats};
 use std::ffi::c_void;
 use std::time::Duration;
 
@@ -167,7 +167,7 @@ fn bench(c: &mut Criterion) {
         p.close(Duration::from_secs(30)).unwrap();
         assert_nothing_lost(name, &p.stats());
     }
-    let p = Pipeline::builder(logcap::Config::from_json(&config("")).unwrap())
+    let p = Pipeline::builder(logcap_core::Config::from_json(&config("")).unwrap())
         .processor(|e| {
             e.set_label("hooked", "yes").unwrap();
             HookAction::Keep

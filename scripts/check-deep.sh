@@ -41,7 +41,7 @@ printf '%s\n' '{"min_level":"warn","queue":{"capacity":8,"when_full":"drop_oldes
 printf '%s\n' '{"sampling":{"initial":2,"thereafter":10},"rate_limit":{"per_second":5,"burst":5,"by_label":"service"},"dedup":{"window_ms":100},"redact":{"keys":["*token*"],"patterns":["email"]},"sinks":[{"type":"null"},{"type":"callback","name":"cb","when_full":"drop_oldest","queue_capacity":2}]}' \
   > fuzz/corpus/config_parse/stages
 
-for target in record_decode config_parse; do
+for target in $(cargo +nightly fuzz list); do
   start=$SECONDS
   echo "check-deep: fuzzing $target for ${seconds} s" >&2
   cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -print_final_stats=1
@@ -49,5 +49,5 @@ for target in record_decode config_parse; do
 done
 
 start=$SECONDS
-MIRIFLAGS=-Zmiri-disable-isolation cargo +nightly miri test --lib ffi::handles::tests
+MIRIFLAGS=-Zmiri-disable-isolation cargo +nightly miri test -p logcap --lib handles::tests
 echo "check-deep: Miri done in $((SECONDS - start)) s" >&2

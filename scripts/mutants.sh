@@ -14,15 +14,16 @@ cd "$(dirname "$0")/.."
 
 command -v cargo-mutants >/dev/null || { echo "mutants: cargo install cargo-mutants" >&2; exit 1; }
 
-# module: files, then the cargo test arguments that exercise them.
+# module: files (in the core crate), then the cargo test arguments that exercise them: the
+# core's unit tests and the integration tests at the root (hence --test-workspace).
 declare -A FILES=(
-  [stats]="src/stats.rs src/metrics.rs"
-  [pool]="src/pool.rs"
-  [record_decode]="src/record/decode.rs"
-  [sink_worker]="src/dispatcher/sink_worker.rs"
-  [intake]="src/dispatcher/intake.rs"
-  [dispatcher]="src/dispatcher/mod.rs src/dispatcher/batcher.rs src/dispatcher/batch.rs"
-  [delivery]="src/delivery/dead_letter.rs src/delivery/retry.rs"
+  [stats]="core/src/stats.rs core/src/metrics.rs"
+  [pool]="core/src/pool.rs"
+  [record_decode]="core/src/record/decode.rs"
+  [sink_worker]="core/src/dispatcher/sink_worker.rs"
+  [intake]="core/src/dispatcher/intake.rs"
+  [dispatcher]="core/src/dispatcher/mod.rs core/src/dispatcher/batcher.rs core/src/batch.rs"
+  [delivery]="core/src/delivery/dead_letter.rs core/src/delivery/retry.rs"
 )
 declare -A TESTS=(
   [stats]="--lib --test stats --test processing --test drop_oldest --test replay"
@@ -47,7 +48,7 @@ for m in "${modules[@]}"; do
   # says which; any other failure stops the run.
   rc=0
   cargo mutants --in-place --baseline skip --no-shuffle --timeout "${MUTANTS_TIMEOUT:-120}" \
-    --output "build/mutants/$m" "${args[@]}" -- ${TESTS[$m]} || rc=$?
+    --test-workspace=true --output "build/mutants/$m" "${args[@]}" -- ${TESTS[$m]} || rc=$?
   [[ $rc == 0 || $rc == 2 || $rc == 3 ]] || { echo "mutants: cargo mutants failed ($rc)" >&2; exit "$rc"; }
   for outcome in caught missed timeout unviable; do
     f="build/mutants/$m/mutants.out/$outcome.txt"

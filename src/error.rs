@@ -1,71 +1,42 @@
-//! The errors of the pipeline API.
+//! The thread-local detail of the last error, and the conversion of core errors to codes.
 
-use crate::config::ConfigError;
-use crate::entry::EntryError;
-use crate::record::RecordError;
-use std::fmt;
+use super::result::logcap_result;
+use logcap_core::error::Error;
+use std::cell::RefCell;
+use std::ffi::{c_char, CString};
 
-/// What a pipeline operation could not do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Error {
-    /// The configuration is invalid.
-    Config(ConfigError),
-    /// A sink could not be set up (for example, its file could not be opened).
-    SinkSetup {
-        /// The sink's name.
-        sink: String,
-        /// What went wrong.
-        message: String,
-    },
-    /// The pipeline is closed (or closing): it takes no more entries.
-    Closed,
-    /// The intake queue was full and the entry was dropped (`drop_newest`); it is counted.
-    QueueFull,
-    /// The operation did not finish within its timeout (for a submit with the `block` policy,
-    /// the entry was dropped and counted).
-    Timeout,
-    /// An entry refused a change.
-    Entry(EntryError),
-    /// A sink failed to flush; the text names the sink.
-    SinkFlush(String),
-    /// A file could not be read or written (a dead-letter replay); the text says which.
-    Io(String),
-    /// A packed record is malformed (docs/record-format.md): nothing was submitted.
-    Record(RecordError),
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Config(e) => e.fmt(f),
-            Error::SinkSetup { sink, message } => write!(f, "sink {sink:?}: {message}"),
-            Error::Closed => f.write_str("the pipeline is closed"),
-            Error::QueueFull => f.write_str("the queue is full: the entry was dropped"),
-            Error::Timeout => f.write_str("timed out"),
-            Error::Entry(e) => e.fmt(f),
-            Error::SinkFlush(m) => write!(f, "flush failed: {m}"),
-            Error::Io(m) => f.write_str(m),
-            Error::Record(e) => e.fmt(f),
-        }
-    }
+/// Records `msg` as this thread's last error and returns `code`.
+pub(crate) fn fail(code: logcap_result, msg: impl Into<String>) -> logcap_result {
+    let mut bytes = msg.into().into_bytes();
+    bytes.retain(|&b| b != 0);
+    let c = CString::new(bytes).unwrap_or_default();
+    LAST_ERROR.with(|l| *l.borrow_mut() = c);
+    code
 }
 
-impl std::error::Error for Error {}
-
-impl From<ConfigError> for Error {
-    fn from(e: ConfigError) -> Self {
-        Error::Config(e)
-    }
+/// The detail of the most recent failing call on this thread, NUL-terminated ("" if none).
+/// Owned by the library: valid until the next failing call on this thread; must not be freed.
+#[no_mangle]
+pub extern "C" fn logcap_last_error() -> *const c_char {
+    LAST_ERROR.with(|l| l.borrow().as_ptr())
 }
 
-impl From<RecordError> for Error {
-    fn from(e: RecordError) -> Self {
-        Error::Record(e)
-    }
-}
-
-impl From<EntryError> for Error {
-    fn from(e: EntryError) -> Self {
-        Error::Entry(e)
-    }
+/// The code and detail for a core error.
+pub(crate) fn from_error(e: &Error) -> logcap_result {
+    let code = match e {
+        Error::Config(_) => logcap_result::Config,
+        Error::SinkSetup { .. } => logcap_result::SinkSetup,
+        Error::Closed => logcap_result::Closed,
+        Error::QueueFull => logcap_result::QueueFull,
+        Error::Timeout => logcap_result::Timeout,
+        Error::Entry(_) => logcap_result::Limit,
+        Error::SinkFlush(_) => logcap_result::SinkFlush,
+        Error::Io(_) => logcap_result::Io,
+        Error::Record(_) => logcap_result::MalformedRecord,
+    };
+    fail(code, e.to_string())
 }

@@ -1,317 +1,297 @@
-//! The pipeline: a pool, a dispatcher and its sinks, built from one configuration.
+//! Pipeline functions.
 
-use crate::config::{Config, ConfigError, SinkKind};
-use crate::delivery::dead_letter::{self, Replayed};
-use crate::delivery::ReplayReport;
-use crate::dispatcher::{Batch, Dispatcher};
-use crate::entry::{Entry, EntryData, Level};
-use crate::error::Error;
-use crate::pool::{Pool, PoolLimits};
-use crate::process::{
-    self, BatcherDedup, Clock, EntryHook, FnHook, HookAction, HookContext, MonotonicClock, Stages,
+use super::error::{fail, from_error};
+use super::panic::{boundary, FfiResult};
+use super::pointer::{
+    bytes, copy_out, out, take_box, text, to_boxed_ptr, try_ref, Castable, OwnedBox,
 };
-use crate::sink::{self, CallbackSink, Sink, SinkError};
-use crate::stats::Stats;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use super::result::logcap_result;
+use super::types::{level, logcap_sink_stats, logcap_stats};
+use logcap_core::pipeline::Pipeline;
 use std::time::Duration;
 
-/// How long dropping an open pipeline waits for it to close.
-pub const DROP_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// A pipeline: a pool of entries, a dispatcher and its sinks.
+pub struct logcap_pipeline {
+    _private: [u8; 0],
+}
 
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+impl Castable for logcap_pipeline {
+    type Ownership = OwnedBox;
+    type Rust = Pipeline;
+    const NAME: &'static str = "pipeline";
+}
 
-/// A log pipeline: acquire entries, fill them, submit them; batches go to every sink.
+/// Parses a JSON configuration (`len` bytes; NULL or empty gives the embedded default: one
+/// JSON-lines sink on stdout), starts a pipeline and writes it to `*out_pipeline`.
 ///
-/// All methods take `&self`: share a pipeline between threads with an `Arc` (or a reference).
-/// Dropping an open pipeline closes it, waiting up to [`DROP_CLOSE_TIMEOUT`].
-pub struct Pipeline {
-    id: u64,
-    pool: Arc<Pool>,
-    dispatcher: Dispatcher,
-    config: Config,
+/// Does not take ownership of `config`. The pipeline must later be freed with
+/// logcap_pipeline_free. LOGCAP_RESULT_CONFIG for an invalid document (logcap_last_error()
+/// names the key); LOGCAP_RESULT_SINK_SETUP when a sink cannot start (a configuration with a
+/// callback sink needs logcap_builder_new instead).
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_new(
+    config: *const u8,
+    len: usize,
+    out_pipeline: *mut *mut logcap_pipeline,
+) -> logcap_result {
+    boundary(|| {
+        let o = out(out_pipeline, "out_pipeline")?;
+        let doc = text(config, len, "config")?;
+        let p = Pipeline::from_json(&doc).map_err(|e| from_error(&e))?;
+        *o = to_boxed_ptr(p);
+        Ok(())
+    })
 }
 
-/// Builds a pipeline, binding sinks that the configuration declares with type `callback`, a
-/// processor hook and, for tests, the clock of the processing stages.
-pub struct PipelineBuilder {
-    config: Config,
-    bound: HashMap<String, Box<dyn Sink>>,
-    hook: Option<Arc<dyn EntryHook>>,
-    clock: Option<Arc<dyn Clock>>,
+/// Closes the pipeline if it is open (waiting up to 5 seconds for delivery) and frees it.
+///
+/// `pipeline` is consumed; must not be used afterwards. Needs exclusive use: no other call on
+/// this pipeline may be running. Entries still acquired stay valid handles that can only be
+/// released. Freeing NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_free(pipeline: *mut logcap_pipeline) {
+    let _ = boundary(|| {
+        drop(take_box(pipeline));
+        Ok(())
+    });
 }
 
-impl PipelineBuilder {
-    /// Binds a function to the `callback` sink of this name: it is called with each batch.
-    pub fn callback(
-        self,
-        name: &str,
-        f: impl FnMut(&Batch) -> Result<(), SinkError> + Send + 'static,
-    ) -> Self {
-        self.sink(name, Box::new(CallbackSink::new(f)))
-    }
+/// Waits until everything submitted before the call has been delivered, dropped or failed by
+/// every sink, and every sink has flushed (a file sink fsyncs).
+///
+/// Does not take ownership of `pipeline`. LOGCAP_RESULT_TIMEOUT after `timeout_ms`
+/// milliseconds; LOGCAP_RESULT_CLOSED after close; LOGCAP_RESULT_SINK_FLUSH when a sink
+/// failed to flush.
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_flush(
+    pipeline: *const logcap_pipeline,
+    timeout_ms: u64,
+) -> logcap_result {
+    boundary(|| {
+        let p = try_ref(pipeline)?;
+        p.flush(Duration::from_millis(timeout_ms))
+            .map_err(|e| from_error(&e))
+    })
+}
 
-    /// Binds any sink to the `callback` sink of this name.
-    pub fn sink(mut self, name: &str, sink: Box<dyn Sink>) -> Self {
-        self.bound.insert(name.to_owned(), sink);
-        self
-    }
+/// Stops intake (later submits give LOGCAP_RESULT_CLOSED), delivers everything queued, closes
+/// the sinks and stops the pipeline's threads. Idempotent.
+///
+/// Does not take ownership of `pipeline`; it must still be freed with logcap_pipeline_free.
+/// LOGCAP_RESULT_TIMEOUT after `timeout_ms` milliseconds (a later call waits again).
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_close(
+    pipeline: *const logcap_pipeline,
+    timeout_ms: u64,
+) -> logcap_result {
+    boundary(|| {
+        let p = try_ref(pipeline)?;
+        p.close(Duration::from_millis(timeout_ms))
+            .map_err(|e| from_error(&e))
+    })
+}
 
-    /// Sets the processor hook: `f` is called with every entry that passes the level check,
-    /// sampling and rate limiting, before redaction and the queue, on the thread that submits
-    /// it (from any number of threads at once). It may change the entry and returns whether
-    /// to keep it; [`HookAction::Drop`] counts it as `dropped_by_hook`.
-    ///
-    /// A panic in `f` is caught and counted as a `hook_errors`, and the entry is **kept**, as
-    /// the hook left it: losing logs to a bug in an enrichment hook is worse than an entry
-    /// without its enrichment, and redaction still runs after the hook. A second call replaces
-    /// the hook.
-    pub fn processor(
-        mut self,
-        f: impl Fn(&mut EntryData) -> HookAction + Send + Sync + 'static,
-    ) -> Self {
-        self.hook = Some(Arc::new(FnHook(f)));
-        self
-    }
+/// Checks one packed record (docs/record-format.md), copies it into a pooled entry and
+/// submits it: one call per log event (see logcap_core::Pipeline::submit_record).
+///
+/// Does not take ownership of `record`. LOGCAP_RESULT_MALFORMED_RECORD when the record is
+/// malformed (logcap_last_error() says where): nothing is submitted. Otherwise as
+/// logcap_submit.
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_submit_record(
+    pipeline: *const logcap_pipeline,
+    record: *const u8,
+    len: usize,
+) -> logcap_result {
+    boundary(|| {
+        let p = try_ref(pipeline)?;
+        let buf = bytes(record, len, "record")?;
+        p.submit_record(buf).map_err(|e| from_error(&e))
+    })
+}
 
-    /// Sets a hook implemented outside this module (the C ABI's).
-    pub(crate) fn hook(mut self, h: Arc<dyn EntryHook>) -> Self {
-        self.hook = Some(h);
-        self
-    }
+/// Sets the minimum level (a logcap_level, 0 trace to 5 fatal): entries below it are dropped
+/// at submit and counted. Takes effect for submits that start after the call.
+/// Does not take ownership of `pipeline`.
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_set_min_level(
+    pipeline: *const logcap_pipeline,
+    min_level: u32,
+) -> logcap_result {
+    boundary(|| {
+        let p = try_ref(pipeline)?;
+        p.set_min_level(level(min_level)?);
+        Ok(())
+    })
+}
 
-    /// Sets the clock that sampling ticks, rate-limit buckets and deduplication windows read
-    /// (by default a monotonic clock). Tests pass a [`process::ManualClock`] to step time.
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = Some(clock);
-        self
-    }
+/// Writes the minimum level (a logcap_level) to `*out_level`.
+/// Does not take ownership of `pipeline`.
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_min_level(
+    pipeline: *const logcap_pipeline,
+    out_level: *mut u32,
+) -> logcap_result {
+    boundary(|| {
+        let p = try_ref(pipeline)?;
+        *out(out_level, "out_level")? = p.min_level() as u32;
+        Ok(())
+    })
+}
 
-    /// Opens the sinks and starts the threads.
-    pub fn build(mut self) -> Result<Pipeline, Error> {
-        self.config.validate_processing()?;
-        let mut sinks = Vec::with_capacity(self.config.sinks.len());
-        for sc in &self.config.sinks {
-            let s = match sc.kind {
-                SinkKind::Callback => {
-                    self.bound
-                        .remove(&sc.name)
-                        .ok_or_else(|| Error::SinkSetup {
-                            sink: sc.name.clone(),
-                            message: "no function is bound to this callback sink".into(),
-                        })?
-                }
-                _ => sink::build(sc).map_err(|e| Error::SinkSetup {
-                    sink: sc.name.clone(),
-                    message: e.to_string(),
-                })?,
-            };
-            sinks.push(s);
-        }
-        if let Some(name) = self.bound.keys().next() {
-            return Err(Error::Config(ConfigError {
-                key: "sinks".into(),
-                message: format!("no callback sink named {name:?} to bind a function to"),
-            }));
-        }
-        let pool = Arc::new(Pool::new(PoolLimits {
-            max_idle: self.config.pool.max_idle,
-            max_retained_bytes: self.config.pool.max_retained_bytes,
-        }));
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        let clock = self
-            .clock
-            .unwrap_or_else(|| Arc::new(MonotonicClock::new()));
-        let seed = process::seed();
-        let ctx = HookContext {
-            pool: Arc::clone(&pool),
-            pipeline_id: id,
+/// Writes the pipeline's counters to `*out_stats`. Does not take ownership of `pipeline`.
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_stats(
+    pipeline: *const logcap_pipeline,
+    out_stats: *mut logcap_stats,
+) -> logcap_result {
+    boundary(|| {
+        let p = try_ref(pipeline)?;
+        let o = out(out_stats, "out_stats")?;
+        let s = p.stats();
+        *o = logcap_stats {
+            submitted: s.submitted,
+            accepted: s.accepted,
+            dropped_level: s.dropped_level,
+            dropped_queue_full: s.dropped_queue_full,
+            dropped_queue_evicted: s.dropped_queue_evicted,
+            dropped_queue_timeout: s.dropped_queue_timeout,
+            queued: s.queued,
+            batches: s.batches,
+            pool_acquired: s.pool.acquired,
+            pool_reused: s.pool.reused,
+            pool_allocated: s.pool.allocated,
+            pool_discarded: s.pool.discarded,
+            pool_trimmed: s.pool.trimmed,
+            pool_idle: s.pool.idle,
+            sink_count: s.sinks.len() as u64,
+            sampled_out: s.sampled_out,
+            rate_limited: s.rate_limited,
+            deduplicated: s.deduplicated,
+            dropped_by_hook: s.dropped_by_hook,
+            hook_errors: s.hook_errors,
+            held: s.held,
         };
-        let stages = Stages::build(&self.config, self.hook, &clock, ctx, seed)?;
-        let dedup = BatcherDedup::build(&self.config, &clock, seed);
-        let dispatcher = Dispatcher::start(&self.config, sinks, Arc::clone(&pool), stages, dedup)?;
-        Ok(Pipeline {
-            id,
-            pool,
-            dispatcher,
-            config: self.config,
-        })
-    }
+        Ok(())
+    })
 }
 
-impl Pipeline {
-    /// Builds and starts a pipeline with no callback sinks.
-    pub fn new(config: Config) -> Result<Pipeline, Error> {
-        Pipeline::builder(config).build()
+fn sink_at(p: &Pipeline, index: usize) -> FfiResult<logcap_core::stats::SinkStats> {
+    let mut s = p.stats().sinks;
+    if index >= s.len() {
+        return Err(fail(
+            logcap_result::InvalidArgument,
+            format!(
+                "sink index {index} is out of range: the pipeline has {} sinks",
+                s.len()
+            ),
+        ));
     }
-
-    /// Parses a JSON configuration (empty for the default) and starts a pipeline.
-    pub fn from_json(doc: &str) -> Result<Pipeline, Error> {
-        Pipeline::new(Config::from_json(doc)?)
-    }
-
-    /// A builder, for binding callback sinks.
-    pub fn builder(config: Config) -> PipelineBuilder {
-        PipelineBuilder {
-            config,
-            bound: HashMap::new(),
-            hook: None,
-            clock: None,
-        }
-    }
-
-    /// A process-unique id of this pipeline.
-    pub fn id(&self) -> u64 {
-        self.id
-    }
-
-    /// The configuration the pipeline runs with.
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
-    /// The pipeline's entry pool.
-    pub fn pool(&self) -> &Arc<Pool> {
-        &self.pool
-    }
-
-    /// An empty pooled entry, at level info, that any number of threads may fill at once.
-    #[inline]
-    pub fn acquire(&self) -> Entry {
-        Entry::new(self.pool.take(), Arc::clone(&self.pool))
-    }
-
-    /// Submits an entry: it is stamped (if its timestamp is 0), processed (crate::process) and
-    /// queued. Entries below the minimum level, sampled out, rate limited or dropped by the
-    /// hook are counted and `Ok` is returned: they are decisions of the configuration, not
-    /// failures. On `Err` the entry was not queued; every such refusal is counted.
-    #[inline]
-    pub fn submit(&self, entry: Entry) -> Result<(), Error> {
-        self.dispatcher.submit(entry.into_data())
-    }
-
-    /// Submits entry data taken from this pipeline's pool (see [`Pipeline::submit`]).
-    #[inline]
-    pub fn submit_data(&self, data: Box<EntryData>) -> Result<(), Error> {
-        self.dispatcher.submit(data)
-    }
-
-    /// Submits one packed record (docs/record-format.md) as an entry: one call per log event
-    /// for bindings that encode records in their own language.
-    ///
-    /// The whole record is checked here, on the caller's thread, and a malformed one is
-    /// refused with [`Error::Record`] (nothing is submitted, nothing is counted); after close,
-    /// any record gets [`Error::Closed`]. An accepted
-    /// record is copied into a pooled entry and submitted as [`Pipeline::submit`] does; its
-    /// text is decoded into that same entry by the batcher thread (or before the processing
-    /// stages, when any is on), so the caller pays for a check and a copy only. Invalid UTF-8
-    /// is no error: it is replaced when decoded, as [`crate::record::decode_into`] does.
-    #[inline]
-    pub fn submit_record(&self, record: &[u8]) -> Result<(), Error> {
-        if self.is_closed() {
-            return Err(Error::Closed);
-        }
-        let (level, timestamp_ns) = crate::record::check(record)?;
-        let mut data = self.pool.take();
-        data.pack(record, level, timestamp_ns);
-        self.dispatcher.submit(data)
-    }
-
-    /// Whether an entry at `level` would pass the minimum level now.
-    #[inline]
-    pub fn enabled(&self, level: Level) -> bool {
-        level >= self.dispatcher.min_level()
-    }
-
-    /// The minimum level.
-    pub fn min_level(&self) -> Level {
-        self.dispatcher.min_level()
-    }
-
-    /// Changes the minimum level; takes effect for submits that start after the call.
-    pub fn set_min_level(&self, level: Level) {
-        self.dispatcher.set_min_level(level)
-    }
-
-    /// Waits until everything submitted before this call has been delivered, dropped or
-    /// failed by every sink, and every sink has flushed (a file sink fsyncs). Returns
-    /// [`Error::Timeout`] if that takes longer than `timeout`, [`Error::Closed`] after close.
-    pub fn flush(&self, timeout: Duration) -> Result<(), Error> {
-        self.dispatcher.flush(timeout)
-    }
-
-    /// Stops intake (later submits get [`Error::Closed`]), delivers everything queued, closes
-    /// the sinks and joins the threads. Idempotent; [`Error::Timeout`] if it takes longer than
-    /// `timeout`, and a later call waits again.
-    pub fn close(&self, timeout: Duration) -> Result<(), Error> {
-        self.dispatcher.close(timeout)
-    }
-
-    /// Whether close has been called.
-    pub fn is_closed(&self) -> bool {
-        self.dispatcher.is_closed()
-    }
-
-    /// The counters now.
-    pub fn stats(&self) -> Stats {
-        self.dispatcher.stats(&self.pool)
-    }
-
-    /// Every counter of the pipeline, its sinks, its pool and its processing stages in the
-    /// Prometheus text exposition format (version 0.0.4), ready to serve on `/metrics`.
-    pub fn metrics_text(&self) -> String {
-        crate::metrics::prometheus_text(&self.stats())
-    }
-
-    /// Re-submits the entries of a dead-letter file (docs/network-sinks.md) through this
-    /// pipeline, as if they were submitted now: they keep their timestamps and go to every
-    /// sink, under the intake queue's policy.
-    ///
-    /// The file is taken first (locked and renamed aside), so entries that fail again are
-    /// dead-lettered into a fresh file at the same path and a replay never reads its own
-    /// failures; files `<path>.replay-<pid>-<n>` left by a replay that did not finish are read
-    /// first. The report's `submitted` counts the entries taken into the queue; entries that
-    /// this pipeline's minimum level, sampling, rate limiting or hook drop are not replayed:
-    /// they are counted in `kept` and written back to the file at `path`. A taken file is
-    /// deleted once each of its lines is replayed, kept or, not being a dead-letter record,
-    /// moved to `<path>.malformed` (counted in `malformed`). A missing file replays nothing.
-    /// If the pipeline refuses an entry ([`Error::Closed`], [`Error::QueueFull`],
-    /// [`Error::Timeout`]), that entry and the ones after it are put back into the file and
-    /// the refusal is returned; [`Error::Io`] if a file cannot be read or written.
-    ///
-    /// Under `drop_oldest`, an entry taken into the queue may still be evicted by a later one;
-    /// that is counted in [`Stats::dropped_queue_evicted`] like any other eviction.
-    pub fn replay_dead_letters(
-        &self,
-        path: impl AsRef<std::path::Path>,
-    ) -> Result<ReplayReport, Error> {
-        if self.is_closed() {
-            return Err(Error::Closed);
-        }
-        dead_letter::replay(path.as_ref(), |line| {
-            let mut data = self.pool.take();
-            if dead_letter::decode_record(line, &mut data).is_err() {
-                self.pool.put(data);
-                return Replayed::Malformed;
-            }
-            match self.dispatcher.submit_queued(data) {
-                Ok(true) => Replayed::Submitted,
-                Ok(false) => Replayed::Kept,
-                Err(e) => Replayed::Refused(e),
-            }
-        })
-    }
-
-    /// The last error the named sink reported, if any.
-    pub fn sink_last_error(&self, name: &str) -> Option<String> {
-        self.dispatcher.sink_last_error(name)
-    }
+    Ok(s.swap_remove(index))
 }
 
-impl Drop for Pipeline {
-    fn drop(&mut self) {
-        let _ = self.dispatcher.close(DROP_CLOSE_TIMEOUT);
-        self.pool.retire();
-    }
+/// Writes the counters of the sink at `index` (configuration order) to `*out_stats`.
+/// Does not take ownership of `pipeline`. LOGCAP_RESULT_INVALID_ARGUMENT for an index out of
+/// range.
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_sink_stats(
+    pipeline: *const logcap_pipeline,
+    index: usize,
+    out_stats: *mut logcap_sink_stats,
+) -> logcap_result {
+    boundary(|| {
+        let p = try_ref(pipeline)?;
+        let o = out(out_stats, "out_stats")?;
+        let k = sink_at(p, index)?;
+        *o = logcap_sink_stats {
+            received: k.received,
+            delivered: k.delivered,
+            dropped: k.dropped,
+            failed: k.failed,
+            batches: k.batches,
+            bytes: k.bytes,
+            panics: k.panics,
+            queued_batches: k.queued_batches,
+            requests: k.requests,
+            retries: k.retries,
+            permanent_failures: k.permanent_failures,
+            dead_lettered: k.dead_lettered,
+            bytes_sent: k.bytes_sent,
+        };
+        Ok(())
+    })
+}
+
+/// Re-submits the entries of a dead-letter file through the pipeline (see
+/// docs/network-sinks.md) and writes how many were submitted to `*out_count`.
+///
+/// `path` is `len` bytes (a file name, not NUL-terminated). Does not take ownership of
+/// `pipeline` or `path`. The file is renamed aside first and deleted once every entry is
+/// submitted; entries that fail again are dead-lettered into a new file at `path`.
+/// `*out_count` is the number of entries taken into the queue; entries the minimum level,
+/// sampling, rate limiting or the processor hook drop are not counted and are written back to
+/// the file at `path`. Leftovers of a replay that did not finish (`<path>.replay-*`) are read
+/// first. A missing file submits nothing (`*out_count` is 0). LOGCAP_RESULT_IO when the file cannot be read;
+/// LOGCAP_RESULT_CLOSED, LOGCAP_RESULT_QUEUE_FULL or LOGCAP_RESULT_TIMEOUT when the pipeline
+/// refused an entry: it and the entries after it are put back into the file.
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_replay(
+    pipeline: *const logcap_pipeline,
+    path: *const u8,
+    len: usize,
+    out_count: *mut u64,
+) -> logcap_result {
+    boundary(|| {
+        let p = try_ref(pipeline)?;
+        let o = out(out_count, "out_count")?;
+        let raw = bytes(path, len, "path")?;
+        if raw.is_empty() {
+            return Err(fail(logcap_result::InvalidArgument, "the path is empty"));
+        }
+        let path = std::path::Path::new(
+            <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(raw),
+        );
+        let report = p.replay_dead_letters(path).map_err(|e| from_error(&e))?;
+        *o = report.submitted;
+        Ok(())
+    })
+}
+
+/// Copies the name of the sink at `index` into `buf` and writes its length to `*out_len`.
+/// LOGCAP_RESULT_BUFFER_TOO_SMALL writes only the needed length to `*out_len`.
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_sink_name(
+    pipeline: *const logcap_pipeline,
+    index: usize,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> logcap_result {
+    boundary(|| {
+        let p = try_ref(pipeline)?;
+        let o = out(out_len, "out_len")?;
+        let k = sink_at(p, index)?;
+        copy_out(k.name.as_bytes(), buf, buf_len, o)
+    })
+}
+
+/// Renders every counter of the pipeline, its sinks, its pool and its processing stages in
+/// the Prometheus text exposition format (version 0.0.4), copies it into `buf` (`buf_len`
+/// bytes, not NUL-terminated) and writes its length to `*out_len`.
+///
+/// Does not take ownership of anything. LOGCAP_RESULT_BUFFER_TOO_SMALL writes only the needed
+/// length to `*out_len`; counters move, so retry with some room to spare (4 KiB more is
+/// plenty).
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_metrics(
+    pipeline: *const logcap_pipeline,
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> logcap_result {
+    boundary(|| {
+        let p = try_ref(pipeline)?;
+        let o = out(out_len, "out_len")?;
+        copy_out(p.metrics_text().as_bytes(), buf, buf_len, o)
+    })
 }

@@ -8,8 +8,8 @@
 mod common;
 
 use common::standard_entry;
-use logcap::sink::SinkError;
-use logcap::{Config, Pipeline, Stats, ValueRef};
+use logcap_core::sink::SinkError;
+use logcap_core::{Config, Pipeline, Stats, ValueRef};
 use parking_lot::{Condvar, Mutex};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,7 +32,9 @@ struct GateState {
 }
 
 impl Gate {
-    fn callback(self: &Arc<Self>) -> impl FnMut(&logcap::Batch) -> Result<(), SinkError> + Send {
+    fn callback(
+        self: &Arc<Self>,
+    ) -> impl FnMut(&logcap_core::Batch) -> Result<(), SinkError> + Send {
         let g = Arc::clone(self);
         move |b| {
             let mut st = g.state.lock();

@@ -1,8 +1,8 @@
 //! The JSON lines encoding: every line is one valid JSON object, with the documented keys in
 //! the documented order, and reads back to the entry's exact strings and values.
 
-use logcap::encode::{encode, encode_all, Format};
-use logcap::{EntryData, Level, ValueRef};
+use logcap_core::encode::{encode, encode_all, Format};
+use logcap_core::{EntryData, Level, ValueRef};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 

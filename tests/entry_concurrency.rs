@@ -1,6 +1,6 @@
 //! One entry shared by many threads: no lost update, no torn read.
 
-use logcap::{Pipeline, ValueRef};
+use logcap_core::{Pipeline, ValueRef};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -94,7 +94,7 @@ fn fifty_writers_and_fifty_readers_on_labels_and_fields() {
 
 /// The thread-owned key `own` holds `n` as label and field, or, before the first write
 /// (`n == 0`), neither.
-fn assert_own(d: &logcap::EntryData, own: &str, n: u64) {
+fn assert_own(d: &logcap_core::EntryData, own: &str, n: u64) {
     if n == 0 {
         assert_eq!(
             (d.label(own), d.field(own)),
@@ -144,7 +144,7 @@ fn three_second_stress_of_every_operation() {
                                 e.remove_field("shared");
                             }
                             5 => e.set_message(&format!("message from {t}")),
-                            6 => e.set_level(logcap::Level::ALL[(rng % 6) as usize]),
+                            6 => e.set_level(logcap_core::Level::ALL[(rng % 6) as usize]),
                             7 => {
                                 let c = e.deep_copy();
                                 copies.fetch_add(1, Ordering::Relaxed);

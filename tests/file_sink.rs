@@ -3,7 +3,7 @@
 mod common;
 
 use common::standard_entry;
-use logcap::Pipeline;
+use logcap_core::Pipeline;
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -5,12 +5,15 @@
 mod common;
 
 use common::standard_entry;
-use logcap::{Error, Pipeline, SinkStats};
+use logcap_core::{Error, Pipeline, SinkStats};
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
 const LONG: Duration = Duration::from_secs(60);
+
+/// O_NONBLOCK on Linux (the crate does not depend on libc).
+const O_NONBLOCK: i32 = 0o4000;
 
 fn file_pipeline(path: &Path, extra: &str) -> Pipeline {
     Pipeline::from_json(&format!(
@@ -147,7 +150,7 @@ fn fsync_on_flush_syncs_at_each_flush_and_only_then() {
         // A reader, so the sink's open for writing does not wait.
         let mut reader = fs::OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NONBLOCK)
+            .custom_flags(O_NONBLOCK)
             .open(&fifo)
             .unwrap();
         let p = file_pipeline(&fifo, &format!(r#","fsync_on_flush":{fsync}"#));

@@ -10,9 +10,9 @@ mod common;
 #[path = "common/servers.rs"]
 mod servers;
 
-use common::{fill_standard, LABELS};
-use logcap::encode::time::parse_rfc3339;
-use logcap::{Format, Pipeline, SinkStats, Stats};
+use common::{base_ns, fill_standard, pipeline, read_dead_letters, sink, LABELS};
+use logcap_core::encode::time::parse_rfc3339;
+use logcap_core::{Format, Pipeline};
 use serde_json::Value;
 use servers::{free_port, server_bin, Rsyslog, VictoriaLogs};
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,12 +30,6 @@ fn rsyslogd_bin() -> Option<PathBuf> {
     server_bin("LOGCAP_RSYSLOGD")
 }
 
-/// A minute ago, so that entry `seq` has the timestamp `BASE + seq µs`: recent enough for
-/// VictoriaLogs' retention, exact enough to compare.
-fn base_ns() -> u64 {
-    logcap::dispatcher::now_ns() - 60_000_000_000
-}
-
 /// Submits the standard event with a `seq` field, timestamped `base + seq µs`.
 fn submit(p: &Pipeline, seqs: impl IntoIterator<Item = u64>, base: u64) {
     for seq in seqs {
@@ -48,18 +42,6 @@ fn submit(p: &Pipeline, seqs: impl IntoIterator<Item = u64>, base: u64) {
         });
         p.submit(e).unwrap();
     }
-}
-
-fn sink<'a>(s: &'a Stats, name: &str) -> &'a SinkStats {
-    s.sinks.iter().find(|k| k.name == name).unwrap()
-}
-
-/// `{"batch": …, "sinks": [sinks…]}` with small, quick batches.
-fn pipeline(sinks: &str) -> Pipeline {
-    Pipeline::from_json(&format!(
-        r#"{{"batch":{{"max_entries":100,"max_delay_ms":20}},"sinks":[{sinks}]}}"#
-    ))
-    .unwrap()
 }
 
 fn field<'a>(log: &'a Value, k: &str) -> &'a str {
@@ -108,14 +90,6 @@ fn assert_standard_logs(logs: &[Value], n: u64, base: u64) {
             "{log}"
         );
     }
-}
-
-fn read_dead_letters(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 fn structured_metadata_round_trip(encoding: &str) {
@@ -191,13 +165,13 @@ fn loki_line_mode_sends_the_encoded_entry() {
             .unwrap()
             .parse()
             .unwrap();
-        let mut e = logcap::EntryData::new();
+        let mut e = logcap_core::EntryData::new();
         fill_standard(&mut e);
         e.set_trace_id("4bf92f3577b34da6a3ce929d0e0e4736");
         e.set_field("seq", seq).unwrap();
         e.set_timestamp_ns(base + seq * 1_000);
         let mut line = Vec::new();
-        logcap::encode::encode(Format::Text, &e, &mut line);
+        logcap_core::encode::encode(Format::Text, &e, &mut line);
         assert_eq!(msg.as_bytes(), &line[..line.len() - 1]);
     }
 }

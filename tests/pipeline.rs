@@ -4,8 +4,8 @@
 mod common;
 
 use common::standard_entry;
-use logcap::sink::SinkError;
-use logcap::{Config, Error, Level, Pipeline, Stats};
+use logcap_core::sink::SinkError;
+use logcap_core::{Config, Error, Level, Pipeline, Stats};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,7 +49,7 @@ fn counting(
     seen: Arc<AtomicU64>,
     every_nth_fails: u64,
     sleep: Duration,
-) -> impl FnMut(&logcap::Batch) -> Result<(), SinkError> + Send {
+) -> impl FnMut(&logcap_core::Batch) -> Result<(), SinkError> + Send {
     let mut n = 0u64;
     move |b| {
         n += 1;

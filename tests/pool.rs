@@ -1,6 +1,6 @@
 //! The pool reuses entries with their buffers, and stays within its bounds.
 
-use logcap::{EntryData, Pool, PoolLimits};
+use logcap_core::{EntryData, Pool, PoolLimits};
 
 #[test]
 fn released_entries_are_reused_with_their_capacity() {
@@ -106,7 +106,7 @@ fn a_retired_pool_keeps_no_entries() {
 
 #[test]
 fn dropping_a_pipeline_retires_its_pool() {
-    let p = logcap::Pipeline::builder(logcap::Config::default())
+    let p = logcap_core::Pipeline::builder(logcap_core::Config::default())
         .build()
         .unwrap();
     let pool = std::sync::Arc::clone(p.pool());

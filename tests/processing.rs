@@ -5,8 +5,8 @@
 mod common;
 
 use common::{fill_standard, standard_entry};
-use logcap::process::REPEATS_FIELD;
-use logcap::{
+use logcap_core::process::REPEATS_FIELD;
+use logcap_core::{
     Config, EntryData, HookAction, Level, ManualClock, Pipeline, PipelineBuilder, Stats, ValueRef,
 };
 use parking_lot::Mutex;
@@ -565,7 +565,7 @@ fn metrics_text_is_read_back_by_a_prometheus_parser() {
     .unwrap();
     let p = Pipeline::builder(cfg)
         .callback("audit-log", |_| {
-            Err(logcap::sink::SinkError::new("refused"))
+            Err(logcap_core::sink::SinkError::new("refused"))
         })
         .build()
         .unwrap();
@@ -731,12 +731,12 @@ fn configuration_of_the_stages_is_strict() {
     assert_eq!(c.dedup.unwrap().window_ms, 1000);
     // A configuration built in code is checked when the pipeline is built.
     let mut c = Config::from_json(r#"{"sinks":[{"type":"null"}]}"#).unwrap();
-    c.dedup = Some(logcap::DedupConfig {
+    c.dedup = Some(logcap_core::DedupConfig {
         window_ms: 0,
         max_keys: 1,
     });
     match Pipeline::new(c) {
-        Err(logcap::Error::Config(e)) => assert_eq!(e.key, "dedup.window_ms"),
+        Err(logcap_core::Error::Config(e)) => assert_eq!(e.key, "dedup.window_ms"),
         other => panic!("{:?}", other.err()),
     }
 }

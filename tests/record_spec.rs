@@ -1,12 +1,12 @@
 //! The packed record format checked against sources the Rust encoder did not write:
 //!
 //! - records written out byte by byte from docs/record-format.md, annotated, compared with
-//!   `logcap::record::encode`, with the shared vectors (tests/vectors/records.json) and decoded;
-//! - a second encoder, written here from the same document without `logcap::record`, that
+//!   `logcap_core::record::encode`, with the shared vectors (tests/vectors/records.json) and decoded;
+//! - a second encoder, written here from the same document without `logcap_core::record`, that
 //!   must give every shared vector's bytes from the vector's JSON entry.
 
-use logcap::record::{decode_into, encode, Record};
-use logcap::{EntryData, Level, Value, ValueRef};
+use logcap_core::record::{decode_into, encode, Record};
+use logcap_core::{EntryData, Level, Value, ValueRef};
 
 /// `s` as the format's `str`: a u32 little-endian length, then the bytes.
 fn text(s: &[u8]) -> Vec<u8> {

@@ -1,8 +1,8 @@
 //! The shared packed-record vectors (tests/vectors/records.json) against the Rust decoder and
 //! encoder. The C, Go and Node tests read the same file.
 
-use logcap::record::{decode_into, encode, encode_entry, Record, RecordErrorKind};
-use logcap::{EntryData, Level, Value, ValueRef};
+use logcap_core::record::{decode_into, encode, encode_entry, Record, RecordErrorKind};
+use logcap_core::{EntryData, Level, Value, ValueRef};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 
@@ -130,7 +130,7 @@ fn load() -> Vectors {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/records.json");
     let text = std::fs::read_to_string(path).expect("tests/vectors/records.json");
     let v: Vectors = serde_json::from_str(&text).expect("the vectors parse");
-    assert_eq!(v.version, logcap::record::VERSION);
+    assert_eq!(v.version, logcap_core::record::VERSION);
     assert!(
         v.comment.contains("gen_vectors"),
         "says how it was generated"

@@ -1,8 +1,8 @@
 //! Dead-letter replay counts only what the pipeline took into its queue: entries its level or
 //! hook drop stay in the file; leftovers of a replay that did not finish are read again.
 
-use logcap::sink::SinkError;
-use logcap::{Config, HookAction, Level, Pipeline, ReplayReport};
+use logcap_core::sink::SinkError;
+use logcap_core::{Config, HookAction, Level, Pipeline, ReplayReport};
 use parking_lot::Mutex;
 use std::fs;
 use std::path::Path;
@@ -36,7 +36,7 @@ fn collecting(min_level: &str, hook: bool) -> (Pipeline, Arc<Mutex<Vec<String>>>
     .unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = Arc::clone(&seen);
-    let mut b = Pipeline::builder(cfg).callback("cb", move |batch: &logcap::Batch| {
+    let mut b = Pipeline::builder(cfg).callback("cb", move |batch: &logcap_core::Batch| {
         s.lock()
             .extend(batch.iter().map(|e| e.message().to_owned()));
         Ok::<(), SinkError>(())

@@ -4,8 +4,8 @@
 mod common;
 
 use common::standard_entry;
-use logcap::sink::{Sink, SinkError};
-use logcap::{Batch, DeliveryCounters, Pipeline, SinkStats, Stats};
+use logcap_core::sink::{Sink, SinkError};
+use logcap_core::{Batch, DeliveryCounters, Pipeline, SinkStats, Stats};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -112,7 +112,7 @@ impl Sink for Counting {
 
 #[test]
 fn a_sinks_own_counters_reach_its_snapshot() {
-    let cfg = logcap::Config::from_json(
+    let cfg = logcap_core::Config::from_json(
         r#"{"batch":{"max_entries":10,"max_delay_ms":1},
             "sinks":[{"type":"callback","name":"net"},{"type":"callback","name":"boom"}]}"#,
     )

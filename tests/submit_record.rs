@@ -2,8 +2,8 @@
 //! decoded later into the same pooled entry, and seen by the stages and the sinks exactly as
 //! `record::decode_into` decodes them.
 
-use logcap::record::{decode_into, encode, Record, RecordErrorKind};
-use logcap::{Config, EntryData, Error, HookAction, Level, Pipeline, ValueRef};
+use logcap_core::record::{decode_into, encode, Record, RecordErrorKind};
+use logcap_core::{Config, EntryData, Error, HookAction, Level, Pipeline, ValueRef};
 use parking_lot::Mutex;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

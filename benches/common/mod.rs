@@ -8,8 +8,8 @@ mod fixtures;
 #[allow(unused_imports)]
 pub use fixtures::{fill_standard, LABELS};
 
-use logcap::ffi::entry::*;
-use logcap::ffi::result::logcap_result;
+use logcap::entry::*;
+use logcap::result::logcap_result;
 use std::time::{Duration, Instant};
 
 /// Asserts a C ABI call succeeded.

@@ -103,6 +103,8 @@ const (
 	SinkCallback = "callback"
 	SinkLoki     = "loki"   // Loki's push API, or a server that speaks it (VictoriaLogs)
 	SinkSyslog   = "syslog" // RFC 5424 over UDP, TCP or a unix socket
+	SinkKafka    = "kafka"  // one Kafka message per entry (librdkafka, built in)
+	SinkOTLP     = "otlp"   // OpenTelemetry log records over OTLP/HTTP
 )
 
 // Output formats (docs/output.md).
@@ -113,9 +115,11 @@ const (
 
 // SinkConfig is one element of "sinks". Which keys a type accepts is checked by the library:
 // format for stdout, stderr and file; path, max_bytes, keep and fsync_on_flush for file; the
-// network keys below for loki and syslog (docs/configuration.md, "Network sinks").
+// network keys below for loki, syslog, kafka and otlp (docs/configuration.md, "Network
+// sinks").
 type SinkConfig struct {
-	// One of SinkNull, SinkStdout, SinkStderr, SinkFile, SinkCallback.
+	// One of SinkNull, SinkStdout, SinkStderr, SinkFile, SinkCallback, SinkLoki, SinkSyslog,
+	// SinkKafka, SinkOTLP.
 	Type string `json:"type"`
 	// Unique in the pipeline; names the sink's counters. Required for a callback sink.
 	Name string `json:"name,omitempty"`
@@ -179,6 +183,36 @@ type SinkConfig struct {
 	MsgFormat string `json:"msg_format,omitempty"`
 	// Syslog: the private enterprise number in the SD-IDs (default 32473).
 	EnterpriseID uint32 `json:"enterprise_id,omitempty"`
+
+	// Kafka: bootstrap brokers, "host:port" each; required.
+	Brokers []string `json:"brokers,omitempty"`
+	// Kafka: the topic of every entry no rule below sends elsewhere; required.
+	Topic string `json:"topic,omitempty"`
+	// Kafka: an entry with this label goes to the topic the label names.
+	TopicLabel string `json:"topic_label,omitempty"`
+	// Kafka: the topic of error and fatal entries, and of trace and debug entries.
+	ErrorTopic string `json:"error_topic,omitempty"`
+	DebugTopic string `json:"debug_topic,omitempty"`
+	// Kafka: the message key is this label's value (default: no key).
+	KeyLabel string `json:"key_label,omitempty"`
+	// Kafka: "none" (default), "gzip", "snappy", "lz4" or "zstd"; OTLP: "gzip" (default) or
+	// "none".
+	Compression string `json:"compression,omitempty"`
+	// Kafka: "all" (default), "1" or "0".
+	Acks string `json:"acks,omitempty"`
+	// Kafka: the idempotent producer (default true with acks "all").
+	Idempotence *bool `json:"idempotence,omitempty"`
+	// Kafka: how long the client may try a message before it is dead-lettered (default 30000).
+	MessageTimeoutMS uint64 `json:"message_timeout_ms,omitempty"`
+	// Kafka: further librdkafka properties (security, timeouts…).
+	Properties map[string]string `json:"properties,omitempty"`
+
+	// OTLP: "resource" (default) or "attributes": where labels go. URL, Encoding ("protobuf"
+	// or "json"), Headers, CAFile, MaxRequestEntries, MaxRequestBytes, TimeoutMS, Retry and
+	// DeadLetterPath apply too.
+	LabelsAs string `json:"labels_as,omitempty"`
+	// OTLP: resource attributes of every request ("service.name"…).
+	Resource map[string]string `json:"resource,omitempty"`
 
 	// Callback sink: the Go function that receives each batch. Not part of the document;
 	// Open binds it to the sink's Name.

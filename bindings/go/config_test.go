@@ -114,6 +114,60 @@ func TestConfigJSONOfTheProcessingAndNetworkKeys(t *testing.T) {
 	}
 }
 
+func TestConfigJSONOfTheKafkaAndOTLPKeys(t *testing.T) {
+	cfg := Config{Sinks: []SinkConfig{
+		{Type: SinkKafka, Brokers: []string{"127.0.0.1:9092"}, Topic: "logs", TopicLabel: "stream",
+			ErrorTopic: "logs.errors", DebugTopic: "logs.debug", KeyLabel: "service", Compression: "zstd",
+			Acks: "all", Idempotence: Ptr(true), MessageTimeoutMS: 5000, Properties: map[string]string{"linger.ms": "1"}},
+		{Type: SinkOTLP, URL: "http://127.0.0.1:4318", Encoding: "json", Compression: "none", LabelsAs: "attributes",
+			Resource: map[string]string{"service.name": "api"}},
+	}}
+	got, err := cfg.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"sinks":[{"type":"kafka","brokers":["127.0.0.1:9092"],"topic":"logs","topic_label":"stream",` +
+		`"error_topic":"logs.errors","debug_topic":"logs.debug","key_label":"service","compression":"zstd",` +
+		`"acks":"all","idempotence":true,"message_timeout_ms":5000,"properties":{"linger.ms":"1"}},` +
+		`{"type":"otlp","url":"http://127.0.0.1:4318","encoding":"json","compression":"none",` +
+		`"labels_as":"attributes","resource":{"service.name":"api"}}]}`
+	if string(got) != want {
+		t.Fatalf("config JSON\n got %s\nwant %s", got, want)
+	}
+}
+
+// The library accepts every Kafka and OTLP key, and refuses a bad one naming it. Nothing
+// listens on port 9: with no entry submitted, nothing is sent.
+func TestOpenAcceptsTheKafkaAndOTLPKeys(t *testing.T) {
+	dir := t.TempDir()
+	p, err := Open(Config{Sinks: []SinkConfig{
+		{Type: SinkKafka, Name: "k", Brokers: []string{"127.0.0.1:9"}, Topic: "logs", TopicLabel: "stream",
+			ErrorTopic: "errs", DebugTopic: "dbg", KeyLabel: "service", Compression: "lz4", Acks: "1",
+			Idempotence: Ptr(false), MessageTimeoutMS: 1000, Properties: map[string]string{"linger.ms": "2"},
+			DeadLetterPath: dir + "/k.jsonl", Format: FormatText},
+		{Type: SinkOTLP, Name: "o", URL: "http://127.0.0.1:9", Encoding: "json", Compression: "none",
+			LabelsAs: "attributes", Resource: map[string]string{"service.name": "api"},
+			Headers: map[string]string{"X-A": "b"}, MaxRequestEntries: 10, MaxRequestBytes: 1 << 16,
+			TimeoutMS: 100, Retry: &RetryConfig{Attempts: 1}, DeadLetterPath: dir + "/o.jsonl"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := p.Stats()
+	if err != nil || len(st.Sinks) != 2 || st.Sinks[0].Name != "k" || st.Sinks[1].Name != "o" {
+		t.Errorf("stats = %+v, %v; want the sinks k and o", st, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(Config{Sinks: []SinkConfig{{Type: SinkKafka, Brokers: []string{"x:1"}, Topic: "t", Acks: "2"}}})
+	if err == nil || !strings.Contains(err.Error(), "sinks[0].acks") {
+		t.Fatalf("err = %v, want one naming sinks[0].acks", err)
+	}
+}
+
 // Every processing key and every network sink key is one the library accepts (it refuses
 // unknown keys), and the stages configured this way act.
 func TestOpenAcceptsTheProcessingAndNetworkKeys(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"sync"
 )
 
-// The packed record, version 1 (docs/record-format.md, src/record/mod.rs): every integer
+// The packed record, version 1 (docs/record-format.md, core/src/record/mod.rs): every integer
 // little-endian, str = u32 byte length then the bytes.
 //
 //	offset size

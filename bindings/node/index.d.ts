@@ -274,6 +274,70 @@ export class Entry {
 /** Configuration as an object (sent as JSON); see the repository's docs for the keys. */
 export type Config = Record<string, unknown>;
 
+/** A network sink's `retry` object (docs/configuration.md). */
+export interface RetryConfig {
+  initial_ms?: number;
+  max_ms?: number;
+  /** Tries in all, the first included. */
+  attempts?: number;
+}
+
+/** The keys every sink accepts. */
+export interface SinkCommon {
+  name?: string;
+  queue_capacity?: number;
+  when_full?: 'block' | 'drop_newest' | 'drop_oldest';
+  block_timeout_ms?: number;
+}
+
+/** A Kafka sink: one message per entry (docs/network-sinks.md). */
+export interface KafkaSinkConfig extends SinkCommon {
+  type: 'kafka';
+  /** Bootstrap brokers, "host:port" each. */
+  brokers: string[];
+  /** The topic of every entry that no rule below sends elsewhere. */
+  topic: string;
+  /** An entry with this label goes to the topic the label names. */
+  topic_label?: string;
+  /** The topic of error and fatal entries. */
+  error_topic?: string;
+  /** The topic of trace and debug entries. */
+  debug_topic?: string;
+  /** The message key is this label's value (default: no key). */
+  key_label?: string;
+  /** The message value: the entry's JSON-lines line (default) or text line. */
+  format?: 'json' | 'text';
+  compression?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+  acks?: 'all' | '1' | '0';
+  /** The idempotent producer; default true with acks "all". */
+  idempotence?: boolean;
+  /** How long the client may try a message before it is dead-lettered (default 30000). */
+  message_timeout_ms?: number;
+  /** Further librdkafka properties. */
+  properties?: Record<string, string>;
+  dead_letter_path?: string;
+}
+
+/** An OTLP logs sink: OTLP/HTTP export (docs/network-sinks.md). */
+export interface OtlpSinkConfig extends SinkCommon {
+  type: 'otlp';
+  /** The logs endpoint; a URL without a path gets /v1/logs. */
+  url: string;
+  encoding?: 'protobuf' | 'json';
+  compression?: 'gzip' | 'none';
+  /** Where labels go: resource attributes (default) or log record attributes. */
+  labels_as?: 'resource' | 'attributes';
+  /** Resource attributes of every request ("service.name"…). */
+  resource?: Record<string, string>;
+  headers?: Record<string, string>;
+  ca_file?: string;
+  max_request_entries?: number;
+  max_request_bytes?: number;
+  timeout_ms?: number;
+  retry?: RetryConfig;
+  dead_letter_path?: string;
+}
+
 /**
  * Opens a pipeline: `config` as an object or a JSON string, undefined for the default (one
  * JSON-lines sink on stdout).

@@ -4,7 +4,8 @@
 const { open, Pipeline, Logger } = require('./lib/pipeline');
 const { Entry } = require('./lib/entry');
 const { LogcapError, codes, codeName } = require('./lib/errors');
-const { TypedValue, encodeRecord, LEVELS } = require('./lib/record');
+const { TypedValue, LEVELS } = require('./lib/values');
+const { encodeRecord } = require('./lib/record');
 const { fn, file } = require('./lib/ffi');
 
 /** A field value logged as f64 whatever its value (`f64(200)` is 200.0, not the integer 200). */

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use logcap::Config;
+use logcap_core::Config;
 
 fuzz_target!(|data: &[u8]| {
     let doc = String::from_utf8_lossy(data);

@@ -8,8 +8,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use logcap::record::{check, decode_into, encode_entry, RecordErrorKind};
-use logcap::{EntryData, ValueRef};
+use logcap_core::record::{check, decode_into, encode_entry, RecordErrorKind};
+use logcap_core::{EntryData, ValueRef};
 use std::cell::RefCell;
 
 thread_local! {

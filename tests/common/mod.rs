@@ -1,7 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use logcap::{Entry, EntryData, Pipeline};
+use logcap_core::{Entry, EntryData, Pipeline, SinkStats, Stats};
+use std::path::Path;
 
 /// The standard event of ../shared/standard-event.json, as labels and typed fields.
 pub const LABELS: [(&str, &str); 4] = [
@@ -13,7 +14,7 @@ pub const LABELS: [(&str, &str); 4] = [
 
 /// Fills an entry with the standard event.
 pub fn fill_standard(e: &mut EntryData) {
-    e.set_level(logcap::Level::Info);
+    e.set_level(logcap_core::Level::Info);
     e.set_message("request completed");
     for (k, v) in LABELS {
         e.set_label(k, v).unwrap();
@@ -34,4 +35,32 @@ pub fn standard_entry(p: &Pipeline, seq: u64) -> Entry {
         d.set_field("seq", seq).unwrap();
     });
     e
+}
+
+/// A minute ago: recent enough for a backend's retention, exact enough to compare
+/// timestamps `base + seq µs`.
+pub fn base_ns() -> u64 {
+    logcap_core::clock::now_ns() - 60_000_000_000
+}
+
+/// The stats of the sink `name`.
+pub fn sink<'a>(s: &'a Stats, name: &str) -> &'a SinkStats {
+    s.sinks.iter().find(|k| k.name == name).unwrap()
+}
+
+/// `{"batch": …, "sinks": [sinks…]}` with small, quick batches.
+pub fn pipeline(sinks: &str) -> Pipeline {
+    Pipeline::from_json(&format!(
+        r#"{{"batch":{{"max_entries":100,"max_delay_ms":20}},"sinks":[{sinks}]}}"#
+    ))
+    .unwrap()
+}
+
+/// The records of a dead-letter file (none if it does not exist).
+pub fn read_dead_letters(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }

@@ -13,13 +13,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The path in `var`, or `None` (after saying why) when a local run has not set it.
+/// The path (a file or a directory) in `var`, or `None` (after saying why) when a local run has not set it.
 /// Panics under `CI=true`: there the servers must be there.
 pub fn server_bin(var: &str) -> Option<PathBuf> {
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     match std::env::var_os(var) {
-        Some(p) if Path::new(&p).is_file() => Some(PathBuf::from(p)),
-        Some(p) => panic!("{var}={} is not a file", Path::new(&p).display()),
+        Some(p) if Path::new(&p).exists() => Some(PathBuf::from(p)),
+        Some(p) => panic!("{var}={} does not exist", Path::new(&p).display()),
         None if ci => panic!(
             "{var} is not set under CI=true: run `make test-network`, which runs .ci/servers.sh"
         ),
@@ -56,7 +56,7 @@ pub fn free_udp_port() -> u16 {
         .port()
 }
 
-fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
+pub fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
     while !ready() {
         assert!(
@@ -68,7 +68,7 @@ fn wait_until(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
 }
 
 /// Sends a signal to a child by its pid with `kill(1)`.
-fn signal(child: &Child, sig: &str) {
+pub fn signal(child: &Child, sig: &str) {
     let ok = Command::new("kill")
         .arg(format!("-{sig}"))
         .arg(child.id().to_string())
@@ -76,6 +76,39 @@ fn signal(child: &Child, sig: &str) {
         .map(|s| s.success())
         .unwrap_or(false);
     assert!(ok, "kill -{sig} {}", child.id());
+}
+
+/// Starts `cmd` with its standard output discarded and its standard error appended to `log`,
+/// and waits until what it appends contains `ready`. Panics, with what it logged, if it exits
+/// first or is not ready within `timeout`.
+pub fn start_logged(cmd: &mut Command, log: &Path, ready: &str, timeout: Duration) -> Child {
+    let read = || fs::read_to_string(log).unwrap_or_default();
+    let from = read().len();
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(file)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {cmd:?}: {e}"));
+    wait_until(ready, timeout, || {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{cmd:?} exited ({status}):\n{}", &read()[from..]);
+        }
+        read()[from..].contains(ready)
+    });
+    child
+}
+
+/// Kills a child at once (SIGKILL) and reaps it.
+pub fn kill_child(child: &mut Option<Child>) {
+    if let Some(mut c) = child.take() {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
 }
 
 /// Standard base64 (RFC 4648) with padding.

@@ -10,7 +10,7 @@
 const { fn, koffi } = require('./ffi');
 const { lastError } = require('./errors');
 const { fromStr } = require('./strings');
-const { LEVEL_NAMES } = require('./record');
+const { LEVEL_NAMES } = require('./values');
 const { fieldValue } = require('./entry');
 
 function check(rc, op) {

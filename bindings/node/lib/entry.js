@@ -29,7 +29,7 @@ const {
 } = fn;
 const { lastError, codes } = require('./errors');
 const { KEY, VALUE, OUT, requireString } = require('./strings');
-const rec = require('./record');
+const values = require('./values');
 
 /**
  * Entries that are garbage collected while still acquired go back to their pool. The C ABI
@@ -133,7 +133,7 @@ class Entry {
   /** Sets an i64 field from a safe integer (or a bigint in the i64 range). */
   setInt(key, value) {
     // A safe integer goes as it is; anything else is checked (and made a bigint) first.
-    const v = Number.isSafeInteger(value) ? value : rec.checkTyped(rec.T_I64, value, `field ${key}`);
+    const v = Number.isSafeInteger(value) ? value : values.checkTyped(values.T_I64, value, `field ${key}`);
     const k = KEY.put(requireString(key, 'key'));
     check(logcap_entry_set_field_i64(this._h, KEY.buf, k, v), 'setInt');
     return this;
@@ -143,8 +143,8 @@ class Entry {
   setBigInt(key, value) {
     if (typeof value !== 'bigint') throw new TypeError(`field ${key}: setBigInt needs a bigint`);
     const k = KEY.put(requireString(key, 'key'));
-    const t = rec.typeOf(value, key);
-    const f = t === rec.T_U64 ? logcap_entry_set_field_u64 : logcap_entry_set_field_i64;
+    const t = values.typeOf(value, key);
+    const f = t === values.T_U64 ? logcap_entry_set_field_u64 : logcap_entry_set_field_i64;
     check(f(this._h, KEY.buf, k, value), 'setBigInt');
     return this;
   }
@@ -174,29 +174,29 @@ class Entry {
   setField(key, value, type) {
     let t;
     if (type !== undefined) {
-      t = rec.TYPE_CODES[type];
+      t = values.TYPE_CODES[type];
       if (t === undefined) throw new TypeError(`unknown field type ${String(type)}`);
-      value = rec.checkTyped(t, value instanceof rec.TypedValue ? value.value : value, `field ${key}`);
+      value = values.checkTyped(t, value instanceof values.TypedValue ? value.value : value, `field ${key}`);
     } else {
-      t = rec.typeOf(value, key);
+      t = values.typeOf(value, key);
       if (t < 0) throw new TypeError(`field ${key}: cannot set undefined`);
-      if (value instanceof rec.TypedValue) value = value.value;
+      if (value instanceof values.TypedValue) value = value.value;
     }
     const k = KEY.put(requireString(key, 'key'));
     let rc;
     switch (t) {
-      case rec.T_STR: {
+      case values.T_STR: {
         const v = VALUE.put(value);
         rc = logcap_entry_set_field_str(this._h, KEY.buf, k, VALUE.buf, v);
         break;
       }
-      case rec.T_I64:
+      case values.T_I64:
         rc = logcap_entry_set_field_i64(this._h, KEY.buf, k, value);
         break;
-      case rec.T_U64:
+      case values.T_U64:
         rc = logcap_entry_set_field_u64(this._h, KEY.buf, k, value);
         break;
-      case rec.T_F64:
+      case values.T_F64:
         rc = logcap_entry_set_field_f64(this._h, KEY.buf, k, value);
         break;
       default:
@@ -276,7 +276,7 @@ class Entry {
 
   /** Sets the level: a name ('info') or a number (0 trace … 5 fatal). */
   setLevel(level) {
-    check(logcap_entry_set_level(this._h, rec.levelOf(level)), 'setLevel');
+    check(logcap_entry_set_level(this._h, values.levelOf(level)), 'setLevel');
     return this;
   }
 
@@ -284,12 +284,12 @@ class Entry {
   getLevel() {
     const level = [0];
     check(logcap_entry_get_meta(this._h, level, null), 'getLevel');
-    return rec.LEVEL_NAMES[level[0]];
+    return values.LEVEL_NAMES[level[0]];
   }
 
   /** Sets the time: a bigint (ns since the Unix epoch) or a Date; 0n means "stamp at submit". */
   setTime(time) {
-    check(logcap_entry_set_timestamp(this._h, rec.timeOf(time)), 'setTime');
+    check(logcap_entry_set_timestamp(this._h, values.timeOf(time)), 'setTime');
     return this;
   }
 
@@ -342,15 +342,15 @@ class Entry {
 /** A logcap_field_view as {type, value}; `str` reads the string value. */
 function fieldValue(view, str) {
   switch (view.kind) {
-    case rec.T_STR:
+    case values.T_STR:
       return { type: 'str', value: str() };
-    case rec.T_I64:
+    case values.T_I64:
       return { type: 'i64', value: BigInt(view.i64) };
-    case rec.T_U64:
+    case values.T_U64:
       return { type: 'u64', value: BigInt(view.u64) };
-    case rec.T_F64:
+    case values.T_F64:
       return { type: 'f64', value: view.f64 };
-    case rec.T_BOOL:
+    case values.T_BOOL:
       return { type: 'bool', value: view.boolean };
     default:
       throw new Error(`logcap: unknown field kind ${view.kind}`);

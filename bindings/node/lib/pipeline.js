@@ -8,11 +8,18 @@ const { Entry, acquire, consumedBy } = require('./entry');
 const { registerCallback } = require('./batch');
 const { OUT, KEY, requireString } = require('./strings');
 const rec = require('./record');
+const values = require('./values');
 
 const DEFAULT_TIMEOUT_MS = 5000;
 
+/**
+ * The memo of repeated strings that the log path's encoders share (lib/memo.js): the main
+ * encoder, the ones reentrant calls make, and those that encode a child logger's bindings.
+ */
+const MEMO = new rec.StringMemo();
+
 /** The encoder every log call uses; a reentrant call (from a getter, say) gets its own. */
-const ENCODER = new rec.Encoder(16 * 1024);
+const ENCODER = new rec.Encoder(16 * 1024, MEMO);
 
 /**
  * The function of every log call, looked up once: `fn` holds some fifty functions, too many
@@ -102,7 +109,7 @@ class Logger {
     const b = this._bound;
     const l = { ...b.labels, ...labelsObject(labels, 'labels') };
     const f = { ...b.fields, ...labelsObject(fields, 'fields') };
-    return new Logger(this._pipeline, new rec.Bound(l, f));
+    return new Logger(this._pipeline, new rec.Bound(l, f, MEMO));
   }
 
   /** The labels and fields this logger adds: `{labels, fields}` (copies). */
@@ -118,7 +125,7 @@ class Logger {
    * cannot be logged.
    */
   log(level, message, opts) {
-    return this._pipeline._log(rec.levelOf(level), message, opts, this._bound);
+    return this._pipeline._log(values.levelOf(level), message, opts, this._bound);
   }
 
   trace(message, opts) {
@@ -197,12 +204,12 @@ class Pipeline extends Logger {
     if (opts !== undefined && opts !== null) {
       labels = opts.labels;
       fields = opts.fields;
-      if (opts.time !== undefined) time = rec.timeOf(opts.time);
-      if (opts.traceId !== undefined) traceId = rec.stringOpt(opts.traceId, 'traceId');
-      if (opts.spanId !== undefined) spanId = rec.stringOpt(opts.spanId, 'spanId');
+      if (opts.time !== undefined) time = values.timeOf(opts.time);
+      if (opts.traceId !== undefined) traceId = values.stringOpt(opts.traceId, 'traceId');
+      if (opts.spanId !== undefined) spanId = values.stringOpt(opts.spanId, 'spanId');
     }
     let enc = ENCODER;
-    if (enc.busy) enc = new rec.Encoder(1024);
+    if (enc.busy) enc = new rec.Encoder(1024, MEMO);
     let rc;
     enc.busy = true;
     try {
@@ -249,14 +256,14 @@ class Pipeline extends Logger {
 
   /** Sets the minimum level (a name or 0 … 5): entries below it are dropped and counted. */
   setMinLevel(level) {
-    check(fn.logcap_pipeline_set_min_level(this._ptr, rec.levelOf(level)), 'setMinLevel');
+    check(fn.logcap_pipeline_set_min_level(this._ptr, values.levelOf(level)), 'setMinLevel');
   }
 
   /** The minimum level's name. */
   minLevel() {
     const out = [0];
     check(fn.logcap_pipeline_min_level(this._ptr, out), 'minLevel');
-    return rec.LEVEL_NAMES[out[0]];
+    return values.LEVEL_NAMES[out[0]];
   }
 
   /** The names of the sinks, in configuration order. */

@@ -1,5 +1,5 @@
 'use strict';
-// The packed record encoder (src/record/mod.rs documents the layout, version 1): one log
+// The packed record encoder (core/src/record/mod.rs documents the layout, version 1): one log
 // event in one little-endian buffer, submitted with one foreign call.
 //
 //   0  2  magic 'L' 'C'          8   8  u64 timestamp ns (0: stamped at submit)
@@ -12,155 +12,32 @@
 //
 // The encoder writes into one Buffer that it keeps and grows, strings straight into it at
 // their offsets, so a log call allocates nothing of its own. Short strings are encoded by JS
-// loops, and the ones that repeat from record to record (the message, label keys and values,
-// field keys) are copied from a memo of the last ones written (putMemo). It checks only what
+// loops (utf8.js), and the ones that repeat from record to record (the message, label keys
+// and values, field keys) are copied from the memo of the last ones written that the encoder
+// is given (memo.js). It checks only what
 // the layout itself cannot carry (counts above 65535, records above 1 MiB); the library's
 // decoder checks the rest (empty or long keys, too many labels or fields) and its error names
 // the problem.
 
 const { LogcapError, codes } = require('./errors');
+const { SHORT_STRING, putShort } = require('./utf8');
+const {
+  StringMemo,
+  putMemo,
+  MEMO_LABELS,
+  MEMO_FIELDS,
+  MESSAGE_SLOT,
+  LABEL_SLOTS,
+  FIELD_SLOTS,
+  NO_SLOT,
+  MEMO_SLACK,
+} = require('./memo');
+const { typeOf, isI64, levelOf, timeOf, stringOpt, T_STR, T_I64, T_U64, T_F64, T_BOOL } = require('./values');
 
 const HEADER_LEN = 20;
 const VERSION = 1;
 const MAX_RECORD_BYTES = 1 << 20;
 const U16_MAX = 0xffff;
-
-const T_STR = 0;
-const T_I64 = 1;
-const T_U64 = 2;
-const T_F64 = 3;
-const T_BOOL = 4;
-
-const TYPE_CODES = { str: T_STR, i64: T_I64, u64: T_U64, f64: T_F64, bool: T_BOOL };
-const TYPE_NAMES = ['str', 'i64', 'u64', 'f64', 'bool'];
-
-const I64_MIN = -(1n << 63n);
-const I64_MAX = (1n << 63n) - 1n;
-const U64_MAX = (1n << 64n) - 1n;
-
-/**
- * A field value with an explicit type, for the cases a JS value's own type does not say:
- * `f64(200)` (a float that happens to be integral), `u64(5n)`, `i64(-1n)`, `str(...)`.
- */
-class TypedValue {
-  constructor(type, value) {
-    const code = TYPE_CODES[type];
-    if (code === undefined) throw new TypeError(`unknown field type ${String(type)}`);
-    this.type = type;
-    this.value = checkTyped(code, value, 'value');
-    Object.freeze(this);
-  }
-}
-
-function bigintRange(v, lo, hi, what, type) {
-  if (v < lo || v > hi) throw new RangeError(`${what}: ${v} is out of range for ${type}`);
-  return v;
-}
-
-/** Checks (and normalises) a value given with an explicit type code. */
-function checkTyped(code, v, what) {
-  switch (code) {
-    case T_STR:
-      if (typeof v !== 'string') throw new TypeError(`${what}: a str field needs a string`);
-      return v;
-    case T_BOOL:
-      if (typeof v !== 'boolean') throw new TypeError(`${what}: a bool field needs a boolean`);
-      return v;
-    case T_F64:
-      if (typeof v !== 'number') throw new TypeError(`${what}: an f64 field needs a number`);
-      return v;
-    case T_I64:
-    case T_U64: {
-      let b;
-      if (typeof v === 'bigint') b = v;
-      else if (typeof v === 'number' && Number.isSafeInteger(v)) b = BigInt(v);
-      else throw new TypeError(`${what}: an ${TYPE_NAMES[code]} field needs a bigint or a safe integer`);
-      return code === T_I64
-        ? bigintRange(b, I64_MIN, I64_MAX, what, 'i64')
-        : bigintRange(b, 0n, U64_MAX, what, 'u64');
-    }
-    default:
-      throw new TypeError(`${what}: unknown field type`);
-  }
-}
-
-/**
- * The type code a JS value is logged as: string → str, boolean → bool, bigint → i64 (u64 above
- * the i64 maximum), safe integer → i64, any other number → f64, TypedValue → its type.
- * undefined → -1 (the field is left out). Anything else is a TypeError.
- */
-function typeOf(v, key) {
-  switch (typeof v) {
-    case 'string':
-      return T_STR;
-    case 'number':
-      // -0 is an integer to Number.isInteger, but only f64 keeps its sign.
-      return Number.isSafeInteger(v) && !(v === 0 && 1 / v < 0) ? T_I64 : T_F64;
-    case 'boolean':
-      return T_BOOL;
-    case 'bigint':
-      if (v > I64_MAX) {
-        bigintRange(v, 0n, U64_MAX, `field ${key}`, 'u64');
-        return T_U64;
-      }
-      bigintRange(v, I64_MIN, I64_MAX, `field ${key}`, 'i64');
-      return T_I64;
-    case 'undefined':
-      return -1;
-    case 'object':
-      if (v instanceof TypedValue) return TYPE_CODES[v.type];
-    // fall through
-    default:
-      throw new TypeError(
-        `field ${key}: cannot log a value of type ${v === null ? 'null' : typeof v} ` +
-          '(string, number, bigint, boolean or a typed value from logcap.f64/i64/u64/str)',
-      );
-  }
-}
-
-/** Strings up to this many UTF-16 code units are encoded by utf8Short. */
-const SHORT_STRING = 20;
-
-/**
- * Writes `s` as UTF-8 at `at` and returns the byte count; the caller has made room for 3 bytes
- * per code unit. A lone surrogate becomes U+FFFD, as Buffer.write does.
- */
-function utf8Short(b, s, at) {
-  return utf8From(b, s, 0, at);
-}
-
-/** utf8Short from code unit `i` of `s` on. */
-function utf8From(b, s, i, at) {
-  const n = s.length;
-  let p = at;
-  for (; i < n; i++) {
-    let c = s.charCodeAt(i);
-    if (c < 0x80) {
-      b[p++] = c;
-    } else if (c < 0x800) {
-      b[p++] = 0xc0 | (c >> 6);
-      b[p++] = 0x80 | (c & 0x3f);
-    } else {
-      if (c >= 0xd800 && c <= 0xdfff) {
-        const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
-        if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
-          const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-          b[p++] = 0xf0 | (cp >> 18);
-          b[p++] = 0x80 | ((cp >> 12) & 0x3f);
-          b[p++] = 0x80 | ((cp >> 6) & 0x3f);
-          b[p++] = 0x80 | (cp & 0x3f);
-          i++;
-          continue;
-        }
-        c = 0xfffd;
-      }
-      b[p++] = 0xe0 | (c >> 12);
-      b[p++] = 0x80 | ((c >> 6) & 0x3f);
-      b[p++] = 0x80 | (c & 0x3f);
-    }
-  }
-  return p - at;
-}
 
 function tooLarge(what) {
   return new LogcapError(
@@ -174,57 +51,17 @@ function tooMany(what) {
   return new LogcapError(codes.MALFORMED_RECORD, `more than ${U16_MAX} ${what}`, 'encode');
 }
 
-const LEVEL_NAMES = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
-const LEVELS = Object.freeze({ trace: 0, debug: 1, info: 2, warn: 3, error: 4, fatal: 5 });
-
-/** A level name or number (0 trace … 5 fatal) to its number; TypeError/RangeError otherwise. */
-function levelOf(level) {
-  // A switch, not LEVELS[level]: that keyed load sees every level name at one call site and
-  // goes megamorphic, and it would find 'toString' and the like on Object.prototype.
-  switch (level) {
-    case 'trace':
-      return 0;
-    case 'debug':
-      return 1;
-    case 'info':
-      return 2;
-    case 'warn':
-      return 3;
-    case 'error':
-      return 4;
-    case 'fatal':
-      return 5;
-    default:
-      break;
-  }
-  if (typeof level === 'string') throw new RangeError(`unknown level ${JSON.stringify(level)}`);
-  if (typeof level === 'number' && Number.isInteger(level) && level >= 0 && level <= 5) return level;
-  if (typeof level === 'number') throw new RangeError(`level ${level} is not 0 (trace) to 5 (fatal)`);
-  throw new TypeError('a level is a name (trace … fatal) or a number 0 … 5');
-}
-
-/** A timestamp option to nanoseconds since the Unix epoch: bigint (ns) or Date; 0n = unset. */
-function timeOf(t) {
-  if (t === undefined || t === null) return 0n;
-  if (typeof t === 'bigint') return bigintRange(t, 0n, U64_MAX, 'time', 'a u64 nanosecond timestamp');
-  if (t instanceof Date) {
-    const ms = t.getTime();
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError('time: the Date is invalid or before 1970');
-    return BigInt(ms) * 1000000n;
-  }
-  throw new TypeError('time: a bigint (nanoseconds since the Unix epoch) or a Date');
-}
-
 /**
  * Labels and fields that a child logger adds to every record, encoded once: the record's
  * label and field sections are concatenations, so these bytes are copied in as they are.
  */
 class Bound {
-  constructor(labels, fields) {
+  /** `memo`: the string memo of the encoder that writes them (a fresh one by default). */
+  constructor(labels, fields, memo = new StringMemo()) {
     /** Merged plain objects, for bindings() and for making children of children. */
     this.labels = labels;
     this.fields = fields;
-    const enc = new Encoder(256);
+    const enc = new Encoder(256, memo);
     enc.pos = 0;
     this.labelCount = enc.labelsFrom(labels);
     this.labelBytes = Buffer.from(enc.buf.subarray(0, enc.pos));
@@ -234,107 +71,18 @@ class Bound {
   }
 }
 
-/**
- * Writes a short string (at most SHORT_STRING code units) with its length prefix at `p` and
- * returns the offset after it; the caller has made room for 4 + 3 bytes per code unit. ASCII,
- * the common case, goes four characters to a store; the first other character hands the rest
- * to utf8From. The byte length is at most 60, so the prefix is one byte and three zeros.
- */
-function putShort(b, view, s, p) {
-  const n = s.length;
-  const at = p + 4;
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const c0 = s.charCodeAt(i);
-    const c1 = s.charCodeAt(i + 1);
-    const c2 = s.charCodeAt(i + 2);
-    const c3 = s.charCodeAt(i + 3);
-    if ((c0 | c1 | c2 | c3) >= 0x80) break;
-    view.setUint32(at + i, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24), true);
-  }
-  for (; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) break;
-    b[at + i] = c;
-  }
-  const w = i === n ? n : i + utf8From(b, s, i, at + i);
-  view.setUint32(p, w, true);
-  return at + w;
-}
-
-/**
- * Strings that repeat from record to record, remembered by where they are written: the
- * message, label keys and values (stream labels, low-cardinality by design) and field keys.
- * One call site logs the same ones in the same places, and copying a string's bytes a word at
- * a time from the slot of its place costs less than encoding its characters. A slot takes a
- * string's bytes the second time in a row it is written there, so that strings which change
- * every record (records from call sites that alternate, messages made per call) cost only a
- * comparison and a store. Field values are data, and not remembered.
- *
- * Slot 0 is the message; label i has slots LABEL_SLOTS + 2i (key) and LABEL_SLOTS + 2i + 1
- * (value) for i below MEMO_LABELS; field i's key has slot FIELD_SLOTS + i for i below
- * MEMO_FIELDS; NO_SLOT is none. The slots are shared by every encoder: a slot holds a string
- * and, once filled, that string's bytes, so a match is right whichever encoder wrote it.
- */
-const MEMO_LABELS = 32;
-const MEMO_FIELDS = 32;
-const MESSAGE_SLOT = 0;
-const LABEL_SLOTS = 1;
-const FIELD_SLOTS = LABEL_SLOTS + 2 * MEMO_LABELS;
-const NO_SLOT = FIELD_SLOTS + MEMO_FIELDS;
-/** A short string written: a 4-byte prefix and at most 60 bytes of UTF-8, 16 words. */
-const SLOT_WORDS = 16;
-const slotStrings = new Array(NO_SLOT).fill(null);
-/** The bytes of slotStrings[i] in slotWords, or 0 until they are there. */
-const slotBytes = new Int32Array(NO_SLOT);
-const slotWords = new Int32Array(NO_SLOT * SLOT_WORDS);
-/** putMemo copies whole words: up to 3 bytes past the string, which the next write overwrites. */
-const MEMO_SLACK = 3;
-
-/**
- * Writes a short string as putShort does, through memo slot `slot`; the caller has made room
- * for MEMO_SLACK bytes more than putShort needs.
- */
-function putMemo(b, view, s, p, slot) {
-  const same = slot !== NO_SLOT && slotStrings[slot] === s;
-  if (same) {
-    const n = slotBytes[slot];
-    if (n !== 0) {
-      const base = slot * SLOT_WORDS;
-      for (let j = 0; j < n; j += 4) view.setInt32(p + j, slotWords[base + (j >> 2)], true);
-      return p + n;
-    }
-  }
-  const end = putShort(b, view, s, p);
-  if (same) {
-    fillSlot(view, p, end, slot);
-  } else if (slot !== NO_SLOT) {
-    slotStrings[slot] = s;
-    slotBytes[slot] = 0;
-  }
-  return end;
-}
-
-/** Copies a slot's string, just written at [p, end), into the slot. */
-function fillSlot(view, p, end, slot) {
-  const base = slot * SLOT_WORDS;
-  const n = end - p;
-  for (let j = 0; j < n; j += 4) slotWords[base + (j >> 2)] = view.getInt32(p + j, true);
-  slotBytes[slot] = n;
-}
-
-/** Whether a number is logged as i64: a safe integer, and not -0 (only f64 keeps its sign). */
-function isI64(v) {
-  return Number.isSafeInteger(v) && !(v === 0 && 1 / v < 0);
-}
-
 function labelTypeError(k, v) {
   return new TypeError(`label ${k}: a label value is a string, not ${v === null ? 'null' : typeof v}`);
 }
 
 class Encoder {
-  constructor(size = 4096) {
+  /**
+   * An encoder with a buffer of `size` bytes (grown as needed) that remembers repeated strings
+   * in `memo`: encoders given the same StringMemo share it; by default the encoder has its own.
+   */
+  constructor(size = 4096, memo = new StringMemo()) {
     this.buf = Buffer.allocUnsafeSlow(size);
+    this.memo = memo;
     /** Over `buf`: fixed-width numbers, and strings a word at a time. */
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
     this.pos = 0;
@@ -407,6 +155,7 @@ class Encoder {
     let b = this.buf;
     let view = this.view;
     let p = this.pos;
+    const memo = this.memo;
     for (const k in labels) {
       const v = labels[k];
       if (typeof v !== 'string') {
@@ -417,8 +166,8 @@ class Encoder {
       const vn = v.length;
       if (kn <= SHORT_STRING && vn <= SHORT_STRING && p + 8 + 2 * MEMO_SLACK + 3 * (kn + vn) <= b.length) {
         const slot = count < MEMO_LABELS ? LABEL_SLOTS + 2 * count : NO_SLOT;
-        p = putMemo(b, view, k, p, slot);
-        p = putMemo(b, view, v, p, slot === NO_SLOT ? NO_SLOT : slot + 1);
+        p = putMemo(memo, b, view, k, p, slot);
+        p = putMemo(memo, b, view, v, p, slot === NO_SLOT ? NO_SLOT : slot + 1);
       } else {
         this.pos = p;
         this.str(k);
@@ -463,6 +212,7 @@ class Encoder {
     let b = this.buf;
     let view = this.view;
     let p = this.pos;
+    const memo = this.memo;
     for (const k in fields) {
       const v = fields[k];
       const kn = k.length;
@@ -487,7 +237,7 @@ class Encoder {
         view = this.view;
         continue;
       }
-      p = putMemo(b, view, k, p, count < MEMO_FIELDS ? FIELD_SLOTS + count : NO_SLOT);
+      p = putMemo(memo, b, view, k, p, count < MEMO_FIELDS ? FIELD_SLOTS + count : NO_SLOT);
       if (typeof v === 'string') {
         b[p] = T_STR;
         p = putShort(b, view, v, p + 1);
@@ -593,7 +343,7 @@ class Encoder {
     // Most messages name the event, and repeat from record to record.
     const mn = message.length;
     if (mn <= SHORT_STRING && HEADER_LEN + 4 + MEMO_SLACK + 3 * mn <= b.length) {
-      this.pos = putMemo(b, this.view, message, HEADER_LEN, MESSAGE_SLOT);
+      this.pos = putMemo(this.memo, b, this.view, message, HEADER_LEN, MESSAGE_SLOT);
     } else {
       this.pos = HEADER_LEN;
       this.str(message);
@@ -641,34 +391,11 @@ function encodeRecord(record = {}) {
   return Buffer.from(enc.buf.subarray(0, n));
 }
 
-function stringOpt(v, what) {
-  if (v === undefined || v === null) return '';
-  if (typeof v !== 'string') throw new TypeError(`${what}: a string`);
-  return v;
-}
-
 module.exports = {
-  utf8Short,
-  SHORT_STRING,
   Encoder,
   Bound,
   EMPTY_BOUND,
-  TypedValue,
+  StringMemo,
   encodeRecord,
-  levelOf,
-  timeOf,
-  typeOf,
-  checkTyped,
-  stringOpt,
-  LEVELS,
-  LEVEL_NAMES,
-  TYPE_CODES,
-  TYPE_NAMES,
-  T_STR,
-  T_I64,
-  T_U64,
-  T_F64,
-  T_BOOL,
-  I64_MAX,
   MAX_RECORD_BYTES,
 };

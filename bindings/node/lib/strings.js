@@ -4,7 +4,7 @@
 // call; nothing is allocated per call once the buffers are large enough.
 
 const { koffi } = require('./ffi');
-const { utf8Short, SHORT_STRING } = require('./record');
+const { utf8Short, SHORT_STRING } = require('./utf8');
 
 class Scratch {
   constructor(size) {

@@ -1,8 +1,17 @@
 // Compiled (not run) by test/types.test.js: the declarations in index.d.ts describe the API
 // as it is used here, from CommonJS (use.ts) and ES modules (use-esm.mts).
-import logcap, { open, f64, LogcapError, type Batch, type Pipeline, type Entry } from 'logcap';
+import logcap, { open, f64, LogcapError, type Batch, type Pipeline, type Entry, type KafkaSinkConfig, type OtlpSinkConfig } from 'logcap';
 
 async function main(): Promise<void> {
+  const kafka: KafkaSinkConfig = {
+    type: 'kafka', name: 'events', brokers: ['127.0.0.1:9092'], topic: 'logs', error_topic: 'logs.errors',
+    key_label: 'service', compression: 'zstd', acks: 'all', properties: { 'linger.ms': '1' }, when_full: 'drop_newest',
+  };
+  const otlp: OtlpSinkConfig = {
+    type: 'otlp', url: 'http://127.0.0.1:4318', encoding: 'json', labels_as: 'attributes',
+    resource: { 'service.name': 'checkout' }, retry: { attempts: 3 },
+  };
+  await open({ sinks: [kafka, otlp] }).close();
   const p: Pipeline = open({ sinks: [{ type: 'callback', name: 'cb' }] }, {
     callbacks: { cb: (b: Batch) => { for (const e of b.entries) console.log(e.level, e.time + 1n, e.fields.status); } },
     onCallbackError: (err, sink) => console.error(sink, err),

@@ -1,0 +1,239 @@
+//! The asynchronous dispatcher: a bounded intake queue, a batcher thread, and one queue and
+//! thread per sink.
+//!
+//! ```text
+//! producers ──submit──▶ intake queue ──▶ batcher ──Arc<Batch>──▶ sink queue ──▶ sink thread
+//!                      (when_full)                    └────────▶ sink queue ──▶ sink thread
+//! ```
+//! A batch is immutable and shared by every sink; when the last sink lets go of it its entries
+//! go back to the pool. The processing stages (crate::process) run in submit, before the
+//! queue, except deduplication, which runs in the batcher.
+
+mod batcher;
+mod intake;
+mod sink_worker;
+
+pub use sink_worker::panic_message;
+
+use crate::config::Config;
+use crate::entry::{EntryData, Level};
+use crate::error::Error;
+use crate::pool::Pool;
+use crate::process::{BatcherDedup, Stages};
+use crate::sink::Sink;
+use crate::stats::{IntakeCounters, Stats};
+use batcher::{Batcher, Control};
+use crossbeam_channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
+use intake::Intake;
+use parking_lot::Mutex;
+use sink_worker::SinkShared;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+struct Lifecycle {
+    shutdown_sent: bool,
+    running: usize,
+    done: Receiver<()>,
+    handles: Vec<JoinHandle<()>>,
+}
+
+/// The running machinery of one pipeline.
+pub(crate) struct Dispatcher {
+    intake: Intake,
+    ctl: Sender<Control>,
+    sinks: Vec<Arc<SinkShared>>,
+    counters: Arc<IntakeCounters>,
+    lifecycle: Mutex<Lifecycle>,
+}
+
+impl Dispatcher {
+    /// Starts the batcher and one thread per sink. `sinks` pairs each sink configuration with
+    /// its built sink, in configuration order. `stages` run in submit, `dedup` in the batcher.
+    pub(crate) fn start(
+        cfg: &Config,
+        sinks: Vec<Box<dyn Sink>>,
+        pool: Arc<Pool>,
+        stages: Option<Box<Stages>>,
+        dedup: Option<BatcherDedup>,
+    ) -> Result<Dispatcher, Error> {
+        let (tx, rx) = bounded::<Box<EntryData>>(cfg.queue.capacity);
+        let (ctl_tx, ctl_rx) = unbounded();
+        let (done_tx, done_rx) = unbounded::<()>();
+        let counters = Arc::new(IntakeCounters::default());
+        let mut feeds = Vec::with_capacity(sinks.len());
+        let mut handles = Vec::with_capacity(sinks.len() + 1);
+        let spawn_err = |e: std::io::Error| Error::SinkSetup {
+            sink: String::new(),
+            message: format!("cannot start a thread: {e}"),
+        };
+        for (sc, sink) in cfg.sinks.iter().zip(sinks) {
+            let done = done_tx.clone();
+            let (feed, h) = sink_worker::spawn(sc, sink, move || {
+                let _ = done.send(());
+            })
+            .map_err(spawn_err)?;
+            feeds.push(feed);
+            handles.push(h);
+        }
+        let shared: Vec<_> = feeds.iter().map(|f| Arc::clone(&f.shared)).collect();
+        let batcher = Batcher {
+            rx: rx.clone(),
+            ctl: ctl_rx,
+            sinks: feeds,
+            pool: Arc::clone(&pool),
+            cfg: cfg.batch.clone(),
+            counters: Arc::clone(&counters),
+            dedup,
+        };
+        let done = done_tx;
+        let h = std::thread::Builder::new()
+            .name("logcap-batcher".into())
+            .spawn(move || {
+                batcher.run();
+                let _ = done.send(());
+            })
+            .map_err(spawn_err)?;
+        handles.push(h);
+        let running = handles.len();
+        Ok(Dispatcher {
+            intake: Intake::new(
+                &cfg.queue,
+                cfg.min_level,
+                tx,
+                rx,
+                Arc::clone(&counters),
+                pool,
+                stages,
+            ),
+            ctl: ctl_tx,
+            sinks: shared,
+            counters,
+            lifecycle: Mutex::new(Lifecycle {
+                shutdown_sent: false,
+                running,
+                done: done_rx,
+                handles,
+            }),
+        })
+    }
+
+    #[inline]
+    pub(crate) fn submit(&self, e: Box<EntryData>) -> Result<(), Error> {
+        self.intake.submit(e).map(|_queued| ())
+    }
+
+    /// Submits as [`Dispatcher::submit`] does; `Ok(true)` when the entry went into the queue,
+    /// `Ok(false)` when the level, sampling, rate limiting or the hook dropped it.
+    pub(crate) fn submit_queued(&self, e: Box<EntryData>) -> Result<bool, Error> {
+        self.intake.submit(e)
+    }
+
+    pub(crate) fn min_level(&self) -> Level {
+        self.intake.min_level()
+    }
+
+    pub(crate) fn set_min_level(&self, l: Level) {
+        self.intake.set_min_level(l)
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.intake.is_closed()
+    }
+
+    /// Waits until everything submitted before the call is delivered, dropped or failed in
+    /// every sink, and every sink has flushed.
+    pub(crate) fn flush(&self, timeout: Duration) -> Result<(), Error> {
+        let deadline = Instant::now() + timeout;
+        if self.intake.is_closed() {
+            return Err(Error::Closed);
+        }
+        let (tx, rx) = unbounded();
+        if self.ctl.send(Control::Flush(tx)).is_err() {
+            return Err(Error::Closed);
+        }
+        let mut first_err = None;
+        for _ in 0..self.sinks.len() {
+            match rx.recv_deadline(deadline) {
+                Ok(Ok(())) => {}
+                Ok(Err(msg)) => {
+                    first_err.get_or_insert(msg);
+                }
+                Err(RecvTimeoutError::Timeout) => return Err(Error::Timeout),
+                Err(RecvTimeoutError::Disconnected) => return Err(Error::Closed),
+            }
+        }
+        match first_err {
+            None => Ok(()),
+            Some(message) => Err(Error::SinkFlush(message)),
+        }
+    }
+
+    /// Stops intake, delivers what is queued, closes the sinks and joins the threads.
+    /// Idempotent: a later call waits again for what is still running.
+    pub(crate) fn close(&self, timeout: Duration) -> Result<(), Error> {
+        let deadline = Instant::now() + timeout;
+        let mut lc = self.lifecycle.lock();
+        if !lc.shutdown_sent {
+            if !self.intake.close(deadline) {
+                return Err(Error::Timeout);
+            }
+            // The batcher may already be gone only if it panicked; nothing is left to tell.
+            let _ = self.ctl.send(Control::Shutdown);
+            lc.shutdown_sent = true;
+        }
+        while lc.running > 0 {
+            match lc.done.recv_deadline(deadline) {
+                Ok(()) => lc.running -= 1,
+                Err(RecvTimeoutError::Timeout) => return Err(Error::Timeout),
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        for h in lc.handles.drain(..) {
+            let _ = h.join();
+        }
+        Ok(())
+    }
+
+    pub(crate) fn stats(&self, pool: &Pool) -> Stats {
+        let sinks = self.sinks.iter().map(|s| s.stats()).collect();
+        let c = &*self.counters;
+        // Outcomes before `submitted`, so a snapshot never shows more outcomes than submits.
+        let accepted = c.accepted.get();
+        let dropped_level = c.dropped_level.get();
+        let dropped_queue_full = c.dropped_queue_full.get();
+        let dropped_queue_evicted = c.dropped_queue_evicted.get();
+        let dropped_queue_timeout = c.dropped_queue_timeout.get();
+        let sampled_out = c.sampled_out.get();
+        let rate_limited = c.rate_limited.get();
+        let dropped_by_hook = c.dropped_by_hook.get();
+        let deduplicated = c.deduplicated.get();
+        let held = c.held.get();
+        Stats {
+            submitted: c.submitted.get(),
+            accepted,
+            dropped_level,
+            dropped_queue_full,
+            dropped_queue_evicted,
+            dropped_queue_timeout,
+            queued: self.intake.queued() as u64,
+            batches: c.batches.get(),
+            sampled_out,
+            rate_limited,
+            dropped_by_hook,
+            hook_errors: c.hook_errors.get(),
+            deduplicated,
+            held,
+            pool: pool.stats(),
+            sinks,
+        }
+    }
+
+    /// The last error of the named sink, if it had one.
+    pub(crate) fn sink_last_error(&self, name: &str) -> Option<String> {
+        self.sinks
+            .iter()
+            .find(|s| s.name == name)
+            .and_then(|s| s.last_error.lock().clone())
+    }
+}
