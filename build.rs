@@ -25,9 +25,16 @@ fn main() {
         version("PATCH"),
         env::var("CARGO_PKG_VERSION").unwrap()
     );
-    // cbindgen runs `cargo metadata`, which would inherit the flags of an instrumented build
-    // (under cargo-fuzz's sanitizer flags its rustc probe fails); the header needs none.
-    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS"] {
+    // cbindgen runs `cargo metadata`, which would inherit the compiler and flags of an
+    // instrumented build (under cargo-fuzz's sanitizer flags, or Miri as the compiler, its
+    // rustc probe fails); the header needs neither.
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTC",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+    ] {
         env::remove_var(var);
     }
     let bindings = cbindgen::Builder::new()
