@@ -18,7 +18,7 @@ NODE_PLATFORM = $(shell node -p 'process.platform + "-" + process.arch')
 VECTORS := tests/vectors/records.json
 LIMITS := tests/vectors/limits.json
 
-.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-cpp test-go install bindings-lib dist test-packaging test-features schema test-node node-deps bench bench-go bench-node bench-cpp bench-net miri clean
+.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-cpp test-go install bindings-lib dist test-packaging test-features schema test-node node-deps bench bench-go bench-node bench-cpp bench-net miri check-deep mutants clean
 
 help:
 	@echo "make demo    the standard event from C, C++, Go and Node.js; outputs compared"
@@ -34,6 +34,8 @@ help:
 	@echo "make dist    dist/: the C/C++ tarball, a GOPROXY tree with the Go module, the npm package"
 	@echo "make header  regenerate include/logcap.h with cbindgen"
 	@echo "make miri    the C ABI's handle table under Miri, which checks its unsafe code and data races (nightly)"
+	@echo "make check-deep  each fuzz target for FUZZ_SECONDS (30) on a seeded corpus, then make miri (nightly, cargo-fuzz)"
+	@echo "make mutants  mutation testing of the modules that carry the guarantees (cargo-mutants; docs/mutants.md)"
 
 lib:
 	$(CARGO) build --release --lib
@@ -132,10 +134,12 @@ test-c: lib | $(BUILD)
 	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_api.c $(LINK) -o $(BUILD)/test_api
 	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_misuse.c $(LINK) -o $(BUILD)/test_misuse
 	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_process.c $(LINK) -o $(BUILD)/test_process
+	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_drop_oldest.c $(LINK) -o $(BUILD)/test_drop_oldest
 	$(CC) $(CWARN) $(SAN) -g bindings/c/examples/quickstart.c $(LINK) -o $(BUILD)/quickstart_san
 	./$(BUILD)/test_api $(VECTORS) $(LIMITS)
 	./$(BUILD)/test_misuse
 	./$(BUILD)/test_process
+	./$(BUILD)/test_drop_oldest
 	./$(BUILD)/quickstart_san > $(BUILD)/quickstart.out
 	grep -q '"msg":"request completed"' $(BUILD)/quickstart.out
 
@@ -175,6 +179,18 @@ bench:
 # miri component; not part of `make test`. See docs/fuzzing.md.
 miri:
 	MIRIFLAGS=-Zmiri-disable-isolation $(CARGO) +nightly miri test -p logcap --lib handles::tests
+
+# The fuzz targets for a bounded time each, then the handle table under Miri (see
+# scripts/check-deep.sh and docs/fuzzing.md). Without the nightly tools it says SKIPPED,
+# except under CI=true, where it fails. .ci/run runs it after `make test`.
+check-deep:
+	scripts/check-deep.sh
+
+# Mutation testing (cargo-mutants) of the modules that carry the guarantees, each against its
+# own tests; MODULES picks some (stats pool record_decode sink_worker intake dispatcher
+# delivery). Long: about half a minute per mutant on 2 cores. See docs/mutants.md.
+mutants:
+	scripts/mutants.sh $(MODULES)
 
 # The binding's own benchmarks, then the standard event through logcap beside zerolog, zap
 # and slog's JSON handler (bindings/go/compare, a module of its own).

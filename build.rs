@@ -38,6 +38,18 @@ fn main() {
         version("PATCH"),
         env::var("CARGO_PKG_VERSION").unwrap()
     );
+    // cbindgen runs `cargo metadata`, which would inherit the compiler and flags of an
+    // instrumented build (under cargo-fuzz's sanitizer flags, or Miri as the compiler, its
+    // rustc probe fails); the header needs neither.
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTC",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+    ] {
+        env::remove_var(var);
+    }
     let bindings = cbindgen::Builder::new()
         .with_crate(&crate_dir)
         .with_config(config)

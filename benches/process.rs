@@ -9,13 +9,18 @@
 //! refuse, the case is set so that entries pass (the cost of the decision), except
 //! `sampling_flood`, zap's production setting under a flood of one message (99 in 100 are
 //! refused: the cost of shedding load).
+//!
+//! After each case the pipeline is closed and its counters checked: the case panics unless
+//! every submitted entry was accepted and delivered by the sink, but for the refusals it is
+//! set up to measure (`sampled_out` in `sampling_flood`, `deduplicated` in `dedup` and `all`).
 
 use criterion::{black_box, criterion_group, criterion_main, Bencher, Criterion};
 use logcap::builder::*;
 use logcap::entry::*;
 use logcap::pipeline::*;
 use logcap::result::logcap_result;
-use logcap_core::{HookAction, Pipeline};
+use logcap::types::{logcap_sink_stats, logcap_stats};
+use logcap_core::{HookAction, Pipeline, Stats};
 use std::ffi::c_void;
 use std::time::Duration;
 
@@ -113,12 +118,54 @@ fn rust_events(b: &mut Bencher<'_>, p: &Pipeline) {
     })
 }
 
+/// Panics unless every entry of a closed pipeline was accepted and delivered, but for the
+/// refusals the case measures: `sampled_out` for `sampling_flood`, `deduplicated` where dedup
+/// is on.
+fn assert_nothing_lost(case: &str, s: &Stats) {
+    let expected = match case {
+        "sampling_flood" => s.sampled_out,
+        "dedup" | "all" => s.deduplicated,
+        _ => 0,
+    };
+    let k = &s.sinks[0];
+    let lost = s.submitted == 0
+        || s.dropped() != expected
+        || s.accepted + expected != s.submitted
+        || s.queued != 0
+        || k.delivered != s.accepted
+        || k.dropped + k.failed != 0;
+    assert!(
+        !lost,
+        "{case}: the pipeline lost entries it counts as done: {s:#?}"
+    );
+}
+
+/// The same check through the C ABI's counters (no stage on, so nothing may be refused).
+fn assert_nothing_lost_c(case: &str, p: *mut logcap_pipeline) {
+    let mut s = logcap_stats::default();
+    ok(logcap_pipeline_stats(p, &mut s));
+    let mut k = logcap_sink_stats::default();
+    ok(logcap_pipeline_sink_stats(p, 0, &mut k));
+    let lost = s.submitted == 0
+        || s.accepted != s.submitted
+        || s.queued != 0
+        || k.delivered != s.submitted
+        || k.dropped + k.failed != 0;
+    assert!(
+        !lost,
+        "{case}: the pipeline lost entries it counts as done: submitted {}, accepted {}, \
+         queue full {}, sink delivered {} dropped {} failed {}",
+        s.submitted, s.accepted, s.dropped_queue_full, k.delivered, k.dropped, k.failed
+    );
+}
+
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("process_standard_event");
     for (name, stages) in CASES {
         let p = Pipeline::from_json(&config(stages)).unwrap();
         g.bench_function(name, |b| rust_events(b, &p));
         p.close(Duration::from_secs(30)).unwrap();
+        assert_nothing_lost(name, &p.stats());
     }
     let p = Pipeline::builder(logcap_core::Config::from_json(&config("")).unwrap())
         .processor(|e| {
@@ -129,6 +176,7 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     g.bench_function("hook_rust", |b| rust_events(b, &p));
     p.close(Duration::from_secs(30)).unwrap();
+    assert_nothing_lost("hook_rust", &p.stats());
     for (name, hook) in [("c_off", false), ("c_hook", true)] {
         let p = open_c(hook);
         g.bench_function(name, |b| {
@@ -146,6 +194,7 @@ fn bench(c: &mut Criterion) {
             })
         });
         ok(logcap_pipeline_close(p, 30_000));
+        assert_nothing_lost_c(name, p);
         logcap_pipeline_free(p);
     }
     g.finish();

@@ -634,8 +634,11 @@ logcap_result logcap_pipeline_sink_stats(const logcap_pipeline *pipeline,
 //
 // `path` is `len` bytes (a file name, not NUL-terminated). Does not take ownership of
 // `pipeline` or `path`. The file is renamed aside first and deleted once every entry is
-// submitted; entries that fail again are dead-lettered into a new file at `path`. A missing
-// file submits nothing (`*out_count` is 0). LOGCAP_RESULT_IO when the file cannot be read;
+// submitted; entries that fail again are dead-lettered into a new file at `path`.
+// `*out_count` is the number of entries taken into the queue; entries the minimum level,
+// sampling, rate limiting or the processor hook drop are not counted and are written back to
+// the file at `path`. Leftovers of a replay that did not finish (`<path>.replay-*`) are read
+// first. A missing file submits nothing (`*out_count` is 0). LOGCAP_RESULT_IO when the file cannot be read;
 // LOGCAP_RESULT_CLOSED, LOGCAP_RESULT_QUEUE_FULL or LOGCAP_RESULT_TIMEOUT when the pipeline
 // refused an entry: it and the entries after it are put back into the file.
 logcap_result logcap_pipeline_replay(const logcap_pipeline *pipeline,

@@ -140,3 +140,9 @@ fn c_processing() {
     let out = build_and_run("test_process", &[]);
     assert_all_passed("test_process", &out);
 }
+
+#[test]
+fn c_drop_oldest() {
+    let out = build_and_run("test_drop_oldest", &[]);
+    assert_all_passed("test_drop_oldest", &out);
+}

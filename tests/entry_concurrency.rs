@@ -36,23 +36,41 @@ fn fifty_writers_and_fifty_readers_on_labels_and_fields() {
                 let key = format!("w{r}");
                 let mut last_label = None::<u64>;
                 let mut last_field = None::<u64>;
-                for _ in 0..100 {
-                    // A writer's values only grow: a reader never sees one go back.
-                    if let Some(v) = e.with_label(&key, |v| v.map(|s| s.parse::<u64>().unwrap())) {
-                        assert!(last_label.is_none_or(|l| v >= l), "label went back");
-                        last_label = Some(v);
+                let mut pair_seen = false;
+                let deadline = Instant::now() + Duration::from_secs(60);
+                // Until the writer's last values are seen, so every check below runs on
+                // values, not only on an absent key.
+                while last_label != Some(99) || last_field != Some(99) || !pair_seen {
+                    assert!(
+                        Instant::now() < deadline,
+                        "{key}: the final values never showed"
+                    );
+                    // A writer's values only grow, and a key once set never goes away.
+                    let v = e.with_label(&key, |v| v.map(|s| s.parse::<u64>().unwrap()));
+                    match (last_label, v) {
+                        (Some(l), Some(v)) => assert!(v >= l, "{key}: label went back"),
+                        (Some(_), None) => panic!("{key}: label disappeared"),
+                        _ => {}
                     }
-                    if let Some(v) = e.with_field(&key, |v| match v {
+                    last_label = v.or(last_label);
+                    let v = e.with_field(&key, |v| match v {
                         Some(ValueRef::U64(n)) => Some(n),
                         None => None,
                         other => panic!("wrong type {other:?}"),
-                    }) {
-                        assert!(last_field.is_none_or(|l| v >= l), "field went back");
-                        last_field = Some(v);
+                    });
+                    match (last_field, v) {
+                        (Some(l), Some(v)) => assert!(v >= l, "{key}: field went back"),
+                        (Some(_), None) => panic!("{key}: field disappeared"),
+                        _ => {}
                     }
+                    last_field = v.or(last_field);
+                    // Label and field of "pair" are set together: both or neither, equal.
                     e.with(|d| match (d.label("pair"), d.field("pair")) {
-                        (Some(l), Some(ValueRef::Str(f))) => assert_eq!(l, f, "torn read"),
-                        (None, None) => {}
+                        (Some(l), Some(ValueRef::Str(f))) => {
+                            assert_eq!(l, f, "torn read");
+                            pair_seen = true;
+                        }
+                        (None, None) => assert!(!pair_seen, "pair disappeared"),
                         other => panic!("torn read: {other:?}"),
                     });
                 }
@@ -72,6 +90,22 @@ fn fifty_writers_and_fifty_readers_on_labels_and_fields() {
             );
         }
     });
+}
+
+/// The thread-owned key `own` holds `n` as label and field, or, before the first write
+/// (`n == 0`), neither.
+fn assert_own(d: &logcap_core::EntryData, own: &str, n: u64) {
+    if n == 0 {
+        assert_eq!(
+            (d.label(own), d.field(own)),
+            (None, None),
+            "{own} set by someone else"
+        );
+    } else {
+        let want = n.to_string();
+        assert_eq!(d.label(own), Some(want.as_str()), "{own}: label");
+        assert_eq!(d.field(own), Some(ValueRef::U64(n)), "{own}: field");
+    }
 }
 
 /// Fifty threads mix every entry operation and deep copies for three seconds. Each thread owns
@@ -115,24 +149,13 @@ fn three_second_stress_of_every_operation() {
                                 let c = e.deep_copy();
                                 copies.fetch_add(1, Ordering::Relaxed);
                                 // A copy is a consistent snapshot: own label and field agree.
-                                c.with(|d| {
-                                    if let Some(l) = d.label(&own) {
-                                        assert_eq!(
-                                            d.field(&own),
-                                            Some(ValueRef::U64(l.parse().unwrap()))
-                                        );
-                                    }
-                                });
+                                // Only this thread writes its own key, so the copy holds
+                                // exactly its last write, or nothing before the first.
+                                c.with(|d| assert_own(d, &own, n));
                                 c.set_label(&own, "copy-only").unwrap();
                             }
                             8 => e.with(|d| {
-                                if let Some(l) = d.label(&own) {
-                                    assert_eq!(
-                                        l,
-                                        n.to_string(),
-                                        "own label changed by someone else"
-                                    );
-                                }
+                                assert_own(d, &own, n);
                                 let m = d.message();
                                 assert!(m.is_empty() || m.starts_with("message from "));
                             }),

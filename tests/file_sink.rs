@@ -42,6 +42,12 @@ fn foreign_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 fn run(dir: &Path, max_bytes: u64, keep: u32, n: u64) -> Pipeline {
+    run_threads(dir, max_bytes, keep, n, 2)
+}
+
+/// Submits entries with `seq` 0..n from `threads` threads (each a contiguous range) to a file
+/// sink at `dir/app.log`, and closes the pipeline.
+fn run_threads(dir: &Path, max_bytes: u64, keep: u32, n: u64, threads: u64) -> Pipeline {
     let path = dir.join("app.log");
     let p = Pipeline::from_json(&format!(
         r#"{{"batch":{{"max_entries":100}},
@@ -50,11 +56,11 @@ fn run(dir: &Path, max_bytes: u64, keep: u32, n: u64) -> Pipeline {
     ))
     .unwrap();
     std::thread::scope(|s| {
-        for t in 0..2 {
+        for t in 0..threads {
             let p = &p;
             s.spawn(move || {
-                for i in 0..n / 2 {
-                    p.submit(standard_entry(p, t * (n / 2) + i)).unwrap();
+                for i in 0..n / threads {
+                    p.submit(standard_entry(p, t * (n / threads) + i)).unwrap();
                 }
             });
         }
@@ -108,7 +114,9 @@ fn rotation_under_load_loses_no_line() {
 fn rotation_keeps_only_n_files_and_deletes_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
     let before = foreign_files(dir.path());
-    run(dir.path(), 32 * 1024, 3, 20_000);
+    // One producer, so the order of the lines is the order of `seq`.
+    let n = 20_000;
+    run_threads(dir.path(), 32 * 1024, 3, n, 1);
     let after = snapshot(dir.path());
     let ours: Vec<_> = after
         .keys()
@@ -119,18 +127,24 @@ fn rotation_keeps_only_n_files_and_deletes_nothing_else() {
     for (name, content) in &before {
         assert_eq!(after.get(name), Some(content), "{name} was touched");
     }
-    // The newest lines are in app.log, the older ones in .1, .2, .3, in order.
-    let last_seq = |name: &str| {
-        let text = String::from_utf8(after[name].clone()).unwrap();
-        let line = text.lines().last().unwrap().to_owned();
-        serde_json::from_str::<serde_json::Value>(&line).unwrap()["ts"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
-    assert!(last_seq("app.log.3") <= last_seq("app.log.2"));
-    assert!(last_seq("app.log.2") <= last_seq("app.log.1"));
-    assert!(last_seq("app.log.1") <= last_seq("app.log"));
+    // The oldest kept lines are in .3, then .2, .1 and app.log: read in that order, every line
+    // is the one after the line before it, up to the last entry submitted.
+    let mut seqs = Vec::new();
+    for name in ["app.log.3", "app.log.2", "app.log.1", "app.log"] {
+        let text = std::str::from_utf8(&after[name]).unwrap();
+        assert!(!text.is_empty(), "{name} is empty");
+        for line in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).expect("a whole JSON line");
+            seqs.push(v["fields"]["seq"].as_u64().unwrap());
+        }
+    }
+    let first = seqs[0];
+    let want: Vec<u64> = (first..n).collect();
+    assert_eq!(
+        seqs, want,
+        "lines out of order or missing in the kept files"
+    );
+    assert!(first > 0, "older files were deleted");
 }
 
 #[test]

@@ -227,6 +227,8 @@ func TestDoubleReleaseRaces(t *testing.T) {
 		bystander, err := p.Acquire()
 		must(t, err)
 		must(t, bystander.SetLabel("k", "v"))
+		before, err := p.Stats()
+		must(t, err)
 		var wg sync.WaitGroup
 		results := make([]error, 4)
 		for i := range results {
@@ -250,9 +252,18 @@ func TestDoubleReleaseRaces(t *testing.T) {
 				wantCode(t, err, ErrStaleHandle)
 			}
 		}
+		// The finalizer reports nothing: it won when no Release did. Either way exactly one
+		// release happened: the pool got exactly one entry back.
 		if ok > 1 {
 			t.Fatalf("round %d: %d releases succeeded", round, ok)
 		}
+		after, err := p.Stats()
+		must(t, err)
+		if after.PoolIdle != before.PoolIdle+1 {
+			t.Fatalf("round %d: the pool got %d entries back, want exactly 1 (%d Release calls succeeded)",
+				round, int64(after.PoolIdle)-int64(before.PoolIdle), ok)
+		}
+		wantCode(t, e.Release(), ErrStaleHandle)
 		if v, _, err := bystander.Label("k"); err != nil || v != "v" {
 			t.Fatalf("round %d: bystander entry touched: %q %v", round, v, err)
 		}

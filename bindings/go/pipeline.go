@@ -333,8 +333,9 @@ func (p *Pipeline) Metrics() (string, error) {
 }
 
 // ReplayDeadLetters re-submits the entries of a network sink's dead-letter file
-// (docs/network-sinks.md) through this pipeline and returns how many were submitted. An
-// *Error with code ErrIO means the file could not be read.
+// (docs/network-sinks.md) through this pipeline and returns how many were taken into its
+// queue. Entries the pipeline's minimum level, sampling, rate limiting or hook drop are not
+// counted and stay in the file. An *Error with code ErrIO means the file could not be read.
 func (p *Pipeline) ReplayDeadLetters(path string) (int, error) {
 	b := []byte(path)
 	r := C.lcgo_replay(p.ptr(), bytesPtr(b), C.size_t(len(b)))

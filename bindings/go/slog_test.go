@@ -276,8 +276,21 @@ func TestSlogDoesNotAllocateInTheHandler(t *testing.T) {
 	r := slog.NewRecord(time.Now(), slog.LevelInfo, "request completed", 0)
 	r.AddAttrs(slogStandardAttrs()...)
 	ctx := context.Background()
-	if n := testing.AllocsPerRun(1000, func() { _ = h.Handle(ctx, r) }); n != 0 {
+	var failed error
+	if n := testing.AllocsPerRun(1000, func() {
+		if err := h.Handle(ctx, r); err != nil {
+			failed = err
+		}
+	}); n != 0 {
 		t.Errorf("Handle: %v allocs per call", n)
+	}
+	// A refused call could allocate nothing and prove nothing.
+	must(t, failed)
+	flushOK(t, p)
+	st, err := p.Stats()
+	must(t, err)
+	if st.Submitted != 1001 || st.Dropped() != 0 || st.Sinks[0].Delivered != st.Submitted {
+		t.Fatalf("not every call was delivered: %+v", st)
 	}
 }
 

@@ -224,7 +224,10 @@ export class Pipeline extends Logger {
   /** Sink names in configuration order. */
   sinkNames(): string[];
   stats(): Stats;
-  /** Re-submits a network sink's dead-letter file; returns how many entries were submitted. */
+  /**
+   * Re-submits a network sink's dead-letter file; returns how many entries were taken into the
+   * queue. Entries the minimum level, sampling, rate limiting or hook drop stay in the file.
+   */
   replayDeadLetters(path: string): number;
   /** Every counter in the Prometheus text exposition format. */
   metrics(): string;

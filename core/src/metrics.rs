@@ -1,192 +1,48 @@
 //! The pipeline's counters in the Prometheus text exposition format (version 0.0.4).
 //!
-//! Every counter of [`Stats`] becomes a `logcap_*_total` counter and every level a gauge
-//! (no `_total`), each with its `# HELP` and `# TYPE` lines. Entry drops share one metric,
+//! Every number of [`Stats`] and [`SinkStats`], as their `metrics()` list them (one entry per
+//! struct field), becomes a `logcap_*_total` counter or, for levels, a gauge (no `_total`),
+//! each with its `# HELP` and `# TYPE` lines. Entry drops share one metric,
 //! `logcap_entries_dropped_total`, with a `reason` label, so that `sum()` gives every drop;
 //! per-sink metrics carry a `sink` label with the sink's name.
 
-use crate::stats::{SinkStats, Stats};
+use crate::stats::{Metric, MetricKind, SinkStats, Stats};
 use std::fmt::Write;
 
-/// Renders `s` as Prometheus text.
+/// Renders `s` as Prometheus text: every metric of [`Stats::metrics`], then every metric of
+/// [`SinkStats::metrics`] with one sample per sink.
 pub fn prometheus_text(s: &Stats) -> String {
     let mut out = String::with_capacity(4096 + 1024 * s.sinks.len());
     let w = &mut out;
-    counter(
-        w,
-        "logcap_entries_submitted_total",
-        "Entries handed to submit on an open pipeline.",
-        s.submitted,
-    );
-    counter(
-        w,
-        "logcap_entries_accepted_total",
-        "Entries that passed every stage into batches (a deduplicated entry counts once).",
-        s.accepted,
-    );
-    header(
-        w,
-        "logcap_entries_dropped_total",
-        "Entries that did not reach a batch, by reason.",
-        "counter",
-    );
-    for (reason, v) in [
-        ("level", s.dropped_level),
-        ("sampled_out", s.sampled_out),
-        ("rate_limited", s.rate_limited),
-        ("hook", s.dropped_by_hook),
-        ("queue_full", s.dropped_queue_full),
-        ("queue_evicted", s.dropped_queue_evicted),
-        ("queue_timeout", s.dropped_queue_timeout),
-    ] {
-        sample(
-            w,
-            "logcap_entries_dropped_total",
-            Some(("reason", reason)),
-            v,
-        );
+    let mut last = "";
+    for m in s.metrics() {
+        if m.name != last {
+            family_header(w, &m);
+            last = m.name;
+        }
+        sample(w, m.name, m.label, m.value);
     }
-    counter(
-        w,
-        "logcap_entries_deduplicated_total",
-        "Entries collapsed into an identical earlier entry (counted in its repeats field).",
-        s.deduplicated,
-    );
-    counter(
-        w,
-        "logcap_hook_errors_total",
-        "Processor hook calls that panicked or returned an error; the entry was kept.",
-        s.hook_errors,
-    );
-    counter(
-        w,
-        "logcap_refused_limit_total",
-        "Calls refused because an entry limit was reached (labels, fields, key, message, record size).",
-        s.refused_limit,
-    );
-    counter(w, "logcap_batches_total", "Batches made.", s.batches);
-    gauge(
-        w,
-        "logcap_queued_entries",
-        "Entries in the intake queue now.",
-        s.queued,
-    );
-    gauge(
-        w,
-        "logcap_held_entries",
-        "Entries held by deduplication now, waiting for their window to close.",
-        s.held,
-    );
-    let p = &s.pool;
-    counter(
-        w,
-        "logcap_pool_acquired_total",
-        "Entries handed out by the pool.",
-        p.acquired,
-    );
-    counter(
-        w,
-        "logcap_pool_reused_total",
-        "Entries handed out from the idle set.",
-        p.reused,
-    );
-    counter(
-        w,
-        "logcap_pool_allocated_total",
-        "Entries allocated because the idle set was empty.",
-        p.allocated,
-    );
-    counter(
-        w,
-        "logcap_pool_discarded_total",
-        "Entries freed on release because the idle set was full.",
-        p.discarded,
-    );
-    counter(
-        w,
-        "logcap_pool_trimmed_total",
-        "Entries whose buffers were freed on release because they retained too much.",
-        p.trimmed,
-    );
-    gauge(
-        w,
-        "logcap_pool_idle_entries",
-        "Idle entries in the pool now.",
-        p.idle,
-    );
-    type Get = fn(&SinkStats) -> u64;
-    let sink_metrics: [(&str, &str, &str, Get); 8] = [
-        (
-            "logcap_sink_entries_received_total",
-            "Entries in batches offered to the sink.",
-            "counter",
-            |k| k.received,
-        ),
-        (
-            "logcap_sink_entries_delivered_total",
-            "Entries the sink wrote.",
-            "counter",
-            |k| k.delivered,
-        ),
-        (
-            "logcap_sink_entries_dropped_total",
-            "Entries dropped by the sink's queue policy.",
-            "counter",
-            |k| k.dropped,
-        ),
-        (
-            "logcap_sink_entries_failed_total",
-            "Entries in batches the sink failed to write.",
-            "counter",
-            |k| k.failed,
-        ),
-        (
-            "logcap_sink_batches_total",
-            "Batches the sink wrote.",
-            "counter",
-            |k| k.batches,
-        ),
-        (
-            "logcap_sink_bytes_total",
-            "Bytes the sink wrote.",
-            "counter",
-            |k| k.bytes,
-        ),
-        (
-            "logcap_sink_panics_total",
-            "Panics caught in the sink.",
-            "counter",
-            |k| k.panics,
-        ),
-        (
-            "logcap_sink_queued_batches",
-            "Batches in the sink's queue now.",
-            "gauge",
-            |k| k.queued_batches,
-        ),
-    ];
-    for (name, help, kind, get) in sink_metrics {
-        header(w, name, help, kind);
-        for k in &s.sinks {
-            sample(w, name, Some(("sink", &k.name)), get(k));
+    let per_sink: Vec<Vec<Metric>> = s.sinks.iter().map(SinkStats::metrics).collect();
+    for (i, family) in SinkStats::default().metrics().iter().enumerate() {
+        family_header(w, family);
+        for (k, metrics) in s.sinks.iter().zip(&per_sink) {
+            sample(w, family.name, Some(("sink", &k.name)), metrics[i].value);
         }
     }
     out
 }
 
+fn family_header(w: &mut String, m: &Metric) {
+    let kind = match m.kind {
+        MetricKind::Counter => "counter",
+        MetricKind::Gauge => "gauge",
+    };
+    header(w, m.name, m.help, kind);
+}
+
 fn header(w: &mut String, name: &str, help: &str, kind: &str) {
     // HELP texts are constants without backslashes or line breaks: nothing to escape.
     let _ = writeln!(w, "# HELP {name} {help}\n# TYPE {name} {kind}");
-}
-
-fn counter(w: &mut String, name: &str, help: &str, v: u64) {
-    header(w, name, help, "counter");
-    sample(w, name, None, v);
-}
-
-fn gauge(w: &mut String, name: &str, help: &str, v: u64) {
-    header(w, name, help, "gauge");
-    sample(w, name, None, v);
 }
 
 fn sample(w: &mut String, name: &str, label: Option<(&str, &str)>, v: u64) {
@@ -251,5 +107,126 @@ mod tests {
             }
         }
         assert!(text.ends_with('\n'));
+    }
+
+    /// A sample: metric name, labels (sorted), value.
+    type SampleKey = (String, Vec<(String, String)>, u64);
+
+    /// Each number of `v` (an object, nested objects and arrays of objects included), set to
+    /// a value of its own, counting up from `next`.
+    fn distinct(v: &mut serde_json::Value, next: &mut u64) {
+        match v {
+            serde_json::Value::Number(_) => {
+                *v = (*next).into();
+                *next += 1;
+            }
+            serde_json::Value::Object(o) => o.values_mut().for_each(|x| distinct(x, next)),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| distinct(x, next)),
+            _ => {}
+        }
+    }
+
+    /// The numeric fields of a serialized struct as `field` or `outer.field`, with values.
+    fn numbers(v: &serde_json::Value, prefix: &str) -> Vec<(String, u64)> {
+        let mut out = Vec::new();
+        for (k, x) in v.as_object().unwrap() {
+            match x {
+                serde_json::Value::Number(n) => {
+                    out.push((format!("{prefix}{k}"), n.as_u64().unwrap()))
+                }
+                serde_json::Value::Object(_) => out.extend(numbers(x, &format!("{k}."))),
+                _ => {}
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn every_field_of_the_stats_structs_is_a_metric_with_its_value() {
+        // Field names and values come from the structs themselves (serde), not from a list.
+        let mut doc = serde_json::to_value(Stats {
+            sinks: vec![SinkStats::default(), SinkStats::default()],
+            ..Stats::default()
+        })
+        .unwrap();
+        distinct(&mut doc, &mut 1001);
+        doc["sinks"][0]["name"] = "a".into();
+        doc["sinks"][1]["name"] = "b-2".into();
+        let stats: Stats = serde_json::from_value(doc.clone()).unwrap();
+
+        let fields: Vec<(String, u64)> = {
+            let mut v: Vec<_> = stats
+                .metrics()
+                .iter()
+                .map(|m| (m.field.to_owned(), m.value))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            fields,
+            numbers(&doc, ""),
+            "Stats::metrics against the Stats fields"
+        );
+        for (i, k) in stats.sinks.iter().enumerate() {
+            let mut v: Vec<_> = k
+                .metrics()
+                .iter()
+                .map(|m| (m.field.to_owned(), m.value))
+                .collect();
+            v.sort();
+            assert_eq!(
+                v,
+                numbers(&doc["sinks"][i], ""),
+                "SinkStats::metrics against the fields"
+            );
+        }
+
+        // Every one of them is rendered, once, under its name and labels, and nothing else is.
+        let text = prometheus_text(&stats);
+        let scrape =
+            prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
+        let mut want: Vec<SampleKey> = Vec::new();
+        for m in stats.metrics() {
+            let labels = m
+                .label
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            want.push((m.name.to_owned(), labels, m.value));
+        }
+        for k in &stats.sinks {
+            for m in k.metrics() {
+                want.push((
+                    m.name.to_owned(),
+                    vec![("sink".into(), k.name.clone())],
+                    m.value,
+                ));
+            }
+        }
+        let mut got: Vec<SampleKey> = scrape
+            .samples
+            .iter()
+            .map(|x| {
+                let mut labels: Vec<(String, String)> = x
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                labels.sort();
+                let v = match x.value {
+                    prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Gauge(v) => v,
+                    ref other => panic!("{other:?}"),
+                };
+                (x.metric.clone(), labels, v as u64)
+            })
+            .collect();
+        want.sort();
+        got.sort();
+        assert_eq!(got, want);
+        // Each value is distinct, so each sample is the field it claims to be.
+        let n = numbers(&doc, "").len() + 2 * numbers(&doc["sinks"][0], "").len();
+        assert_eq!(got.len(), n);
     }
 }

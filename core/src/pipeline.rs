@@ -310,13 +310,20 @@ impl Pipeline {
     /// pipeline, as if they were submitted now: they keep their timestamps and go to every
     /// sink, under the intake queue's policy.
     ///
-    /// The file is taken first (renamed aside), so entries that fail again are dead-lettered
-    /// into a fresh file at the same path and a replay never reads its own failures. On
-    /// success the taken file is deleted and the report says how many entries were submitted;
-    /// lines that are not dead-letter records are moved to `<path>.malformed` and counted.
-    /// A missing file replays nothing. If the pipeline refuses an entry ([`Error::Closed`],
-    /// [`Error::QueueFull`], [`Error::Timeout`]), that entry and the ones after it are put back
-    /// into the file and the refusal is returned; [`Error::Io`] if the file cannot be read.
+    /// The file is taken first (locked and renamed aside), so entries that fail again are
+    /// dead-lettered into a fresh file at the same path and a replay never reads its own
+    /// failures; files `<path>.replay-<pid>-<n>` left by a replay that did not finish are read
+    /// first. The report's `submitted` counts the entries taken into the queue; entries that
+    /// this pipeline's minimum level, sampling, rate limiting or hook drop are not replayed:
+    /// they are counted in `kept` and written back to the file at `path`. A taken file is
+    /// deleted once each of its lines is replayed, kept or, not being a dead-letter record,
+    /// moved to `<path>.malformed` (counted in `malformed`). A missing file replays nothing.
+    /// If the pipeline refuses an entry ([`Error::Closed`], [`Error::QueueFull`],
+    /// [`Error::Timeout`]), that entry and the ones after it are put back into the file and
+    /// the refusal is returned; [`Error::Io`] if a file cannot be read or written.
+    ///
+    /// Under `drop_oldest`, an entry taken into the queue may still be evicted by a later one;
+    /// that is counted in [`Stats::dropped_queue_evicted`] like any other eviction.
     pub fn replay_dead_letters(
         &self,
         path: impl AsRef<std::path::Path>,
@@ -330,8 +337,9 @@ impl Pipeline {
                 self.pool.put(data);
                 return Replayed::Malformed;
             }
-            match self.dispatcher.submit(data) {
-                Ok(()) => Replayed::Submitted,
+            match self.dispatcher.submit_queued(data) {
+                Ok(true) => Replayed::Submitted,
+                Ok(false) => Replayed::Kept,
                 Err(e) => Replayed::Refused(e),
             }
         })

@@ -32,7 +32,7 @@ impl Default for PoolLimits {
 }
 
 /// A snapshot of a pool's counters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PoolStats {
     /// Entries handed out (reused + newly allocated).
     pub acquired: u64,

@@ -9,10 +9,11 @@
 //! - per sink, `received = delivered + dropped + failed + in_flight`
 
 use crate::pool::PoolStats;
+use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// A snapshot of a pipeline's counters.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
     /// Entries handed to submit on an open pipeline.
     pub submitted: u64,
@@ -72,7 +73,7 @@ impl Stats {
 ///
 /// The delivery counters (`requests` to `bytes_sent`) are kept by network sinks; every other
 /// sink reports them as 0.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SinkStats {
     /// The sink's name.
     pub name: String,
@@ -109,6 +110,359 @@ impl SinkStats {
     pub fn in_flight(&self) -> u64 {
         self.received
             .saturating_sub(self.delivered + self.dropped + self.failed)
+    }
+}
+
+/// Whether a metric only grows (a Prometheus counter) or is a level now (a gauge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricKind {
+    /// Monotonic; its name ends in `_total`.
+    Counter,
+    /// A level now.
+    Gauge,
+}
+
+/// One number of a stats snapshot as a metric (src/metrics.rs renders them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Metric {
+    /// The struct field it reads: `submitted`, `pool.idle`, `bytes_sent`, ...
+    pub field: &'static str,
+    /// The metric family's name.
+    pub name: &'static str,
+    /// A label that tells this number from the others of its family, if the family has
+    /// several (entry drops by `reason`).
+    pub label: Option<(&'static str, &'static str)>,
+    /// Counter or gauge.
+    pub kind: MetricKind,
+    /// The family's help text (one line, no backslash).
+    pub help: &'static str,
+    /// The value.
+    pub value: u64,
+}
+
+const fn metric(
+    field: &'static str,
+    name: &'static str,
+    label: Option<(&'static str, &'static str)>,
+    kind: MetricKind,
+    help: &'static str,
+    value: u64,
+) -> Metric {
+    Metric {
+        field,
+        name,
+        label,
+        kind,
+        help,
+        value,
+    }
+}
+
+const DROPPED_HELP: &str = "Entries that did not reach a batch, by reason.";
+
+impl Stats {
+    /// Every number of the snapshot, its pool's included, as a metric; the sinks' are
+    /// [`SinkStats::metrics`]. Every field is named here (the destructuring has no `..`), so
+    /// a counter added to the struct cannot be left out of the metrics.
+    pub fn metrics(&self) -> Vec<Metric> {
+        use MetricKind::{Counter, Gauge};
+        let Stats {
+            submitted,
+            accepted,
+            dropped_level,
+            dropped_queue_full,
+            dropped_queue_evicted,
+            dropped_queue_timeout,
+            queued,
+            batches,
+            sampled_out,
+            rate_limited,
+            dropped_by_hook,
+            hook_errors,
+            refused_limit,
+            deduplicated,
+            held,
+            pool,
+            sinks: _,
+        } = self;
+        let PoolStats {
+            acquired,
+            reused,
+            allocated,
+            discarded,
+            trimmed,
+            idle,
+        } = pool;
+        let dropped = |field, reason, v| {
+            metric(
+                field,
+                "logcap_entries_dropped_total",
+                Some(("reason", reason)),
+                Counter,
+                DROPPED_HELP,
+                v,
+            )
+        };
+        vec![
+            metric(
+                "submitted",
+                "logcap_entries_submitted_total",
+                None,
+                Counter,
+                "Entries handed to submit on an open pipeline.",
+                *submitted,
+            ),
+            metric(
+                "accepted",
+                "logcap_entries_accepted_total",
+                None,
+                Counter,
+                "Entries that passed every stage into batches (a deduplicated entry counts once).",
+                *accepted,
+            ),
+            dropped("dropped_level", "level", *dropped_level),
+            dropped("sampled_out", "sampled_out", *sampled_out),
+            dropped("rate_limited", "rate_limited", *rate_limited),
+            dropped("dropped_by_hook", "hook", *dropped_by_hook),
+            dropped("dropped_queue_full", "queue_full", *dropped_queue_full),
+            dropped(
+                "dropped_queue_evicted",
+                "queue_evicted",
+                *dropped_queue_evicted,
+            ),
+            dropped(
+                "dropped_queue_timeout",
+                "queue_timeout",
+                *dropped_queue_timeout,
+            ),
+            metric(
+                "deduplicated",
+                "logcap_entries_deduplicated_total",
+                None,
+                Counter,
+                "Entries collapsed into an identical earlier entry (counted in its repeats field).",
+                *deduplicated,
+            ),
+            metric(
+                "hook_errors",
+                "logcap_hook_errors_total",
+                None,
+                Counter,
+                "Processor hook calls that panicked or returned an error; the entry was kept.",
+                *hook_errors,
+            ),
+            metric(
+                "refused_limit",
+                "logcap_refused_limit_total",
+                None,
+                Counter,
+                "Calls refused because an entry limit was reached (labels, fields, key, message, record size).",
+                *refused_limit,
+            ),
+            metric(
+                "batches",
+                "logcap_batches_total",
+                None,
+                Counter,
+                "Batches made.",
+                *batches,
+            ),
+            metric(
+                "queued",
+                "logcap_queued_entries",
+                None,
+                Gauge,
+                "Entries in the intake queue now.",
+                *queued,
+            ),
+            metric(
+                "held",
+                "logcap_held_entries",
+                None,
+                Gauge,
+                "Entries held by deduplication now, waiting for their window to close.",
+                *held,
+            ),
+            metric(
+                "pool.acquired",
+                "logcap_pool_acquired_total",
+                None,
+                Counter,
+                "Entries handed out by the pool.",
+                *acquired,
+            ),
+            metric(
+                "pool.reused",
+                "logcap_pool_reused_total",
+                None,
+                Counter,
+                "Entries handed out from the idle set.",
+                *reused,
+            ),
+            metric(
+                "pool.allocated",
+                "logcap_pool_allocated_total",
+                None,
+                Counter,
+                "Entries allocated because the idle set was empty.",
+                *allocated,
+            ),
+            metric(
+                "pool.discarded",
+                "logcap_pool_discarded_total",
+                None,
+                Counter,
+                "Entries freed on release because the idle set was full.",
+                *discarded,
+            ),
+            metric(
+                "pool.trimmed",
+                "logcap_pool_trimmed_total",
+                None,
+                Counter,
+                "Entries whose buffers were freed on release because they retained too much.",
+                *trimmed,
+            ),
+            metric(
+                "pool.idle",
+                "logcap_pool_idle_entries",
+                None,
+                Gauge,
+                "Idle entries in the pool now.",
+                *idle,
+            ),
+        ]
+    }
+}
+
+impl SinkStats {
+    /// Every number of the sink's snapshot as a metric (the renderer adds the `sink` label).
+    /// Every field is named here (the destructuring has no `..`), so a counter added to the
+    /// struct cannot be left out of the metrics.
+    pub fn metrics(&self) -> Vec<Metric> {
+        use MetricKind::{Counter, Gauge};
+        let SinkStats {
+            name: _,
+            received,
+            delivered,
+            dropped,
+            failed,
+            batches,
+            bytes,
+            panics,
+            queued_batches,
+            requests,
+            retries,
+            permanent_failures,
+            dead_lettered,
+            bytes_sent,
+        } = self;
+        vec![
+            metric(
+                "received",
+                "logcap_sink_entries_received_total",
+                None,
+                Counter,
+                "Entries in batches offered to the sink.",
+                *received,
+            ),
+            metric(
+                "delivered",
+                "logcap_sink_entries_delivered_total",
+                None,
+                Counter,
+                "Entries the sink wrote.",
+                *delivered,
+            ),
+            metric(
+                "dropped",
+                "logcap_sink_entries_dropped_total",
+                None,
+                Counter,
+                "Entries dropped by the sink's queue policy.",
+                *dropped,
+            ),
+            metric(
+                "failed",
+                "logcap_sink_entries_failed_total",
+                None,
+                Counter,
+                "Entries in batches the sink failed to write.",
+                *failed,
+            ),
+            metric(
+                "batches",
+                "logcap_sink_batches_total",
+                None,
+                Counter,
+                "Batches the sink wrote.",
+                *batches,
+            ),
+            metric(
+                "bytes",
+                "logcap_sink_bytes_total",
+                None,
+                Counter,
+                "Bytes the sink wrote.",
+                *bytes,
+            ),
+            metric(
+                "panics",
+                "logcap_sink_panics_total",
+                None,
+                Counter,
+                "Panics caught in the sink.",
+                *panics,
+            ),
+            metric(
+                "queued_batches",
+                "logcap_sink_queued_batches",
+                None,
+                Gauge,
+                "Batches in the sink's queue now.",
+                *queued_batches,
+            ),
+            metric(
+                "requests",
+                "logcap_sink_requests_total",
+                None,
+                Counter,
+                "Requests a network sink attempted, retries included.",
+                *requests,
+            ),
+            metric(
+                "retries",
+                "logcap_sink_retries_total",
+                None,
+                Counter,
+                "Requests a network sink repeated after a transient failure.",
+                *retries,
+            ),
+            metric(
+                "permanent_failures",
+                "logcap_sink_permanent_failures_total",
+                None,
+                Counter,
+                "Requests refused permanently (such as HTTP 400), never retried.",
+                *permanent_failures,
+            ),
+            metric(
+                "dead_lettered",
+                "logcap_sink_entries_dead_lettered_total",
+                None,
+                Counter,
+                "Entries written to the dead-letter file (also counted as failed).",
+                *dead_lettered,
+            ),
+            metric(
+                "bytes_sent",
+                "logcap_sink_bytes_sent_total",
+                None,
+                Counter,
+                "Bytes a network sink sent in successful requests, after compression.",
+                *bytes_sent,
+            ),
+        ]
     }
 }
 
@@ -188,12 +542,21 @@ impl DeliveryCounters {
         self.fill(s)
     }
 
+    /// Copies every counter into `s`; the destructuring has no `..`, so a counter added
+    /// here cannot be left out of [`SinkStats`].
     fn fill(&self, s: &mut SinkStats) {
-        s.requests = self.requests.get();
-        s.retries = self.retries.get();
-        s.permanent_failures = self.permanent_failures.get();
-        s.dead_lettered = self.dead_lettered.get();
-        s.bytes_sent = self.bytes_sent.get();
+        let DeliveryCounters {
+            requests,
+            retries,
+            permanent_failures,
+            dead_lettered,
+            bytes_sent,
+        } = self;
+        s.requests = requests.get();
+        s.retries = retries.get();
+        s.permanent_failures = permanent_failures.get();
+        s.dead_lettered = dead_lettered.get();
+        s.bytes_sent = bytes_sent.get();
     }
 }
 

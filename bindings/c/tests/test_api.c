@@ -144,13 +144,19 @@ static void test_labels_and_fields(void) {
   OK(logcap_entry_set_trace_id(e, S("4bf92f3577b34da6a3ce929d0e0e4736")));
   OK(logcap_entry_set_span_id(e, S("00f067aa0ba902b7")));
 
-  /* Limits. */
+  /* Limits: new labels are taken until the entry holds LOGCAP_MAX_LABELS, then refused. */
   char key[16];
+  size_t have = 0;
+  OK(logcap_entry_counts(e, &have, NULL));
+  CHECK(have > 0 && have < LOGCAP_MAX_LABELS);
   for (int i = 0; i < LOGCAP_MAX_LABELS; i++) {
     int k = snprintf(key, sizeof key, "k%d", i);
-    logcap_result rc = logcap_set_label(e, (const uint8_t *)key, (size_t)k, S("v"));
-    CHECK(rc == LOGCAP_RESULT_OK || rc == LOGCAP_RESULT_LIMIT);
+    logcap_result want = (size_t)i < LOGCAP_MAX_LABELS - have ? LOGCAP_RESULT_OK : LOGCAP_RESULT_LIMIT;
+    EXPECT_RC(logcap_set_label(e, (const uint8_t *)key, (size_t)k, S("v")), want);
   }
+  size_t full = 0;
+  OK(logcap_entry_counts(e, &full, NULL));
+  CHECK(full == LOGCAP_MAX_LABELS);
   EXPECT_RC(logcap_set_label(e, S("one-too-many"), S("v")), LOGCAP_RESULT_LIMIT);
   OK(logcap_release(e));
   logcap_pipeline_free(p);
@@ -334,17 +340,43 @@ static void test_record_vectors(const char *path) {
       OK(logcap_pipeline_submit_record(p, rec, n));
       valid++;
     } else {
+      /* The vector's expected error kind and offset, from the same object: "error" and
+       * "offset" follow "hex" before the next vector's "hex". */
+      char *next = strstr(end, "\"hex\"");
+      char *err = strstr(end, "\"error\"");
+      char *off = strstr(end, "\"offset\"");
+      CHECK(err != NULL && off != NULL && (next == NULL || (err < next && off < next)));
+      if (err == NULL || off == NULL) break;
+      char *kind = strchr(err + 7, '"') + 1;
+      size_t kind_len = (size_t)(strchr(kind, '"') - kind);
+      unsigned long offset = strtoul(strchr(off + 8, ':') + 1, NULL, 10);
+      char want_kind[64], want_offset[64];
+      snprintf(want_kind, sizeof want_kind, "(%.*s)", (int)kind_len, kind);
+      snprintf(want_offset, sizeof want_offset, "at byte %lu:", offset);
+      /* The result code: LIMIT for a record over a limit, else MALFORMED_RECORD. */
       const char *res = strstr(end, "\"result\"");
-      CHECK(res != NULL);
-      logcap_result want = res && strncmp(strchr(res + 8, '"') + 1, "LOGCAP_RESULT_LIMIT\"", 20) == 0
+      CHECK(res != NULL && (next == NULL || res < next));
+      if (res == NULL) break;
+      logcap_result want = strncmp(strchr(res + 8, '"') + 1, "LOGCAP_RESULT_LIMIT\"", 20) == 0
                                ? LOGCAP_RESULT_LIMIT
                                : LOGCAP_RESULT_MALFORMED_RECORD;
       EXPECT_RC(logcap_pipeline_submit_record(p, rec, n), want);
-      CHECK(strstr(logcap_last_error(), "offset") != NULL || strstr(logcap_last_error(), "byte") != NULL);
+      const char *msg = logcap_last_error();
+      CHECK(strstr(msg, want_kind) != NULL);
+      CHECK(strstr(msg, want_offset) != NULL);
+      if (strstr(msg, want_kind) == NULL || strstr(msg, want_offset) == NULL)
+        fprintf(stderr, "  vector error %s %s, got: %s\n", want_kind, want_offset, msg);
       bad++;
     }
   }
-  CHECK(valid >= 5 && bad >= 10);
+  /* Every vector (each has a "name") was submitted. */
+  int named_valid = 0, named_bad = 0;
+  for (char *q = strstr(json, "\"name\""); q; q = strstr(q + 1, "\"name\"")) {
+    if (q < malformed) named_valid++;
+    else named_bad++;
+  }
+  CHECK(valid == named_valid && bad == named_bad);
+  CHECK(valid >= 5 && bad >= 20);
   OK(logcap_pipeline_close(p, 10000));
   logcap_stats s;
   OK(logcap_pipeline_stats(p, &s));

@@ -3,7 +3,8 @@
 //   (a) an empty koffi call (logcap_version): the floor of any call into the library;
 //   (b) the standard event (/work/shared/standard-event.json) through pipeline.log(): one
 //       packed record encoded in JS and one call, into a null sink behind a large queue
-//       with drop_newest (drops are reported, never waited for);
+//       with drop_newest (never waited for; the run fails if anything was dropped, refused
+//       or not delivered, since a refused call would be timed as a cheap one);
 //   (c) acquire + 10 setters (the event's 4 labels and 6 fields) + submit;
 // and, to see where (b) goes: the record encoder alone, a pre-encoded record submitted with
 // submitRecord() (the library's own cost plus the call), and the event through a child
@@ -91,6 +92,12 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** Calls the logging functions reported false for (a queue policy dropped the entry). */
+let refusedCalls = 0;
+function refusedIfFalse(ok) {
+  if (ok === false) refusedCalls++;
+}
+
 async function main() {
   const p = logcap.open({
     queue: { capacity: 1 << 20, when_full: 'drop_newest' },
@@ -107,7 +114,7 @@ async function main() {
 
   const cases = {
     'koffi empty call (logcap_version)': () => fn.logcap_version(),
-    'pipeline.log(standard event)': () => p.log('info', EVENT.message, opts),
+    'pipeline.log(standard event)': () => refusedIfFalse(p.log('info', EVENT.message, opts)),
     'acquire + 10 setters + submit': () => {
       const e = p.acquire();
       e.setLabel('service', 'checkout');
@@ -120,12 +127,12 @@ async function main() {
       e.setFloat('latency_ms', 12.5);
       e.setString('user_id', 'u-998877');
       e.setBool('cache_hit', true);
-      e.submit();
+      refusedIfFalse(e.submit());
     },
     'encode only (no call)': () =>
       encoder.encode(2, EVENT.message, 0n, '', '', rec.EMPTY_BOUND, EVENT.labels, EVENT.fields),
-    'submitRecord(pre-encoded event)': () => p.submitRecord(record),
-    'child(labels).info(event fields)': () => child.info(EVENT.message, childOpts),
+    'submitRecord(pre-encoded event)': () => refusedIfFalse(p.submitRecord(record)),
+    'child(labels).info(event fields)': () => refusedIfFalse(child.info(EVENT.message, childOpts)),
     'pino: info(event) to a no-op write': () => pinoLogger.info(pinoObj, EVENT.message),
   };
   const logged = new Set([
@@ -157,6 +164,7 @@ async function main() {
   }
   await p.close({ timeoutMs: 60000 });
   const stats = p.stats();
+  checkNothingLost(stats);
 
   const summary = {
     machine: {
@@ -196,6 +204,19 @@ async function main() {
     console.log(`${name.padEnd(38)} ${String(v).padStart(9)}   (${lo} … ${hi})${c}${d}`);
   }
   console.log(`\nsubmitted ${summary.submitted}, delivered by the null sink ${summary.delivered}`);
+}
+
+/** Throws unless every entry the cases logged was accepted and delivered. */
+function checkNothingLost(stats) {
+  const k = stats.sinks[0];
+  const dropped =
+    stats.droppedLevel + stats.droppedQueueFull + stats.droppedQueueEvicted + stats.droppedQueueTimeout;
+  if (refusedCalls || dropped || stats.accepted !== stats.submitted || k.delivered !== stats.submitted || k.dropped || k.failed) {
+    throw new Error(
+      `the pipeline lost entries the benchmark counts as logged: ${refusedCalls} calls refused, ` +
+        `${JSON.stringify({ ...stats, sinks: undefined })}, sink ${JSON.stringify(k)}`,
+    );
+  }
 }
 
 main().catch((e) => {

@@ -324,8 +324,9 @@ class Pipeline extends Logger {
 
   /**
    * Re-submits the entries of a network sink's dead-letter file (docs/network-sinks.md) through
-   * this pipeline; returns how many were submitted. Throws LogcapError IO when the file cannot
-   * be read, CLOSED after close.
+   * this pipeline; returns how many were taken into its queue (entries the minimum level,
+   * sampling, rate limiting or hook drop are not counted and stay in the file). Throws
+   * LogcapError IO when the file cannot be read, CLOSED after close.
    */
   replayDeadLetters(path) {
     requireString(path, 'path');

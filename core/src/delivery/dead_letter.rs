@@ -137,16 +137,25 @@ pub(crate) fn append_locked(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// What a replay did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReplayReport {
-    /// Entries re-submitted to the pipeline.
+    /// Entries re-submitted to the pipeline and taken into its queue.
     pub submitted: u64,
+    /// Entries the pipeline's minimum level, sampling, rate limiting or hook dropped: they
+    /// were not replayed and stay in the dead-letter file.
+    pub kept: u64,
     /// Lines that were not dead-letter records; they were moved to `<path>.malformed`.
     pub malformed: u64,
+    /// Files `<path>.replay-<pid>-<n>` left by a replay that did not finish (a crash), read
+    /// again by this one.
+    pub leftovers: u64,
 }
 
 /// What the pipeline did with one replayed line.
 pub(crate) enum Replayed {
-    /// Re-submitted.
+    /// Re-submitted and queued.
     Submitted,
+    /// Submitted, but dropped by the level, sampling, rate limiting or the hook: the line
+    /// goes back to the file.
+    Kept,
     /// Not a dead-letter record.
     Malformed,
     /// The pipeline refused it (closed, or a full queue): it goes back to the file.
@@ -155,26 +164,88 @@ pub(crate) enum Replayed {
 
 static REPLAY_SEQ: AtomicU64 = AtomicU64::new(0);
 
+const REPLAY_INFIX: &str = ".replay-";
+
+fn io_err(what: &str, p: &Path, e: io::Error) -> Error {
+    Error::Io(format!("dead-letter replay: {what} {}: {e}", p.display()))
+}
+
+/// `path` with `suffix` appended to its file name.
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Opens and locks the file at `path` if it is still there, as the same file, once the lock
+/// is held; `None` if it is gone. With `wait` false, `None` also when another replay holds it.
+fn open_locked(path: &Path, wait: bool) -> io::Result<Option<File>> {
+    loop {
+        let f = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if wait {
+            f.lock()?;
+        } else {
+            match f.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => return Ok(None),
+                Err(fs::TryLockError::Error(e)) => return Err(e),
+            }
+        }
+        let ours = f.metadata()?;
+        match fs::metadata(path) {
+            Ok(m) if (m.dev(), m.ino()) == (ours.dev(), ours.ino()) => return Ok(Some(f)),
+            // Renamed away or removed between open and lock: a replay had it.
+            Ok(_) if wait => continue,
+            Ok(_) => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The files `<path>.replay-*` next to `path`, oldest name first.
+fn leftover_files(path: &Path) -> io::Result<Vec<PathBuf>> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Ok(Vec::new());
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let mut prefix = name.to_owned();
+    prefix.push(REPLAY_INFIX);
+    let prefix = prefix.as_encoded_bytes().to_vec();
+    let mut found = Vec::new();
+    for d in fs::read_dir(dir)? {
+        let d = d?;
+        if d.file_name().as_encoded_bytes().starts_with(&prefix) && d.file_type()?.is_file() {
+            found.push(dir.join(d.file_name()));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
 /// Replays the dead-letter file at `path`, handing each line to `submit`.
 ///
-/// The file is first renamed to `<path>.replay-<pid>-<n>`, so entries that fail again during
-/// the replay are dead-lettered into a fresh file at `path`, never read twice. On success the
-/// renamed file is deleted. If the pipeline refuses an entry, that line and every line after
-/// it are appended back to `path` and the refusal is returned. A missing file replays nothing.
+/// The file is locked and renamed to `<path>.replay-<pid>-<n>` first, so entries that fail
+/// again during the replay are dead-lettered into a fresh file at `path`, never read twice.
+/// Files of that name left by a replay that did not finish (no replay holds their lock) are
+/// read first. Lines the pipeline dropped by its level, sampling, rate limiting or hook
+/// ([`Replayed::Kept`]) are appended back to `path`; a taken file is deleted only once each of
+/// its lines is replayed, kept, or set aside as malformed. If the pipeline refuses an entry,
+/// that line and every line after it in the same file are appended back to `path` and the
+/// refusal is returned (other leftover files stay for the next replay). A missing file
+/// replays nothing.
 pub(crate) fn replay(
     path: &Path,
     mut submit: impl FnMut(&str) -> Replayed,
 ) -> Result<ReplayReport, Error> {
-    let io_err = |what: &str, p: &Path, e: io::Error| {
-        Error::Io(format!("dead-letter replay: {what} {}: {e}", p.display()))
-    };
-    let mut taken = path.as_os_str().to_owned();
-    taken.push(format!(
-        ".replay-{}-{}",
-        std::process::id(),
-        REPLAY_SEQ.fetch_add(1, Ordering::Relaxed)
-    ));
-    let taken = PathBuf::from(taken);
     match fs::symlink_metadata(path) {
         Ok(m) if !m.file_type().is_file() => {
             return Err(Error::Io(format!(
@@ -184,50 +255,94 @@ pub(crate) fn replay(
         }
         _ => {}
     }
-    match fs::rename(path, &taken) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(ReplayReport::default()),
-        Err(e) => return Err(io_err("cannot take", path, e)),
-    }
-    let file = File::open(&taken).map_err(|e| io_err("cannot open", &taken, e))?;
-    // Waits for a writer that opened the file before the rename to finish its append.
-    file.lock().map_err(|e| io_err("cannot lock", &taken, e))?;
-    let mut malformed_path = path.as_os_str().to_owned();
-    malformed_path.push(".malformed");
-    let malformed_path = PathBuf::from(malformed_path);
+    let taken = with_suffix(
+        path,
+        &format!(
+            "{REPLAY_INFIX}{}-{}",
+            std::process::id(),
+            REPLAY_SEQ.fetch_add(1, Ordering::Relaxed)
+        ),
+    );
+    // Locked before the rename: a writer that opened the file before waits, then finds it
+    // renamed and reopens the path; another replay never takes it for a leftover.
+    let ours = match open_locked(path, true).map_err(|e| io_err("cannot open", path, e))? {
+        Some(f) => {
+            fs::rename(path, &taken).map_err(|e| io_err("cannot take", path, e))?;
+            Some(f)
+        }
+        None => None,
+    };
     let mut report = ReplayReport::default();
-    let mut lines = BufReader::new(&file).lines();
+    let leftovers =
+        leftover_files(path).map_err(|e| io_err("cannot list leftovers of", path, e))?;
+    for old in leftovers.iter().filter(|p| **p != taken) {
+        // Held by a replay that is running: not a leftover.
+        let Some(f) = open_locked(old, false).map_err(|e| io_err("cannot open", old, e))? else {
+            continue;
+        };
+        report.leftovers += 1;
+        replay_file(path, old, &f, &mut submit, &mut report)?;
+    }
+    if let Some(f) = ours {
+        replay_file(path, &taken, &f, &mut submit, &mut report)?;
+    }
+    Ok(report)
+}
+
+/// Replays one taken file (locked by the caller), then removes it.
+fn replay_file(
+    path: &Path,
+    taken: &Path,
+    file: &File,
+    submit: &mut impl FnMut(&str) -> Replayed,
+    report: &mut ReplayReport,
+) -> Result<(), Error> {
+    let malformed_path = with_suffix(path, ".malformed");
+    let mut back = String::new();
+    let mut lines = BufReader::new(file).lines();
+    let mut refused = None;
     while let Some(line) = lines.next() {
-        let line = line.map_err(|e| io_err("cannot read", &taken, e))?;
+        let line = line.map_err(|e| io_err("cannot read", taken, e))?;
         if line.trim().is_empty() {
             continue;
         }
         match submit(&line) {
             Replayed::Submitted => report.submitted += 1,
+            Replayed::Kept => {
+                report.kept += 1;
+                back.push_str(&line);
+                back.push('\n');
+            }
             Replayed::Malformed => {
                 report.malformed += 1;
                 append_locked(&malformed_path, format!("{line}\n").as_bytes())
                     .map_err(|e| io_err("cannot write", &malformed_path, e))?;
             }
             Replayed::Refused(err) => {
-                let mut rest = format!("{line}\n");
+                back.push_str(&line);
+                back.push('\n');
                 for l in lines.by_ref() {
-                    let l = l.map_err(|e| io_err("cannot read", &taken, e))?;
+                    let l = l.map_err(|e| io_err("cannot read", taken, e))?;
                     if l.trim().is_empty() {
                         continue;
                     }
-                    rest.push_str(&l);
-                    rest.push('\n');
+                    back.push_str(&l);
+                    back.push('\n');
                 }
-                append_locked(path, rest.as_bytes())
-                    .map_err(|e| io_err("cannot put back into", path, e))?;
-                let _ = fs::remove_file(&taken);
-                return Err(err);
+                refused = Some(err);
+                break;
             }
         }
     }
-    fs::remove_file(&taken).map_err(|e| io_err("cannot remove", &taken, e))?;
-    Ok(report)
+    if !back.is_empty() {
+        append_locked(path, back.as_bytes())
+            .map_err(|e| io_err("cannot put back into", path, e))?;
+    }
+    fs::remove_file(taken).map_err(|e| io_err("cannot remove", taken, e))?;
+    match refused {
+        Some(err) => Err(err),
+        None => Ok(()),
+    }
 }
 
 /// Reads one dead-letter record (or a bare JSON-lines entry) into `into`, which is reset
@@ -411,7 +526,8 @@ mod tests {
             report,
             ReplayReport {
                 submitted: 3,
-                malformed: 1
+                malformed: 1,
+                ..ReplayReport::default()
             }
         );
         assert!(!path.exists());

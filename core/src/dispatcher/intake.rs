@@ -79,10 +79,11 @@ impl Intake {
         self.state.load(Ordering::Acquire) & CLOSED != 0
     }
 
-    /// Queues an entry. On any refusal the entry goes back to the pool and the refusal is
-    /// counted by its reason.
+    /// Queues an entry: `Ok(true)` when it went into the queue, `Ok(false)` when the level,
+    /// sampling, rate limiting or the hook dropped it (counted, not an error). On any refusal
+    /// the entry goes back to the pool and the refusal is counted by its reason.
     #[inline]
-    pub(crate) fn submit(&self, e: Box<EntryData>) -> Result<(), Error> {
+    pub(crate) fn submit(&self, e: Box<EntryData>) -> Result<bool, Error> {
         if self.state.fetch_add(1, Ordering::Acquire) & CLOSED != 0 {
             self.state.fetch_sub(1, Ordering::Release);
             self.pool.put(e);
@@ -96,25 +97,25 @@ impl Intake {
     /// Takes the entry by value: every path moves the box on (queue or pool), so a submit
     /// allocates nothing.
     #[inline]
-    fn enqueue(&self, mut entry: Box<EntryData>) -> Result<(), Error> {
+    fn enqueue(&self, mut entry: Box<EntryData>) -> Result<bool, Error> {
         let c = &*self.counters;
         c.submitted.add(1);
         if entry.level() < self.min_level() {
             c.dropped_level.add(1);
             self.pool.put(entry);
-            return Ok(());
+            return Ok(false);
         }
         // The one branch every submit pays for the processing stages.
         match &self.stages {
             None => stamp(&mut entry),
             Some(stages) => match stages.run(crate::record::expanded(entry), c) {
                 Some(e) => entry = e,
-                None => return Ok(()),
+                None => return Ok(false),
             },
         }
         match self.when_full {
             WhenFull::DropNewest => match self.tx.try_send(entry) {
-                Ok(()) => Ok(()),
+                Ok(()) => Ok(true),
                 Err(err) => {
                     self.wake();
                     c.dropped_queue_full.add(1);
@@ -124,13 +125,13 @@ impl Intake {
             },
             WhenFull::Block => {
                 let back = match self.tx.try_send(entry) {
-                    Ok(()) => return Ok(()),
+                    Ok(()) => return Ok(true),
                     Err(TrySendError::Full(back) | TrySendError::Disconnected(back)) => back,
                 };
                 // About to wait for room: have the batcher make it now.
                 self.wake();
                 match self.tx.send_timeout(back, self.block_timeout) {
-                    Ok(()) => Ok(()),
+                    Ok(()) => Ok(true),
                     Err(SendTimeoutError::Timeout(back) | SendTimeoutError::Disconnected(back)) => {
                         c.dropped_queue_timeout.add(1);
                         self.pool.put(back);
@@ -140,7 +141,7 @@ impl Intake {
             }
             WhenFull::DropOldest => loop {
                 match self.tx.try_send(entry) {
-                    Ok(()) => return Ok(()),
+                    Ok(()) => return Ok(true),
                     Err(TrySendError::Full(back)) => {
                         self.wake();
                         if let Ok(old) = self.evict.try_recv() {

@@ -123,6 +123,12 @@ impl Dispatcher {
 
     #[inline]
     pub(crate) fn submit(&self, e: Box<EntryData>) -> Result<(), Error> {
+        self.intake.submit(e).map(|_queued| ())
+    }
+
+    /// Submits as [`Dispatcher::submit`] does; `Ok(true)` when the entry went into the queue,
+    /// `Ok(false)` when the level, sampling, rate limiting or the hook dropped it.
+    pub(crate) fn submit_queued(&self, e: Box<EntryData>) -> Result<bool, Error> {
         self.intake.submit(e)
     }
 

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The checks too slow or too toolchain-bound for `make test`: each fuzz target for a bounded
+# time on a corpus seeded from the shared vectors and the documented configurations, then the
+# C ABI's handle table under Miri. Both need the nightly toolchain (cargo-fuzz for its
+# sanitizer flags, Miri as a nightly component). Without them this says SKIPPED and exits 0,
+# except under CI=true, where it fails. FUZZ_SECONDS (default 30) bounds each target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=${FUZZ_SECONDS:-30}
+ci=${CI:-}
+
+missing() {
+  if [[ $ci == true ]]; then
+    echo "check-deep: $1 (required under CI=true)" >&2
+    exit 1
+  fi
+  echo "SKIPPED check-deep: $1" >&2
+  exit 0
+}
+
+rustup toolchain list 2>/dev/null | grep -q '^nightly' ||
+  missing "no nightly toolchain: rustup toolchain install nightly"
+command -v cargo-fuzz >/dev/null || missing "no cargo-fuzz: cargo install cargo-fuzz"
+cargo +nightly miri --version >/dev/null 2>&1 ||
+  missing "no Miri: rustup component add --toolchain nightly miri rust-src"
+
+# Seed the corpora (fuzz/corpus is not checked in; what libFuzzer adds there is kept between
+# runs, so later runs start from everything found so far).
+mkdir -p fuzz/corpus/record_decode fuzz/corpus/config_parse
+python3 - <<'PY'
+import json
+v = json.load(open("tests/vectors/records.json"))
+for x in v["valid"] + v["malformed"]:
+    open("fuzz/corpus/record_decode/vector-" + x["name"], "wb").write(bytes.fromhex(x["hex"]))
+PY
+printf '%s\n' '{"sinks":[{"type":"file","path":"a.log","max_bytes":100,"keep":2}]}' \
+  > fuzz/corpus/config_parse/file
+printf '%s\n' '{"min_level":"warn","queue":{"capacity":8,"when_full":"drop_oldest"}}' \
+  > fuzz/corpus/config_parse/queue
+printf '%s\n' '{"sampling":{"initial":2,"thereafter":10},"rate_limit":{"per_second":5,"burst":5,"by_label":"service"},"dedup":{"window_ms":100},"redact":{"keys":["*token*"],"patterns":["email"]},"sinks":[{"type":"null"},{"type":"callback","name":"cb","when_full":"drop_oldest","queue_capacity":2}]}' \
+  > fuzz/corpus/config_parse/stages
+
+for target in $(cargo +nightly fuzz list); do
+  start=$SECONDS
+  echo "check-deep: fuzzing $target for ${seconds} s" >&2
+  cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -print_final_stats=1
+  echo "check-deep: $target done in $((SECONDS - start)) s (build included)" >&2
+done
+
+start=$SECONDS
+MIRIFLAGS=-Zmiri-disable-isolation cargo +nightly miri test -p logcap --lib handles::tests
+echo "check-deep: Miri done in $((SECONDS - start)) s" >&2
