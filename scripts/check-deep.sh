@@ -19,10 +19,15 @@ missing() {
   exit 0
 }
 
+# What is missing is installed first (rustup's components, cargo-fuzz from crates.io); only
+# what cannot be installed is reported.
 rustup toolchain list 2>/dev/null | grep -q '^nightly' ||
+  rustup toolchain install nightly --profile minimal >&2 ||
   missing "no nightly toolchain: rustup toolchain install nightly"
-command -v cargo-fuzz >/dev/null || missing "no cargo-fuzz: cargo install cargo-fuzz"
+command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz >&2 ||
+  missing "no cargo-fuzz: cargo install cargo-fuzz"
 cargo +nightly miri --version >/dev/null 2>&1 ||
+  rustup component add --toolchain nightly miri rust-src >&2 ||
   missing "no Miri: rustup component add --toolchain nightly miri rust-src"
 
 # Seed the corpora (fuzz/corpus is not checked in; what libFuzzer adds there is kept between
