@@ -18,6 +18,8 @@ export const valid: Config[] = [
       { type: 'callback', name: 'cb', queue_capacity: 4, when_full: 'drop_newest', block_timeout_ms: 5 },
       { type: 'loki', name: 'l', queue_capacity: 4, when_full: 'drop_newest', block_timeout_ms: 5, url: 'http://l' },
       { type: 'syslog', name: 's', queue_capacity: 4, when_full: 'drop_newest', block_timeout_ms: 5 },
+      { type: 'kafka', name: 'k', queue_capacity: 4, when_full: 'drop_newest', block_timeout_ms: 5, brokers: ['b:9092'], topic: 't' },
+      { type: 'otlp', name: 'o', queue_capacity: 4, when_full: 'drop_newest', block_timeout_ms: 5, url: 'http://c' },
     ],
   },
   {
@@ -26,7 +28,7 @@ export const valid: Config[] = [
     batch: { max_entries: 512, max_bytes: 1048576, max_delay_ms: 100 },
     pool: { max_idle: 16384, max_retained_bytes: 65536 },
     sinks: [
-      { type: 'file', name: 'app', path: '/var/log/app/app.log', max_bytes: 104857600, keep: 5, format: 'json', fsync_on_flush: false },
+      { type: 'file', name: 'app', path: '/var/log/app/app.log', max_bytes: 104857600, keep: 5, format: 'json', fsync_on_flush: false, create_dirs: true },
       { type: 'stderr', format: 'text', when_full: 'drop_newest' },
       { type: 'stdout', queue_capacity: 32, block_timeout_ms: 10 },
       { type: 'callback', name: 'audit' },
@@ -49,6 +51,8 @@ export const valid: Config[] = [
       { type: 'loki', name: 'loki-2', url: 'https://logs.example', bearer_token: 't' },
       { type: 'syslog', transport: 'udp', address: '127.0.0.1:514', facility: 'local0', app_name: 'app', hostname: 'web-1', max_message_bytes: 2048, fields_as: 'msg', msg_format: 'json', enterprise_id: 32473, timeout_ms: 1000, retry: { attempts: 1 }, dead_letter_path: '/tmp/d.jsonl' },
       { type: 'syslog', name: 'sys-2', transport: 'unix', path: '/dev/log', facility: 16 },
+      { type: 'kafka', brokers: ['127.0.0.1:9092'], topic: 'logs', topic_label: 'topic', error_topic: 'errors', debug_topic: 'debug', key_label: 'service', format: 'json', compression: 'zstd', acks: 'all', idempotence: true, message_timeout_ms: 30000, properties: { 'linger.ms': '5' }, dead_letter_path: '/tmp/k.jsonl' },
+      { type: 'otlp', url: 'http://127.0.0.1:4318', encoding: 'protobuf', compression: 'gzip', labels_as: 'attributes', resource: { 'service.name': 'checkout' }, headers: { 'X-A': 'b' }, ca_file: '/ca.pem', max_request_entries: 100, max_request_bytes: 1048576, timeout_ms: 1000, retry: { attempts: 2 }, dead_letter_path: '/tmp/o.jsonl' },
     ],
     sampling: { initial: 100, thereafter: 100, tick_ms: 1000 },
     rate_limit: { per_second: 0.5, burst: 10, by_label: 'service', max_keys: 1024 },
@@ -73,6 +77,10 @@ export const invalid: Config[] = [
   { sinks: [{ type: 'loki', url: 'http://l', encoding: 'xml' }] },
   // @ts-expect-error: no such transport
   { sinks: [{ type: 'syslog', transport: 'sctp' }] },
+  // @ts-expect-error: a kafka sink needs brokers and a topic
+  { sinks: [{ type: 'kafka', topic: 'logs' }] },
+  // @ts-expect-error: an otlp sink's compression is gzip or none
+  { sinks: [{ type: 'otlp', url: 'http://c', compression: 'zstd' }] },
   // @ts-expect-error: no such level
   { min_level: 'verbose' },
   // @ts-expect-error: no such queue policy
@@ -86,4 +94,4 @@ export const invalid: Config[] = [
 ];
 
 /** Every sink type `valid` uses, for the check that the schema has no other. */
-export const sinkTypes: SinkConfig['type'][] = ['null', 'stdout', 'stderr', 'file', 'callback', 'loki', 'syslog'];
+export const sinkTypes: SinkConfig['type'][] = ['null', 'stdout', 'stderr', 'file', 'callback', 'loki', 'syslog', 'kafka', 'otlp'];
