@@ -38,20 +38,12 @@ fn main() {
         version("PATCH"),
         env::var("CARGO_PKG_VERSION").unwrap()
     );
-    // cbindgen runs `cargo metadata`, which would inherit the compiler and flags of an
-    // instrumented build (under cargo-fuzz's sanitizer flags, or Miri as the compiler, its
-    // rustc probe fails); the header needs neither.
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTC",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-    ] {
-        env::remove_var(var);
-    }
     let bindings = cbindgen::Builder::new()
-        .with_crate(&crate_dir)
+        // The crate's own sources, from its root through its `mod` declarations: the C ABI
+        // needs nothing from its dependencies, and reading the crate this way spares cbindgen
+        // a `cargo metadata`, which inherits the calling build's compiler, flags and standard
+        // input (under cargo-fuzz's sanitizer flags, Miri, or clippy, its rustc probe failed).
+        .with_src(crate_dir.join("src/lib.rs"))
         .with_config(config)
         .with_after_include(macros)
         .generate()
