@@ -20,7 +20,7 @@ func TestReplayDeadLettersKeepsWhatThePipelineDrops(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "dead.jsonl")
 	var infos []string
-	for i := range 4 {
+	for i := 0; i < 4; i++ {
 		infos = append(infos, deadRecord("info", fmt.Sprintf("info-%d", i)))
 	}
 	lines := append(slices.Clone(infos), deadRecord("warn", "warn-0"), deadRecord("error", "error-0"))
