@@ -168,7 +168,12 @@ fn a_full_sink_queue_evicts_its_oldest_batches() {
     ));
     let last = 1 + QCAP + EXTRA;
     submit_seq(&p, 1..last);
-    let s = wait_stats(&p, "every batch offered", |s| s.sinks[0].received == last);
+    // A batch is counted received as it is offered, a moment before it is queued and the
+    // eviction it causes is counted: wait for every one to be in the queue or dropped.
+    let s = wait_stats(&p, "every batch offered and placed", |s| {
+        let k = &s.sinks[0];
+        k.received == last && k.dropped + k.queued_batches == last - 1
+    });
     assert_eq!(s.sinks[0].dropped, EXTRA, "{s:#?}");
     assert_eq!(s.sinks[0].queued_batches, QCAP, "{s:#?}");
     gate.open();

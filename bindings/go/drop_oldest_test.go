@@ -100,6 +100,8 @@ func seqRange(from, to uint64) []uint64 {
 // offering entry 2 to a full sink queue, 13 more entries into a queue of 8 evict the 5 oldest.
 func TestDropOldestIntakeKeepsTheNewest(t *testing.T) {
 	g := newGate()
+	// On a failure too, so that the pipeline's finalizer, which closes it, is not held up.
+	t.Cleanup(g.release)
 	p, err := Open(Config{
 		Queue: &QueueConfig{Capacity: 8, WhenFull: DropOldest},
 		Batch: &BatchConfig{MaxEntries: 1, MaxDelayMS: 1},
@@ -141,6 +143,7 @@ func TestDropOldestIntakeKeepsTheNewest(t *testing.T) {
 // entry 0, 10 one-entry batches into a sink queue of 4 evict the 6 oldest.
 func TestDropOldestSinkKeepsTheNewest(t *testing.T) {
 	g := newGate()
+	t.Cleanup(g.release)
 	p, err := Open(Config{
 		Queue: &QueueConfig{Capacity: 1024, WhenFull: Block, BlockTimeoutMS: 600000},
 		Batch: &BatchConfig{MaxEntries: 1, MaxDelayMS: 1},
@@ -151,7 +154,12 @@ func TestDropOldestSinkKeepsTheNewest(t *testing.T) {
 	logSeq(t, p, 0, 1)
 	g.waitEntered(1)
 	logSeq(t, p, 1, 11)
-	st := waitStats(t, p, "every batch offered", func(s Stats) bool { return s.Sinks[0].Received == 11 })
+	// A batch is counted received as it is offered, a moment before it is queued and the
+	// eviction it causes is counted: wait for all ten to be in the queue or dropped.
+	st := waitStats(t, p, "every batch offered and placed", func(s Stats) bool {
+		k := s.Sinks[0]
+		return k.Received == 11 && k.Dropped+k.QueuedBatches == 10
+	})
 	if k := st.Sinks[0]; k.Dropped != 6 || k.QueuedBatches != 4 {
 		t.Fatalf("sink: %+v, want 6 dropped and 4 queued", k)
 	}
