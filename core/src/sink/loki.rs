@@ -153,18 +153,7 @@ impl Sink for LokiSink {
                 }
             }
         }
-        match first_error {
-            None => Ok(sent),
-            Some(msg) => Err(SinkError::partial(
-                format!(
-                    "{failed} of {} entries not delivered to {}: {msg}",
-                    entries.len(),
-                    self.cfg.url
-                ),
-                failed,
-                sent,
-            )),
-        }
+        SinkError::batch_outcome(sent, failed, entries.len(), &self.cfg.url, first_error)
     }
 
     fn delivery_counters(&self) -> Option<Arc<DeliveryCounters>> {

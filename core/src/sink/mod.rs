@@ -72,6 +72,27 @@ impl SinkError {
         }
     }
 
+    /// The outcome of a batch an HTTP sink sent in several requests: the bytes `sent` when every
+    /// request went through, else a partial error naming `failed` of `total` entries, the
+    /// destination `to` and the first request's error.
+    #[cfg(any(feature = "loki", feature = "otlp"))]
+    pub(crate) fn batch_outcome(
+        sent: u64,
+        failed: u64,
+        total: usize,
+        to: &str,
+        first_error: Option<String>,
+    ) -> Result<u64, SinkError> {
+        match first_error {
+            None => Ok(sent),
+            Some(msg) => Err(SinkError::partial(
+                format!("{failed} of {total} entries not delivered to {to}: {msg}"),
+                failed,
+                sent,
+            )),
+        }
+    }
+
     /// For an error made with [`SinkError::partial`], what was and was not delivered.
     pub fn partial_delivery(&self) -> Option<Partial> {
         self.partial
