@@ -5,6 +5,7 @@
 //! On ELF targets it also gives the shared library its SONAME, derived from the package version
 //! as cargo-c does: `liblogcap.so.MAJOR`, or `liblogcap.so.0.MINOR` while the major version
 //! is 0 (each 0.x minor release may break the ABI), or `liblogcap.so.0.0.PATCH` for 0.0.x.
+//! On linux-gnu the shared library's relative relocations are packed (DT_RELR).
 
 use std::env;
 use std::path::PathBuf;
@@ -30,6 +31,12 @@ fn main() {
             (major, _) => major.to_string(),
         };
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,liblogcap.so.{sover}");
+        // Relative relocations packed (DT_RELR): about 400 KB less than RELA entries in the
+        // stripped library, and less work for the loader. glibc loads such a library from 2.36
+        // on (the linker records the GLIBC_ABI_DT_RELR version it needs); docs/packaging.md.
+        if target_os == "linux" && env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("gnu") {
+            println!("cargo:rustc-cdylib-link-arg=-Wl,-z,pack-relative-relocs");
+        }
     }
     let macros = format!(
         "#define LOGCAP_VERSION_MAJOR {}\n#define LOGCAP_VERSION_MINOR {}\n#define LOGCAP_VERSION_PATCH {}\n#define LOGCAP_VERSION_STRING \"{}\"\n",
