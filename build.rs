@@ -31,12 +31,6 @@ fn main() {
             (major, _) => major.to_string(),
         };
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,liblogcap.so.{sover}");
-        // Relative relocations packed (DT_RELR): about 400 KB less than RELA entries in the
-        // stripped library, and less work for the loader. glibc loads such a library from 2.36
-        // on (the linker records the GLIBC_ABI_DT_RELR version it needs); docs/packaging.md.
-        if target_os == "linux" && env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("gnu") {
-            println!("cargo:rustc-cdylib-link-arg=-Wl,-z,pack-relative-relocs");
-        }
     }
     let macros = format!(
         "#define LOGCAP_VERSION_MAJOR {}\n#define LOGCAP_VERSION_MINOR {}\n#define LOGCAP_VERSION_PATCH {}\n#define LOGCAP_VERSION_STRING \"{}\"\n",
