@@ -1,0 +1,277 @@
+//! The incremental encoder: one packed record written item by item, for callers that log
+//! through a sequence of calls (the C ABI's record writer, `logcap_write_*`) rather than with
+//! the whole event at hand, as [`super::encode`] needs.
+//!
+//! Items may come in any order: a label written after a field, or the trace context written
+//! last, is moved into its place in the layout (labels before fields, the ids after the
+//! message), so the bytes are always those [`super::encode`] writes for the same event. Each
+//! item is refused, as it comes, exactly as the decoder would refuse the finished record for it
+//! (the same kind, at the same offset): the checks are the encoder's, shared with it.
+
+use super::encode::{check_key, check_message, field_count, label_count};
+use super::error::{RecordError, RecordErrorKind as Kind};
+use super::{HEADER_LEN, MAGIC, MAX_RECORD_BYTES, VERSION};
+use crate::entry::{Level, ValueKind};
+
+/// A writer keeps at most this much buffer capacity between records: a larger record's buffer
+/// is freed when the record ends, so that one huge record does not pin its memory.
+pub const WRITER_RETAINED_BYTES: usize = 64 * 1024;
+
+/// An incremental encoder of one packed record at a time, reusing its buffer.
+///
+/// [`Writer::begin`] starts a record, the item methods add to it, [`Writer::finish`] gives its
+/// bytes and [`Writer::reset`] ends it. A refused item leaves the record as it was before the
+/// call. A record begun with `encode: false` is not written at all but still judged: every
+/// limit is checked as if it were (for a caller that knows the record will be dropped, by its
+/// level, and owes only the verdict).
+///
+/// ```
+/// use logcap_core::record::{check, encode, Record, Writer};
+/// use logcap_core::{Level, ValueRef};
+///
+/// let mut w = Writer::new();
+/// w.begin(Level::Info, b"request completed", true).unwrap();
+/// w.field_i64(b"status", 200).unwrap();
+/// w.label(b"service", b"checkout").unwrap(); // moved before the field
+/// let mut expected = Vec::new();
+/// encode(
+///     &Record {
+///         message: "request completed",
+///         labels: &[("service", "checkout")],
+///         fields: &[("status", ValueRef::I64(200))],
+///         ..Record::default()
+///     },
+///     &mut expected,
+/// )
+/// .unwrap();
+/// assert_eq!(w.finish(), &expected[..]);
+/// assert!(check(w.finish()).is_ok());
+/// ```
+#[derive(Debug, Default)]
+pub struct Writer {
+    buf: Vec<u8>,
+    /// The record's length as encoded so far: `buf.len()` when encoding; otherwise the length
+    /// it would have, so that the size limit is judged the same.
+    len: usize,
+    labels: u16,
+    fields: u16,
+    /// Where the trace id's length prefix is, and how many bytes the two ids take there.
+    ids_at: usize,
+    ids_len: usize,
+    /// Where the first field starts (the end of the labels).
+    fields_at: usize,
+    encode: bool,
+}
+
+impl Writer {
+    /// An empty writer; its buffer grows with the first record and is reused afterwards.
+    pub const fn new() -> Self {
+        Writer {
+            buf: Vec::new(),
+            len: 0,
+            labels: 0,
+            fields: 0,
+            ids_at: 0,
+            ids_len: 0,
+            fields_at: 0,
+            encode: false,
+        }
+    }
+
+    /// Starts a record at `level` with `message`, replacing whatever the writer held. With
+    /// `encode` false nothing is written, but every later item is still judged.
+    ///
+    /// A message longer than [`crate::entry::MAX_MESSAGE_BYTES`] is refused
+    /// (`message_too_long`); the record is then begun without a message, so that the later
+    /// items are judged as before.
+    pub fn begin(&mut self, level: Level, message: &[u8], encode: bool) -> Result<(), RecordError> {
+        self.buf.clear();
+        self.encode = encode;
+        self.labels = 0;
+        self.fields = 0;
+        let refused = check_message(message.len());
+        let message = if refused.is_ok() { message } else { &[] };
+        if encode {
+            self.buf.extend_from_slice(&MAGIC);
+            self.buf.push(VERSION);
+            self.buf.push(level as u8);
+            // The total length (4), the timestamp (8), the counts (2 + 2): patched by finish.
+            self.buf.extend_from_slice(&[0; 16]);
+            debug_assert_eq!(self.buf.len(), HEADER_LEN);
+            self.buf
+                .extend_from_slice(&(message.len() as u32).to_le_bytes());
+            self.buf.extend_from_slice(message);
+            // No trace id, no span id.
+            self.buf.extend_from_slice(&[0; 8]);
+        }
+        self.ids_at = HEADER_LEN + 4 + message.len();
+        self.ids_len = 8;
+        self.len = self.ids_at + self.ids_len;
+        self.fields_at = self.len;
+        refused
+    }
+
+    /// Sets the timestamp (ns since the Unix epoch; 0, the default, lets the pipeline stamp
+    /// the entry at submit).
+    pub fn timestamp(&mut self, ns: u64) {
+        if self.encode {
+            self.buf[8..16].copy_from_slice(&ns.to_le_bytes());
+        }
+    }
+
+    /// Sets the trace id and the span id, replacing the ones set before; an empty one is
+    /// absent. Refused (`too_large`) when the record would grow past [`MAX_RECORD_BYTES`].
+    pub fn trace(&mut self, trace_id: &[u8], span_id: &[u8]) -> Result<(), RecordError> {
+        let new = 8 + trace_id.len() + span_id.len();
+        let grown = (self.len - self.ids_len)
+            .checked_add(new)
+            .filter(|&n| n <= MAX_RECORD_BYTES);
+        let Some(len) = grown else {
+            return Err(RecordError::new(Kind::TooLarge, 4));
+        };
+        if self.encode {
+            let at = self.ids_at;
+            self.buf.drain(at..at + self.ids_len);
+            self.insert(
+                at,
+                &[
+                    &(trace_id.len() as u32).to_le_bytes(),
+                    trace_id,
+                    &(span_id.len() as u32).to_le_bytes(),
+                    span_id,
+                ],
+            );
+        }
+        self.fields_at = self.fields_at - self.ids_len + new;
+        self.ids_len = new;
+        self.len = len;
+        Ok(())
+    }
+
+    /// Adds a label (duplicates are written as they come; the decoder keeps the last value).
+    pub fn label(&mut self, key: &[u8], value: &[u8]) -> Result<(), RecordError> {
+        let count = label_count(usize::from(self.labels) + 1)?;
+        let at = self.fields_at;
+        check_key(key.len(), at)?;
+        let n = self.room(4 + key.len() + 4 + value.len())?;
+        if self.encode {
+            self.insert(
+                at,
+                &[
+                    &(key.len() as u32).to_le_bytes(),
+                    key,
+                    &(value.len() as u32).to_le_bytes(),
+                    value,
+                ],
+            );
+        }
+        self.labels = count;
+        self.fields_at += n;
+        self.len += n;
+        Ok(())
+    }
+
+    /// Adds a string field (which may hold invalid UTF-8: the decoder replaces it).
+    pub fn field_str(&mut self, key: &[u8], value: &[u8]) -> Result<(), RecordError> {
+        let prefix = (value.len() as u32).to_le_bytes();
+        self.field(key, ValueKind::Str, &[&prefix, value])
+    }
+
+    /// Adds a signed integer field.
+    pub fn field_i64(&mut self, key: &[u8], value: i64) -> Result<(), RecordError> {
+        self.field(key, ValueKind::I64, &[&value.to_le_bytes()])
+    }
+
+    /// Adds an unsigned integer field.
+    pub fn field_u64(&mut self, key: &[u8], value: u64) -> Result<(), RecordError> {
+        self.field(key, ValueKind::U64, &[&value.to_le_bytes()])
+    }
+
+    /// Adds a double field, as its IEEE 754 bits (every value crosses unchanged).
+    pub fn field_f64(&mut self, key: &[u8], value: f64) -> Result<(), RecordError> {
+        self.field(key, ValueKind::F64, &[&value.to_bits().to_le_bytes()])
+    }
+
+    /// Adds a boolean field.
+    pub fn field_bool(&mut self, key: &[u8], value: bool) -> Result<(), RecordError> {
+        self.field(key, ValueKind::Bool, &[&[u8::from(value)]])
+    }
+
+    fn field(&mut self, key: &[u8], kind: ValueKind, payload: &[&[u8]]) -> Result<(), RecordError> {
+        let count = field_count(usize::from(self.fields) + 1)?;
+        let at = self.len;
+        check_key(key.len(), at)?;
+        let body: usize = payload.iter().map(|p| p.len()).sum();
+        let n = self.room(4 + key.len() + 1 + body)?;
+        if self.encode {
+            self.buf
+                .extend_from_slice(&(key.len() as u32).to_le_bytes());
+            self.buf.extend_from_slice(key);
+            self.buf.push(kind as u8);
+            for p in payload {
+                self.buf.extend_from_slice(p);
+            }
+        }
+        self.fields = count;
+        self.len += n;
+        Ok(())
+    }
+
+    /// `n`, if the record can grow by `n` bytes; `too_large` otherwise, where the decoder
+    /// reports it (the total length in the header).
+    #[inline]
+    fn room(&self, n: usize) -> Result<usize, RecordError> {
+        if n > MAX_RECORD_BYTES - self.len {
+            return Err(RecordError::new(Kind::TooLarge, 4));
+        }
+        Ok(n)
+    }
+
+    /// Writes `parts` at `at`: appended at the end, or moving what follows.
+    fn insert(&mut self, at: usize, parts: &[&[u8]]) {
+        let end = self.buf.len();
+        if at == end {
+            for p in parts {
+                self.buf.extend_from_slice(p);
+            }
+            return;
+        }
+        let n: usize = parts.iter().map(|p| p.len()).sum();
+        self.buf.resize(end + n, 0);
+        self.buf.copy_within(at..end, at + n);
+        let mut w = at;
+        for p in parts {
+            self.buf[w..w + p.len()].copy_from_slice(p);
+            w += p.len();
+        }
+    }
+
+    /// Whether the record is being encoded (begun with `encode`).
+    pub fn encoding(&self) -> bool {
+        self.encode
+    }
+
+    /// The finished record: its total length and counts written into the header. Empty for a
+    /// record begun without `encode`, or before any.
+    pub fn finish(&mut self) -> &[u8] {
+        if self.encode && self.buf.len() >= HEADER_LEN {
+            // `room` kept the length within MAX_RECORD_BYTES, which fits in a u32.
+            let total = self.buf.len() as u32;
+            self.buf[4..8].copy_from_slice(&total.to_le_bytes());
+            self.buf[16..18].copy_from_slice(&self.labels.to_le_bytes());
+            self.buf[18..20].copy_from_slice(&self.fields.to_le_bytes());
+        }
+        &self.buf
+    }
+
+    /// Ends the record: the buffer is emptied and kept for the next one, unless the record
+    /// made it hold more than [`WRITER_RETAINED_BYTES`], which are then freed.
+    pub fn reset(&mut self) {
+        if self.buf.capacity() > WRITER_RETAINED_BYTES {
+            self.buf = Vec::new();
+        }
+        self.buf.clear();
+        self.len = 0;
+        self.encode = false;
+    }
+}
