@@ -64,19 +64,6 @@ static logcap_result write_standard(logcap_pipeline *p) {
   return logcap_write_commit();
 }
 
-static char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  *len = fread(buf, 1, (size_t)n, f);
-  buf[*len] = 0;
-  fclose(f);
-  return buf;
-}
-
 /* The bytes of the vector named `name` in tests/vectors/records.json. */
 static size_t vector_bytes(const char *json, const char *name, uint8_t *out) {
   char pat[64];

@@ -82,14 +82,20 @@ impl Writer {
     /// `encode` false nothing is written, but every later item is still judged.
     ///
     /// A message longer than [`crate::entry::MAX_MESSAGE_BYTES`] is refused
-    /// (`message_too_long`); the record is then begun without a message, so that the later
+    /// (`message_too_long`, or `too_large` past what a whole record may hold); the record is then begun without a message, so that the later
     /// items are judged as before.
     pub fn begin(&mut self, level: Level, message: &[u8], encode: bool) -> Result<(), RecordError> {
         self.buf.clear();
         self.encode = encode;
         self.labels = 0;
         self.fields = 0;
-        let refused = check_message(message.len());
+        // A message that makes the record too large on its own is that first, as the decoder
+        // judges the total length before the message.
+        let refused = if message.len() > MAX_RECORD_BYTES - HEADER_LEN - 4 - 8 {
+            Err(RecordError::new(Kind::TooLarge, 4))
+        } else {
+            check_message(message.len())
+        };
         let message = if refused.is_ok() { message } else { &[] };
         if encode {
             self.buf.extend_from_slice(&MAGIC);
@@ -273,5 +279,198 @@ impl Writer {
         self.buf.clear();
         self.len = 0;
         self.encode = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::check;
+    use super::*;
+    use crate::entry::{MAX_FIELDS, MAX_KEY_BYTES, MAX_LABELS, MAX_MESSAGE_BYTES};
+
+    /// One call of the writer.
+    #[derive(Clone)]
+    enum Op {
+        Label(Vec<u8>, Vec<u8>),
+        Str(Vec<u8>, Vec<u8>),
+        I64(Vec<u8>, i64),
+        Trace(Vec<u8>, Vec<u8>),
+    }
+
+    /// The record the calls describe, written with no check at all (as a faulty encoder
+    /// would), for the decoder to judge.
+    fn raw(message: &[u8], ops: &[Op]) -> Vec<u8> {
+        fn s(out: &mut Vec<u8>, b: &[u8]) {
+            out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+            out.extend_from_slice(b);
+        }
+        let (mut labels, mut fields, mut ids) = (Vec::new(), Vec::new(), vec![0u8; 8]);
+        let (mut nl, mut nf) = (0u16, 0u16);
+        for op in ops {
+            match op {
+                Op::Label(k, v) => {
+                    s(&mut labels, k);
+                    s(&mut labels, v);
+                    nl = nl.wrapping_add(1);
+                }
+                Op::Str(k, v) => {
+                    s(&mut fields, k);
+                    fields.push(0);
+                    s(&mut fields, v);
+                    nf = nf.wrapping_add(1);
+                }
+                Op::I64(k, v) => {
+                    s(&mut fields, k);
+                    fields.push(1);
+                    fields.extend_from_slice(&v.to_le_bytes());
+                    nf = nf.wrapping_add(1);
+                }
+                Op::Trace(t, sp) => {
+                    ids.clear();
+                    s(&mut ids, t);
+                    s(&mut ids, sp);
+                }
+            }
+        }
+        let mut out = b"LC\x01\x02".to_vec();
+        out.extend_from_slice(&[0; 12]);
+        out.extend_from_slice(&nl.to_le_bytes());
+        out.extend_from_slice(&nf.to_le_bytes());
+        s(&mut out, message);
+        out.extend_from_slice(&ids);
+        out.extend_from_slice(&labels);
+        out.extend_from_slice(&fields);
+        let n = out.len() as u32;
+        out[4..8].copy_from_slice(&n.to_le_bytes());
+        out
+    }
+
+    /// The writer's first refusal for the calls, encoding or not.
+    fn first_error(encode: bool, message: &[u8], ops: &[Op]) -> Option<RecordError> {
+        let mut w = Writer::new();
+        if let Err(e) = w.begin(Level::Info, message, encode) {
+            return Some(e);
+        }
+        for op in ops {
+            let r = match op {
+                Op::Label(k, v) => w.label(k, v),
+                Op::Str(k, v) => w.field_str(k, v),
+                Op::I64(k, v) => w.field_i64(k, *v),
+                Op::Trace(t, s) => w.trace(t, s),
+            };
+            if let Err(e) = r {
+                return Some(e);
+            }
+        }
+        if encode {
+            assert_eq!(w.finish(), &raw(message, ops)[..], "a record with no fault");
+        }
+        None
+    }
+
+    fn labels(n: usize) -> Vec<Op> {
+        (0..n)
+            .map(|i| Op::Label(format!("l{i}").into_bytes(), b"v".to_vec()))
+            .collect()
+    }
+
+    fn fields(n: usize) -> Vec<Op> {
+        (0..n)
+            .map(|i| Op::I64(format!("f{i}").into_bytes(), i as i64))
+            .collect()
+    }
+
+    #[test]
+    fn each_fault_is_refused_as_the_decoder_refuses_the_record() {
+        let key = |n: usize| vec![b'k'; n];
+        let big = vec![b'x'; MAX_MESSAGE_BYTES];
+        let mut cases: Vec<(&str, Vec<u8>, Vec<Op>)> = vec![
+            ("labels at the limit", b"m".to_vec(), labels(MAX_LABELS)),
+            ("one label over", b"m".to_vec(), labels(MAX_LABELS + 1)),
+            ("fields at the limit", b"m".to_vec(), fields(MAX_FIELDS)),
+            ("one field over", b"m".to_vec(), fields(MAX_FIELDS + 1)),
+            ("message at the limit", big.clone(), vec![]),
+            ("message over", vec![b'm'; MAX_MESSAGE_BYTES + 1], vec![]),
+            (
+                "message over 1 MiB",
+                vec![b'm'; 4 * MAX_RECORD_BYTES],
+                vec![],
+            ),
+        ];
+        for op in [Op::Label(vec![], b"v".to_vec()), Op::I64(vec![], 1)] {
+            cases.push(("empty key", b"m".to_vec(), vec![op]));
+        }
+        for n in [MAX_KEY_BYTES, MAX_KEY_BYTES + 1] {
+            let mut ops = labels(3);
+            ops.push(Op::I64(b"status".to_vec(), 200));
+            ops.push(Op::Label(key(n), b"v".to_vec()));
+            cases.push(("label key", b"m".to_vec(), ops));
+            let mut ops = fields(3);
+            ops.push(Op::Str(key(n), b"v".to_vec()));
+            cases.push(("field key", b"m".to_vec(), ops));
+        }
+        // A record of exactly 1 MiB, and one byte more, by the last field or by the ids.
+        let base = raw(&big, &[Op::Str(b"a".to_vec(), big.clone())]).len();
+        for extra in [0, 1] {
+            let pad = MAX_RECORD_BYTES - base - 4 - 1 - 1 - 4 + extra;
+            let ops = vec![
+                Op::Str(b"a".to_vec(), big.clone()),
+                Op::Str(b"b".to_vec(), vec![b'y'; pad]),
+            ];
+            cases.push(("size by a field", big.clone(), ops));
+            let ops = vec![
+                Op::Str(b"a".to_vec(), big.clone()),
+                Op::Str(b"b".to_vec(), vec![b'y'; pad]),
+                Op::Trace(vec![b't'; 2], vec![]),
+            ];
+            cases.push(("size by the trace", big.clone(), ops));
+        }
+        let mut refused = 0;
+        for (what, message, ops) in &cases {
+            let record = raw(message, ops);
+            let want = check(&record).err();
+            for encode in [true, false] {
+                assert_eq!(
+                    first_error(encode, message, ops),
+                    want,
+                    "{what}, {} bytes, encoding: {encode}",
+                    record.len()
+                );
+            }
+            refused += usize::from(want.is_some());
+        }
+        assert!(refused >= 8 && refused < cases.len(), "{refused} refused");
+    }
+
+    #[test]
+    fn a_refused_item_leaves_the_record_as_it_was() {
+        let mut w = Writer::new();
+        w.begin(Level::Warn, b"m", true).unwrap();
+        w.label(b"a", b"1").unwrap();
+        let before = w.finish().to_vec();
+        assert!(w.label(&[b'k'; MAX_KEY_BYTES + 1], b"v").is_err());
+        assert!(w.field_i64(b"", 1).is_err());
+        assert_eq!(w.finish(), &before[..]);
+        w.field_bool(b"ok", true).unwrap();
+        assert!(check(w.finish()).is_ok());
+    }
+
+    #[test]
+    fn a_large_record_s_buffer_is_not_kept() {
+        let mut w = Writer::new();
+        w.begin(Level::Info, b"m", true).unwrap();
+        w.field_str(b"big", &vec![b'x'; 2 * WRITER_RETAINED_BYTES])
+            .unwrap();
+        w.reset();
+        assert_eq!(w.buf.capacity(), 0);
+        w.begin(Level::Info, b"m", true).unwrap();
+        w.field_i64(b"n", 1).unwrap();
+        w.reset();
+        let kept = w.buf.capacity();
+        assert!(kept > 0 && kept <= WRITER_RETAINED_BYTES);
+        // A record begun without encoding writes nothing.
+        w.begin(Level::Info, b"m", false).unwrap();
+        w.label(b"k", b"v").unwrap();
+        assert!(w.finish().is_empty() && !w.encoding());
     }
 }
