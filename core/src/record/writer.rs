@@ -138,15 +138,9 @@ impl Writer {
         if self.encode {
             let at = self.ids_at;
             self.buf.drain(at..at + self.ids_len);
-            self.insert(
-                at,
-                &[
-                    &(trace_id.len() as u32).to_le_bytes(),
-                    trace_id,
-                    &(span_id.len() as u32).to_le_bytes(),
-                    span_id,
-                ],
-            );
+            let w = self.open_gap(at, new);
+            let w = put_str_at(&mut self.buf, w, trace_id);
+            put_str_at(&mut self.buf, w, span_id);
         }
         self.fields_at = self.fields_at - self.ids_len + new;
         self.ids_len = new;
@@ -161,15 +155,16 @@ impl Writer {
         check_key(key.len(), at)?;
         let n = self.room(4 + key.len() + 4 + value.len())?;
         if self.encode {
-            self.insert(
-                at,
-                &[
-                    &(key.len() as u32).to_le_bytes(),
-                    key,
-                    &(value.len() as u32).to_le_bytes(),
-                    value,
-                ],
-            );
+            if at == self.buf.len() {
+                self.buf.reserve(n);
+                put_str(&mut self.buf, key);
+                put_str(&mut self.buf, value);
+            } else {
+                // After a field: the fields move up to make room.
+                let w = self.open_gap(at, n);
+                let w = put_str_at(&mut self.buf, w, key);
+                put_str_at(&mut self.buf, w, value);
+            }
         }
         self.labels = count;
         self.fields_at += n;
@@ -179,48 +174,67 @@ impl Writer {
 
     /// Adds a string field (which may hold invalid UTF-8: the decoder replaces it).
     pub fn field_str(&mut self, key: &[u8], value: &[u8]) -> Result<(), RecordError> {
-        let prefix = (value.len() as u32).to_le_bytes();
-        self.field(key, ValueKind::Str, &[&prefix, value])
+        let count = self.field_room(key, 4 + value.len())?;
+        if self.encode {
+            self.put_field_head(key, ValueKind::Str, 4 + value.len());
+            put_str(&mut self.buf, value);
+        }
+        self.fields = count;
+        Ok(())
     }
 
     /// Adds a signed integer field.
     pub fn field_i64(&mut self, key: &[u8], value: i64) -> Result<(), RecordError> {
-        self.field(key, ValueKind::I64, &[&value.to_le_bytes()])
+        self.field_fixed(key, ValueKind::I64, value.to_le_bytes())
     }
 
     /// Adds an unsigned integer field.
     pub fn field_u64(&mut self, key: &[u8], value: u64) -> Result<(), RecordError> {
-        self.field(key, ValueKind::U64, &[&value.to_le_bytes()])
+        self.field_fixed(key, ValueKind::U64, value.to_le_bytes())
     }
 
     /// Adds a double field, as its IEEE 754 bits (every value crosses unchanged).
     pub fn field_f64(&mut self, key: &[u8], value: f64) -> Result<(), RecordError> {
-        self.field(key, ValueKind::F64, &[&value.to_bits().to_le_bytes()])
+        self.field_fixed(key, ValueKind::F64, value.to_bits().to_le_bytes())
     }
 
     /// Adds a boolean field.
     pub fn field_bool(&mut self, key: &[u8], value: bool) -> Result<(), RecordError> {
-        self.field(key, ValueKind::Bool, &[&[u8::from(value)]])
+        self.field_fixed(key, ValueKind::Bool, [u8::from(value)])
     }
 
-    fn field(&mut self, key: &[u8], kind: ValueKind, payload: &[&[u8]]) -> Result<(), RecordError> {
-        let count = field_count(usize::from(self.fields) + 1)?;
-        let at = self.len;
-        check_key(key.len(), at)?;
-        let body: usize = payload.iter().map(|p| p.len()).sum();
-        let n = self.room(4 + key.len() + 1 + body)?;
+    #[inline]
+    fn field_fixed<const N: usize>(
+        &mut self,
+        key: &[u8],
+        kind: ValueKind,
+        payload: [u8; N],
+    ) -> Result<(), RecordError> {
+        let count = self.field_room(key, N)?;
         if self.encode {
-            self.buf
-                .extend_from_slice(&(key.len() as u32).to_le_bytes());
-            self.buf.extend_from_slice(key);
-            self.buf.push(kind as u8);
-            for p in payload {
-                self.buf.extend_from_slice(p);
-            }
+            self.put_field_head(key, kind, N);
+            self.buf.extend_from_slice(&payload);
         }
         self.fields = count;
-        self.len += n;
         Ok(())
+    }
+
+    /// Judges one more field with this key and a payload of `payload` bytes, and counts its
+    /// length; gives the new field count.
+    #[inline]
+    fn field_room(&mut self, key: &[u8], payload: usize) -> Result<u16, RecordError> {
+        let count = field_count(usize::from(self.fields) + 1)?;
+        check_key(key.len(), self.len)?;
+        self.len += self.room(4 + key.len() + 1 + payload)?;
+        Ok(count)
+    }
+
+    /// Writes a field's key and type (fields always go at the end), with room for the rest.
+    #[inline]
+    fn put_field_head(&mut self, key: &[u8], kind: ValueKind, payload: usize) {
+        self.buf.reserve(4 + key.len() + 1 + payload);
+        put_str(&mut self.buf, key);
+        self.buf.push(kind as u8);
     }
 
     /// `n`, if the record can grow by `n` bytes; `too_large` otherwise, where the decoder
@@ -233,23 +247,13 @@ impl Writer {
         Ok(n)
     }
 
-    /// Writes `parts` at `at`: appended at the end, or moving what follows.
-    fn insert(&mut self, at: usize, parts: &[&[u8]]) {
+    /// Opens a gap of `n` bytes at `at`, moving what follows; returns `at`.
+    #[cold]
+    fn open_gap(&mut self, at: usize, n: usize) -> usize {
         let end = self.buf.len();
-        if at == end {
-            for p in parts {
-                self.buf.extend_from_slice(p);
-            }
-            return;
-        }
-        let n: usize = parts.iter().map(|p| p.len()).sum();
         self.buf.resize(end + n, 0);
         self.buf.copy_within(at..end, at + n);
-        let mut w = at;
-        for p in parts {
-            self.buf[w..w + p.len()].copy_from_slice(p);
-            w += p.len();
-        }
+        at
     }
 
     /// Whether the record is being encoded (begun with `encode`).
@@ -280,6 +284,20 @@ impl Writer {
         self.len = 0;
         self.encode = false;
     }
+}
+
+/// Appends a `str`: its u32 length, then its bytes.
+#[inline]
+fn put_str(buf: &mut Vec<u8>, s: &[u8]) {
+    buf.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    buf.extend_from_slice(s);
+}
+
+/// Writes a `str` over `buf[at..]`; returns where it ends.
+fn put_str_at(buf: &mut [u8], at: usize, s: &[u8]) -> usize {
+    buf[at..at + 4].copy_from_slice(&(s.len() as u32).to_le_bytes());
+    buf[at + 4..at + 4 + s.len()].copy_from_slice(s);
+    at + 4 + s.len()
 }
 
 #[cfg(test)]
