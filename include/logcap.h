@@ -758,7 +758,9 @@ logcap_result logcap_write_timestamp(uint64_t timestamp_ns);
 // refused_limit then, exactly as the packed record's is (after close: LOGCAP_RESULT_CLOSED,
 // not counted). A record below the minimum level is counted as dropped (OK). Otherwise as
 // logcap_submit: LOGCAP_RESULT_CLOSED, QUEUE_FULL, TIMEOUT. LOGCAP_RESULT_INVALID_ARGUMENT
-// when no record is open.
+// when no record is open. A processor hook runs on the committing thread: a writer call it
+// makes gets LOGCAP_RESULT_INVALID_ARGUMENT (the writer is busy committing); a hook logs with
+// logcap_pipeline_submit_record or the handle API instead.
 logcap_result logcap_write_commit(void);
 
 // Ends the calling thread's open record without submitting it. Does not touch the record's

@@ -56,8 +56,21 @@ thread_local! {
 /// Runs `f` on the calling thread's writer.
 fn with_writer<R>(f: impl FnOnce(&mut ThreadWriter) -> FfiResult<R>) -> FfiResult<R> {
     WRITER
-        .try_with(|w| f(&mut w.borrow_mut()))
+        .try_with(|w| match w.try_borrow_mut() {
+            Ok(mut tw) => f(&mut tw),
+            Err(_) => Err(busy()),
+        })
         .unwrap_or_else(|_| Err(exiting()))
+}
+
+/// A writer call made while the thread's writer is committing: from a processor hook, which
+/// runs on the committing thread.
+#[cold]
+fn busy() -> logcap_result {
+    fail(
+        logcap_result::InvalidArgument,
+        "the record writer is committing on this thread: a processor hook cannot log through it",
+    )
 }
 
 #[cold]
@@ -336,24 +349,20 @@ pub extern "C" fn logcap_write_timestamp(timestamp_ns: u64) -> logcap_result {
 /// refused_limit then, exactly as the packed record's is (after close: LOGCAP_RESULT_CLOSED,
 /// not counted). A record below the minimum level is counted as dropped (OK). Otherwise as
 /// logcap_submit: LOGCAP_RESULT_CLOSED, QUEUE_FULL, TIMEOUT. LOGCAP_RESULT_INVALID_ARGUMENT
-/// when no record is open.
+/// when no record is open. A processor hook runs on the committing thread: a writer call it
+/// makes gets LOGCAP_RESULT_INVALID_ARGUMENT (the writer is busy committing); a hook logs with
+/// logcap_pipeline_submit_record or the handle API instead.
 #[no_mangle]
 pub extern "C" fn logcap_write_commit() -> logcap_result {
     boundary(|| {
-        // The buffer is taken out of the thread's writer while the record is submitted, so
-        // that a processor hook running on this thread may itself log through the writer.
-        let (open, mut writer) = with_writer(|tw| {
+        // The writer stays borrowed while the record is submitted: a processor hook that runs
+        // on this thread meanwhile and calls the writer is told it is busy.
+        with_writer(|tw| {
             let open = tw.open.take().ok_or_else(not_open)?;
-            Ok((open, std::mem::take(&mut tw.writer)))
-        })?;
-        let r = commit(&open, &mut writer);
-        writer.reset();
-        let _ = WRITER.try_with(|w| {
-            if let Ok(mut tw) = w.try_borrow_mut() {
-                tw.writer = writer;
-            }
-        });
-        r
+            let r = commit(&open, &mut tw.writer);
+            tw.writer.reset();
+            r
+        })
     })
 }
 

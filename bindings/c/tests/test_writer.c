@@ -329,6 +329,36 @@ static void test_below_the_minimum_level(void) {
   logcap_pipeline_free(p);
 }
 
+/* A processor hook runs inside commit, on the committing thread: the writer is busy there,
+ * and says so, without disturbing the record being committed. */
+static int32_t hook_writes(void *userdata, logcap_entry *e) {
+  (void)e;
+  logcap_result *rc = userdata;
+  rc[0] = logcap_write_begin(NULL, LOGCAP_LEVEL_INFO, S("from the hook"));
+  rc[1] = logcap_write_abort();
+  return LOGCAP_PROCESSOR_KEEP;
+}
+
+static void test_hook_cannot_write_during_commit(void) {
+  logcap_builder *b = NULL;
+  OK(logcap_builder_new(S("{\"sinks\":[{\"type\":\"null\"}]}"), &b));
+  logcap_result rc[2] = {LOGCAP_RESULT_OK, LOGCAP_RESULT_OK};
+  OK(logcap_builder_set_processor(b, hook_writes, rc));
+  logcap_pipeline *p = NULL;
+  OK(logcap_builder_build(b, &p));
+  OK(logcap_write_begin(p, LOGCAP_LEVEL_INFO, S("m")));
+  OK(logcap_write_label(S("k"), S("v")));
+  OK(logcap_write_commit());
+  CHECK(rc[0] == LOGCAP_RESULT_INVALID_ARGUMENT && rc[1] == LOGCAP_RESULT_INVALID_ARGUMENT);
+  OK(logcap_pipeline_flush(p, 10000));
+  logcap_stats s = stats(p);
+  CHECK(s.submitted == 1 && s.accepted == 1);
+  /* Afterwards the thread writes again. */
+  OK(logcap_write_begin(p, LOGCAP_LEVEL_INFO, S("m")));
+  OK(logcap_write_commit());
+  logcap_pipeline_free(p);
+}
+
 /* ---- Many threads: every record once, in order per thread. ---- */
 
 enum { THREADS = 8, PER_THREAD = 20000 };
@@ -433,6 +463,7 @@ int main(int argc, char **argv) {
   test_calls_out_of_order();
   test_sticky_errors();
   test_below_the_minimum_level();
+  test_hook_cannot_write_during_commit();
   test_many_threads();
   test_thread_exit_with_an_open_record();
   return finish("test_writer");
