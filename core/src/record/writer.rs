@@ -282,6 +282,11 @@ impl Writer {
         }
         self.buf.clear();
         self.len = 0;
+        self.labels = 0;
+        self.fields = 0;
+        self.ids_at = 0;
+        self.ids_len = 0;
+        self.fields_at = 0;
         self.encode = false;
     }
 }
@@ -486,6 +491,10 @@ mod tests {
         w.reset();
         let kept = w.buf.capacity();
         assert!(kept > 0 && kept <= WRITER_RETAINED_BYTES);
+        // Items with no record begun are judged against an empty record, and write nothing.
+        w.trace(b"t", b"s").unwrap();
+        w.label(b"k", b"v").unwrap();
+        assert!(w.finish().is_empty());
         // A record begun without encoding writes nothing.
         w.begin(Level::Info, b"m", false).unwrap();
         w.label(b"k", b"v").unwrap();
