@@ -134,11 +134,13 @@ test-c: lib | $(BUILD)
 	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_misuse.c $(LINK) -o $(BUILD)/test_misuse
 	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_process.c $(LINK) -o $(BUILD)/test_process
 	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_drop_oldest.c $(LINK) -o $(BUILD)/test_drop_oldest
+	$(CC) $(CWARN) $(SAN) -g -Ibindings/c/tests bindings/c/tests/test_writer.c $(LINK) -o $(BUILD)/test_writer
 	$(CC) $(CWARN) $(SAN) -g bindings/c/examples/quickstart.c $(LINK) -o $(BUILD)/quickstart_san
 	./$(BUILD)/test_api $(VECTORS) $(LIMITS)
 	./$(BUILD)/test_misuse
 	./$(BUILD)/test_process
 	./$(BUILD)/test_drop_oldest
+	./$(BUILD)/test_writer $(VECTORS)
 	./$(BUILD)/quickstart_san > $(BUILD)/quickstart.out
 	grep -q '"msg":"request completed"' $(BUILD)/quickstart.out
 

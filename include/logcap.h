@@ -674,6 +674,101 @@ const char *logcap_result_text(uint32_t code);
 // LOGCAP_VERSION_STRING to detect a header/library mismatch. Static: must not be freed.
 const char *logcap_version(void);
 
+// Opens a record on the calling thread for `pipeline`, at `level` (a logcap_level), with a
+// message of `len` bytes: the start of a log event written as a sequence of calls
+// (logcap_write_label, logcap_write_str and the other typed fields, logcap_write_trace,
+// logcap_write_timestamp), ended by logcap_write_commit or logcap_write_abort.
+//
+// Does not take ownership of `pipeline` or `message`; the message is copied. The record is
+// the calling thread's: the later calls take no handle and apply to it, and only this
+// thread can end it. It holds `pipeline` until it ends, so freeing that pipeline while a
+// record is open for it (on any thread) and then calling logcap_write_commit is a
+// use-after-free, as any use of a freed pipeline is (logcap_write_abort does not touch the
+// pipeline and stays safe).
+//
+// A record below the pipeline's minimum level is judged but not encoded: the later calls do
+// only their checks, and commit counts it as dropped by level, as a packed record is counted.
+//
+// On an invalid argument (NULL `pipeline`: LOGCAP_RESULT_NULL_ARGUMENT; `level` above 5 or a
+// NULL `message` with a length: LOGCAP_RESULT_INVALID_ARGUMENT, LOGCAP_RESULT_NULL_ARGUMENT;
+// a message over LOGCAP_MAX_MESSAGE_BYTES: LOGCAP_RESULT_LIMIT) the record is opened all the
+// same, failed: its later calls return that code and commit returns it. When a record is open
+// on the thread already, LOGCAP_RESULT_INVALID_ARGUMENT: nothing is opened, and the open
+// record fails with that error (records cannot nest; nothing half-written is submitted).
+logcap_result logcap_write_begin(const logcap_pipeline *pipeline,
+                                 uint32_t level,
+                                 const uint8_t *message,
+                                 size_t len);
+
+// Adds a label (a low-cardinality stream label) to the calling thread's open record. Labels
+// and fields may come in any order; a key given twice keeps its last value.
+//
+// Does not take ownership of the strings; they are copied. LOGCAP_RESULT_LIMIT beyond 64
+// labels, for a key over 1024 bytes or a record over 1 MiB; LOGCAP_RESULT_INVALID_ARGUMENT
+// for an empty key or when no record is open; LOGCAP_RESULT_NULL_ARGUMENT for NULL with a
+// length. A failure fails the record (see logcap_write_begin).
+logcap_result logcap_write_label(const uint8_t *key,
+                                 size_t key_len,
+                                 const uint8_t *value,
+                                 size_t value_len);
+
+// Adds a string field to the calling thread's open record.
+//
+// Does not take ownership of the strings; they are copied. LOGCAP_RESULT_LIMIT beyond 1024
+// fields, for a key over 1024 bytes or a record over 1 MiB; otherwise as logcap_write_label.
+logcap_result logcap_write_str(const uint8_t *key,
+                               size_t key_len,
+                               const uint8_t *value,
+                               size_t value_len);
+
+// Adds a signed integer field to the calling thread's open record (as logcap_write_str).
+logcap_result logcap_write_i64(const uint8_t *key, size_t key_len, int64_t value);
+
+// Adds an unsigned integer field to the calling thread's open record (as logcap_write_str).
+logcap_result logcap_write_u64(const uint8_t *key, size_t key_len, uint64_t value);
+
+// Adds a double field to the calling thread's open record (as logcap_write_str; NaN and the
+// infinities are written as strings in JSON).
+logcap_result logcap_write_f64(const uint8_t *key, size_t key_len, double value);
+
+// Adds a boolean field to the calling thread's open record (as logcap_write_str).
+logcap_result logcap_write_bool(const uint8_t *key, size_t key_len, bool value);
+
+// Sets the trace context of the calling thread's open record: its trace id and span id
+// (either may be empty: absent), replacing any set before.
+//
+// Does not take ownership of the strings; they are copied. LOGCAP_RESULT_LIMIT for a record
+// over 1 MiB; otherwise as logcap_write_label.
+logcap_result logcap_write_trace(const uint8_t *trace_id,
+                                 size_t trace_id_len,
+                                 const uint8_t *span_id,
+                                 size_t span_id_len);
+
+// Sets the timestamp of the calling thread's open record, in nanoseconds since the Unix
+// epoch; 0 (the default) stamps the entry when it is committed.
+// LOGCAP_RESULT_INVALID_ARGUMENT when no record is open.
+logcap_result logcap_write_timestamp(uint64_t timestamp_ns);
+
+// Ends the calling thread's open record and submits it to the pipeline given to
+// logcap_write_begin, as logcap_pipeline_submit_record submits a packed record: the same
+// result, the same counters.
+//
+// The record ends whatever the result. A failed record is not submitted: commit returns its
+// first failure's code, and logcap_last_error() its detail; a limit is counted in
+// refused_limit then, exactly as the packed record's is (after close: LOGCAP_RESULT_CLOSED,
+// not counted). A record below the minimum level is counted as dropped (OK). Otherwise as
+// logcap_submit: LOGCAP_RESULT_CLOSED, QUEUE_FULL, TIMEOUT. LOGCAP_RESULT_INVALID_ARGUMENT
+// when no record is open. A processor hook runs on the committing thread: a writer call it
+// makes gets LOGCAP_RESULT_INVALID_ARGUMENT (the writer is busy committing); a hook logs with
+// logcap_pipeline_submit_record or the handle API instead.
+logcap_result logcap_write_commit(void);
+
+// Ends the calling thread's open record without submitting it. Does not touch the record's
+// pipeline. Returns the code of the record's first failure if it had failed (with its
+// detail in logcap_last_error()), OK otherwise, and OK when no record is open: a no-op,
+// safe in any cleanup path.
+logcap_result logcap_write_abort(void);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

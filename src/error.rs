@@ -18,6 +18,11 @@ pub(crate) fn fail(code: logcap_result, msg: impl Into<String>) -> logcap_result
     code
 }
 
+/// This thread's last error detail, as text (for a failure recorded to be repeated later).
+pub(crate) fn last_detail() -> String {
+    LAST_ERROR.with(|l| l.borrow().to_string_lossy().into_owned())
+}
+
 /// The detail of the most recent failing call on this thread, NUL-terminated: what
 /// logcap_result_text does not already say (which configuration key, which file, which byte
 /// of a record), so print the two together as `text: detail`. "" when the code says it all

@@ -1,6 +1,6 @@
 //! logcap's C library: the C ABI over the core crate (`logcap_core`), and nothing else.
 //!
-//! One file per handle (pipeline, entry, builder, batch) plus result codes, the last-error
+//! One file per handle (pipeline, entry, builder, batch), the thread's record writer, plus result codes, the last-error
 //! detail, the panic boundary and pointer helpers. Every export runs inside
 //! [`panic::boundary`], checks every pointer, and writes outputs only on success. The header,
 //! include/logcap.h, is generated from this crate alone by cbindgen (see build.rs). The core
@@ -19,6 +19,7 @@ mod pointer;
 pub mod result;
 pub mod types;
 pub mod version;
+pub mod writer;
 
 #[cfg(test)]
 mod tests {

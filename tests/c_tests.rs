@@ -150,3 +150,9 @@ fn c_drop_oldest() {
     let out = build_and_run("test_drop_oldest", &[]);
     assert_all_passed("test_drop_oldest", &out);
 }
+
+#[test]
+fn c_writer() {
+    let out = build_and_run("test_writer", &["tests/vectors/records.json"]);
+    assert_all_passed("test_writer", &out);
+}

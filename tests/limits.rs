@@ -1,10 +1,11 @@
 //! The shared limit vectors (tests/vectors/limits.json) through every Rust-side API: the
-//! locked `Entry`, the C ABI's handle calls and the packed record. Each case gets the same
+//! locked `Entry`, the C ABI's handle calls, the packed record and the record writer. Each case gets the same
 //! result and the same counts whichever way the entry is made.
 
 use logcap::entry::*;
 use logcap::pipeline::*;
 use logcap::result::logcap_result;
+use logcap::writer::*;
 use logcap_core::{Error, Pipeline, Stats};
 use serde::Deserialize;
 
@@ -209,6 +210,38 @@ fn c_handle_api_and_packed_record() {
         let rc = logcap_pipeline_submit_record(p, rec.as_ptr(), rec.len());
         assert_eq!(name_of(rc), case.result, "packed record, {}", case.name);
         check_counts("packed record", &case, before, c_counts(p));
+        let packed_detail = last_error();
+
+        // The record writer: every call made (the first failure is sticky), commit gives the
+        // result; the same counts, and a refusal names the packed record's error kind.
+        let before = c_counts(p);
+        let _ = logcap_write_begin(p, 2, m.as_ptr(), m.len());
+        for (k, val) in case.labels() {
+            let _ = logcap_write_label(k.as_ptr(), k.len(), val.as_ptr(), val.len());
+        }
+        for (k, val) in case.fields() {
+            let _ = logcap_write_i64(k.as_ptr(), k.len(), val);
+        }
+        let rc = logcap_write_commit();
+        assert_eq!(name_of(rc), case.result, "writer, {}", case.name);
+        check_counts("writer", &case, before, c_counts(p));
+        if rc != logcap_result::Ok {
+            let kind = &packed_detail[packed_detail.rfind('(').unwrap()..];
+            assert!(
+                last_error().ends_with(kind),
+                "writer, {}: {} is not {kind}",
+                case.name,
+                last_error()
+            );
+        }
     }
     logcap_pipeline_free(p);
+}
+
+fn last_error() -> String {
+    // SAFETY: logcap_last_error returns a NUL-terminated string valid until the next failing
+    // call on this thread; it is copied at once.
+    unsafe { std::ffi::CStr::from_ptr(logcap::error::logcap_last_error()) }
+        .to_string_lossy()
+        .into_owned()
 }

@@ -238,14 +238,37 @@ impl Pipeline {
         if self.is_closed() {
             return Err(Error::Closed);
         }
-        let (level, timestamp_ns) = crate::record::check(record).inspect_err(|e| {
-            if e.kind.is_limit() {
-                self.pool.count_limit_refusal();
-            }
-        })?;
+        let (level, timestamp_ns) = match crate::record::check(record) {
+            Ok(header) => header,
+            Err(e) => return Err(self.refuse_record(e)),
+        };
         let mut data = self.pool.take();
         data.pack(record, level, timestamp_ns);
         self.dispatcher.submit(data)
+    }
+
+    /// What [`Pipeline::submit_record`] answers for a record refused with `e`: [`Error::Closed`]
+    /// after close; otherwise [`Error::Record`], counted in `refused_limit` when `e` is over a
+    /// limit. For an encoder that found the fault itself while writing the record (the C
+    /// record writer), so that its refusal is answered and counted as the packed record's.
+    #[cold]
+    pub fn refuse_record(&self, e: crate::record::RecordError) -> Error {
+        if self.is_closed() {
+            return Error::Closed;
+        }
+        if e.kind.is_limit() {
+            self.pool.count_limit_refusal();
+        }
+        Error::Record(e)
+    }
+
+    /// Counts a well-formed record whose level is below the minimum, as
+    /// [`Pipeline::submit_record`] counts it (`submitted` and `dropped_level`), without its
+    /// bytes: for an encoder that saw the level with [`Pipeline::enabled`] before writing
+    /// anything (the C record writer). [`Error::Closed`] after close.
+    #[inline]
+    pub fn submit_below_level(&self) -> Result<(), Error> {
+        self.dispatcher.submit_below_level()
     }
 
     /// Whether an entry at `level` would pass the minimum level now.

@@ -13,6 +13,11 @@
 //   logcap packed record  the event encoded once beforehand (the standard_event vector of
 //                         tests/vectors/records.json, its timestamp zeroed so that the pipeline
 //                         stamps it), one logcap_pipeline_submit_record per call;
+//   logcap writer         the record writer (logcap_write_begin, 4 × logcap_write_label, 6
+//                         typed logcap_write_* calls, logcap_write_commit): the event encoded
+//                         call by call into the thread's buffer, then submitted as the packed
+//                         record is; no handle, no lock (what logcap.hpp's log() would cost
+//                         if it encoded through the writer rather than with its own encoder);
 //   logcap.hpp log()      the C++ wrapper's one-line call (include/logcap.hpp): the event
 //                         encoded into the thread's buffer on every call, then one
 //                         logcap_pipeline_submit_record;
@@ -155,6 +160,20 @@ int main(int argc, char **argv) {
   cases.push_back({"logcap packed record", [p, &record] {
                      ok(logcap_pipeline_submit_record(p, record.data(), record.size()), "submit_record");
                    }, flush, {}});
+  cases.push_back({"logcap writer", [p] {
+                     logcap_write_begin(p, LOGCAP_LEVEL_INFO, S("request completed"));
+                     logcap_write_label(S("service"), S("checkout"));
+                     logcap_write_label(S("env"), S("prod"));
+                     logcap_write_label(S("host"), S("web-1"));
+                     logcap_write_label(S("region"), S("eu-west-1"));
+                     logcap_write_str(S("method"), S("GET"));
+                     logcap_write_str(S("path"), S("/api/v1/orders/12345"));
+                     logcap_write_i64(S("status"), 200);
+                     logcap_write_f64(S("latency_ms"), 12.5);
+                     logcap_write_str(S("user_id"), S("u-998877"));
+                     logcap_write_bool(S("cache_hit"), true);
+                     ok(logcap_write_commit(), "write_commit");  // the record's first failure, if any
+                   }, flush, {}});
   logcap::pipeline wrapped(p);  // borrowed: released below, before logcap_pipeline_free
   cases.push_back({"logcap.hpp log()", [&wrapped] {
                      wrapped.log(logcap::level::info, "request completed",
@@ -205,9 +224,12 @@ int main(int argc, char **argv) {
 
   std::printf("logcap %s, spdlog %d.%d.%d; %d rounds of %d calls, medians in ns/call (min … max)\n\n",
               logcap_version(), SPDLOG_VER_MAJOR, SPDLOG_VER_MINOR, SPDLOG_VER_PATCH, ROUNDS, OPS);
+  // Each median as a ratio to spdlog sync's in this run (the last case).
+  const double sync_median = median(cases.back().ns);
   for (auto &c : cases) {
     auto [lo, hi] = std::minmax_element(c.ns.begin(), c.ns.end());
-    std::printf("%-26s %8.1f   (%.1f … %.1f)\n", c.name, median(c.ns), *lo, *hi);
+    std::printf("%-26s %8.1f   (%.1f … %.1f)   %.2f × spdlog sync\n", c.name, median(c.ns), *lo, *hi,
+                median(c.ns) / sync_median);
   }
   std::printf("\nlogcap: submitted %llu, dropped %llu, not delivered %llu; spdlog queue overruns %zu\n",
               static_cast<unsigned long long>(st.submitted), static_cast<unsigned long long>(dropped),

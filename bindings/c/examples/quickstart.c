@@ -25,23 +25,21 @@ int main(void) {
   logcap_pipeline *p = NULL;
   if (check(logcap_pipeline_new((const uint8_t *)config, config_len, &p), "open")) return 1;
 
-  logcap_entry *e = NULL;
-  int failed = check(logcap_acquire(p, &e), "acquire");
-  if (!failed) {
-    failed |= check(logcap_entry_set_level(e, LOGCAP_LEVEL_INFO), "level");
-    failed |= check(logcap_entry_set_message(e, S("request completed")), "message");
-    failed |= check(logcap_set_label(e, S("service"), S("checkout")), "label");
-    failed |= check(logcap_set_label(e, S("env"), S("prod")), "label");
-    failed |= check(logcap_set_label(e, S("host"), S("web-1")), "label");
-    failed |= check(logcap_set_label(e, S("region"), S("eu-west-1")), "label");
-    failed |= check(logcap_entry_set_field_str(e, S("method"), S("GET")), "field");
-    failed |= check(logcap_entry_set_field_str(e, S("path"), S("/api/v1/orders/12345")), "field");
-    failed |= check(logcap_entry_set_field_i64(e, S("status"), 200), "field");
-    failed |= check(logcap_entry_set_field_f64(e, S("latency_ms"), 12.5), "field");
-    failed |= check(logcap_entry_set_field_str(e, S("user_id"), S("u-998877")), "field");
-    failed |= check(logcap_entry_set_field_bool(e, S("cache_hit"), true), "field");
-    failed |= check(logcap_submit(p, e), "submit");
-  }
+  /* The record writer: one plain call per part of the event, no handle, no lock. A failing
+   * call fails the record, and commit returns that first failure with its detail, so checking
+   * commit is enough. */
+  logcap_write_begin(p, LOGCAP_LEVEL_INFO, S("request completed"));
+  logcap_write_label(S("service"), S("checkout"));
+  logcap_write_label(S("env"), S("prod"));
+  logcap_write_label(S("host"), S("web-1"));
+  logcap_write_label(S("region"), S("eu-west-1"));
+  logcap_write_str(S("method"), S("GET"));
+  logcap_write_str(S("path"), S("/api/v1/orders/12345"));
+  logcap_write_i64(S("status"), 200);
+  logcap_write_f64(S("latency_ms"), 12.5);
+  logcap_write_str(S("user_id"), S("u-998877"));
+  logcap_write_bool(S("cache_hit"), true);
+  int failed = check(logcap_write_commit(), "write");
   failed |= check(logcap_pipeline_close(p, 5000), "close");
 
   logcap_stats st;

@@ -3,6 +3,7 @@
 #define LOGCAP_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "logcap.h"
 
@@ -36,6 +37,21 @@ static int checks_failed;
 
 /* (pointer, length) of a string literal. */
 #define S(lit) (const uint8_t *)(lit), (sizeof(lit) - 1)
+
+/* The whole file at `path`, NUL-terminated, its length in *len; NULL if it cannot be opened.
+ * The caller frees it. */
+static inline char *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = (char *)malloc((size_t)n + 1);
+  *len = fread(buf, 1, (size_t)n, f);
+  buf[*len] = 0;
+  fclose(f);
+  return buf;
+}
 
 static int finish(const char *name) {
   /* The plain closing line that test runners read. */

@@ -306,19 +306,6 @@ static size_t unhex(const char *hex, size_t hex_len, uint8_t *out) {
   return n;
 }
 
-static char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  *len = fread(buf, 1, (size_t)n, f);
-  buf[*len] = 0;
-  fclose(f);
-  return buf;
-}
-
 /* The shared vectors: every valid record is accepted, every malformed one refused with its
  * result (LOGCAP_RESULT_LIMIT over a limit, else MALFORMED_RECORD) and an error naming the
  * problem; nothing half-submitted. */
@@ -497,8 +484,8 @@ static void put_str(uint8_t **w, const char *s, size_t n) {
   *w += n;
 }
 
-/* The shared limit vectors through the handle API and as packed records: each case gets its
- * result, and counts once, in refused_limit or in submitted. */
+/* The shared limit vectors through the handle API, as packed records and through the record
+ * writer: each case gets its result, and counts once, in refused_limit or in submitted. */
 static void test_limit_vectors(const char *path) {
   size_t len = 0;
   char *json = read_file(path, &len);
@@ -523,7 +510,8 @@ static void test_limit_vectors(const char *path) {
     int limit = strstr(line, "\"result\": \"LOGCAP_RESULT_LIMIT\"") != NULL;
     logcap_result want = limit ? LOGCAP_RESULT_LIMIT : LOGCAP_RESULT_OK;
     char key[32];
-    for (int api = 0; api < 2; api++) {
+    char packed_kind[64] = "";
+    for (int api = 0; api < 3; api++) {
       logcap_stats before, after;
       OK(logcap_pipeline_stats(p, &before));
       logcap_result rc;
@@ -546,7 +534,7 @@ static void test_limit_vectors(const char *path) {
         } else {
           OK(logcap_release(e));
         }
-      } else { /* one packed record, written by hand (docs/record-format.md) */
+      } else if (api == 1) { /* one packed record, written by hand (docs/record-format.md) */
         uint8_t *w = rec;
         size_t nl = labels + (lkey ? 1 : 0), nf = fields + (fkey ? 1 : 0);
         memcpy(w, "LC\x01\x02", 4);
@@ -578,6 +566,24 @@ static void test_limit_vectors(const char *path) {
         w = rec + 4;
         put_u32(&w, (uint32_t)(end - rec));
         rc = logcap_pipeline_submit_record(p, rec, (size_t)(end - rec));
+        const char *kind = strrchr(logcap_last_error(), '(');
+        snprintf(packed_kind, sizeof packed_kind, "%s", rc != LOGCAP_RESULT_OK && kind ? kind : "");
+      } else { /* the record writer: every call made (a failure is sticky), commit's result */
+        logcap_write_begin(p, LOGCAP_LEVEL_INFO, (const uint8_t *)msg, msg_len);
+        for (size_t i = 0; i < labels; i++) {
+          snprintf(key, sizeof key, "l%zu", i);
+          logcap_write_label((const uint8_t *)key, strlen(key), S("v"));
+        }
+        if (lkey) logcap_write_label((const uint8_t *)longkey, lkey, S("v"));
+        for (size_t i = 0; i < fields; i++) {
+          snprintf(key, sizeof key, "f%zu", i);
+          logcap_write_i64((const uint8_t *)key, strlen(key), (int64_t)i);
+        }
+        if (fkey) logcap_write_i64((const uint8_t *)longkey, fkey, 0);
+        rc = logcap_write_commit();
+        /* A refusal names the packed record's error kind. */
+        const char *kind = strrchr(logcap_last_error(), '(');
+        if (rc != LOGCAP_RESULT_OK) CHECK(kind != NULL && packed_kind[0] && strcmp(kind, packed_kind) == 0);
       }
       EXPECT_RC(rc, want);
       OK(logcap_pipeline_stats(p, &after));

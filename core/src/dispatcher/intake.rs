@@ -84,14 +84,42 @@ impl Intake {
     /// the entry goes back to the pool and the refusal is counted by its reason.
     #[inline]
     pub(crate) fn submit(&self, e: Box<EntryData>) -> Result<bool, Error> {
-        if self.state.fetch_add(1, Ordering::Acquire) & CLOSED != 0 {
-            self.state.fetch_sub(1, Ordering::Release);
+        if !self.enter() {
             self.pool.put(e);
             return Err(Error::Closed);
         }
         let r = self.enqueue(e);
-        self.state.fetch_sub(1, Ordering::Release);
+        self.leave();
         r
+    }
+
+    /// Counts an entry that the minimum level drops, as [`Intake::submit`] counts one, for a
+    /// caller that knew the level before building anything (the C record writer).
+    #[inline]
+    pub(crate) fn submit_below_level(&self) -> Result<(), Error> {
+        if !self.enter() {
+            return Err(Error::Closed);
+        }
+        self.counters.submitted.add(1);
+        self.counters.dropped_level.add(1);
+        self.leave();
+        Ok(())
+    }
+
+    /// Marks a submit in progress, for close to wait for; false (and nothing marked) once
+    /// closed.
+    #[inline]
+    fn enter(&self) -> bool {
+        if self.state.fetch_add(1, Ordering::Acquire) & CLOSED != 0 {
+            self.leave();
+            return false;
+        }
+        true
+    }
+
+    #[inline]
+    fn leave(&self) {
+        self.state.fetch_sub(1, Ordering::Release);
     }
 
     /// Takes the entry by value: every path moves the box on (queue or pool), so a submit

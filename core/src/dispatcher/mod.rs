@@ -126,6 +126,13 @@ impl Dispatcher {
         self.intake.submit(e).map(|_queued| ())
     }
 
+    /// Counts an entry below the minimum level without its contents (see
+    /// [`crate::Pipeline::submit_below_level`]).
+    #[inline]
+    pub(crate) fn submit_below_level(&self) -> Result<(), Error> {
+        self.intake.submit_below_level()
+    }
+
     /// Submits as [`Dispatcher::submit`] does; `Ok(true)` when the entry went into the queue,
     /// `Ok(false)` when the level, sampling, rate limiting or the hook dropped it.
     pub(crate) fn submit_queued(&self, e: Box<EntryData>) -> Result<bool, Error> {

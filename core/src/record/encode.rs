@@ -92,14 +92,8 @@ fn write<'a>(
     fields: impl ExactSizeIterator<Item = (&'a str, ValueRef<'a>)>,
 ) -> Result<(), RecordError> {
     // Counts are checked before anything is copied, where the decoder checks them.
-    let label_count = u16::try_from(labels.len())
-        .ok()
-        .filter(|&n| usize::from(n) <= MAX_LABELS)
-        .ok_or(RecordError::new(Kind::TooManyLabels, 16))?;
-    let field_count = u16::try_from(fields.len())
-        .ok()
-        .filter(|&n| usize::from(n) <= MAX_FIELDS)
-        .ok_or(RecordError::new(Kind::TooManyFields, 18))?;
+    let label_count = label_count(labels.len())?;
+    let field_count = field_count(fields.len())?;
 
     out.extend_from_slice(&MAGIC);
     out.push(VERSION);
@@ -110,9 +104,7 @@ fn write<'a>(
     out.extend_from_slice(&field_count.to_le_bytes());
     debug_assert_eq!(out.len(), HEADER_LEN);
 
-    if head.message.len() > MAX_MESSAGE_BYTES {
-        return Err(RecordError::new(Kind::MessageTooLong, HEADER_LEN));
-    }
+    check_message(head.message.len())?;
     put_str(out, head.message)?;
     put_str(out, head.trace_id)?;
     put_str(out, head.span_id)?;
@@ -175,11 +167,49 @@ fn put_str(out: &mut Vec<u8>, s: &str) -> Result<(), RecordError> {
 
 #[inline]
 fn put_key(out: &mut Vec<u8>, k: &str) -> Result<(), RecordError> {
-    if k.is_empty() {
-        return Err(RecordError::new(Kind::EmptyKey, out.len()));
-    }
-    if k.len() > MAX_KEY_BYTES {
-        return Err(RecordError::new(Kind::KeyTooLong, out.len()));
-    }
+    check_key(k.len(), out.len())?;
     put_str(out, k)
+}
+
+/// The label count of a record with `n` labels, refused as the decoder refuses it (at its
+/// place in the header) above [`MAX_LABELS`]. Shared with the incremental [`super::Writer`].
+#[inline]
+pub(super) fn label_count(n: usize) -> Result<u16, RecordError> {
+    u16::try_from(n)
+        .ok()
+        .filter(|&n| usize::from(n) <= MAX_LABELS)
+        .ok_or(RecordError::new(Kind::TooManyLabels, 16))
+}
+
+/// The field count of a record with `n` fields, refused above [`MAX_FIELDS`] (see
+/// [`label_count`]).
+#[inline]
+pub(super) fn field_count(n: usize) -> Result<u16, RecordError> {
+    u16::try_from(n)
+        .ok()
+        .filter(|&n| usize::from(n) <= MAX_FIELDS)
+        .ok_or(RecordError::new(Kind::TooManyFields, 18))
+}
+
+/// Refuses a key of `len` bytes that the decoder would refuse, reporting it at `at`, where
+/// its length prefix goes: empty, or longer than [`MAX_KEY_BYTES`]. Shared with the
+/// incremental [`super::Writer`].
+#[inline]
+pub(super) fn check_key(len: usize, at: usize) -> Result<(), RecordError> {
+    if len == 0 {
+        return Err(RecordError::new(Kind::EmptyKey, at));
+    }
+    if len > MAX_KEY_BYTES {
+        return Err(RecordError::new(Kind::KeyTooLong, at));
+    }
+    Ok(())
+}
+
+/// Refuses a message the decoder would refuse: longer than [`MAX_MESSAGE_BYTES`].
+#[inline]
+pub(super) fn check_message(len: usize) -> Result<(), RecordError> {
+    if len > MAX_MESSAGE_BYTES {
+        return Err(RecordError::new(Kind::MessageTooLong, HEADER_LEN));
+    }
+    Ok(())
 }

@@ -21,6 +21,9 @@
 //!       4 bool (1 byte, 0 or 1)
 //! ```
 //!
+//! [`Writer`] encodes a record item by item, for callers that log through a sequence of calls
+//! (the C ABI's `logcap_write_*`).
+//!
 //! docs/record-format.md describes it byte by byte, with its limits and an example; the shared
 //! test vectors are in tests/vectors/records.json.
 //!
@@ -53,11 +56,13 @@ mod error;
 mod fast;
 #[cfg(test)]
 mod tests;
+mod writer;
 
 pub(crate) use decode::expanded;
 pub use decode::{check, decode_into};
 pub use encode::{encode, encode_entry, Record};
 pub use error::{RecordError, RecordErrorKind};
+pub use writer::{Writer, WRITER_RETAINED_BYTES};
 
 /// The first two bytes of every record.
 pub const MAGIC: [u8; 2] = *b"LC";
