@@ -5,6 +5,7 @@
 //! On ELF targets it also gives the shared library its SONAME, derived from the package version
 //! as cargo-c does: `liblogcap.so.MAJOR`, or `liblogcap.so.0.MINOR` while the major version
 //! is 0 (each 0.x minor release may break the ABI), or `liblogcap.so.0.0.PATCH` for 0.0.x.
+//! On linux-gnu the shared library's relative relocations are packed (DT_RELR).
 
 use std::env;
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 #
 #   scripts/sizes.sh NAME=TARGET_DIR=LIMIT_BYTES...
 #
-# e.g. scripts/sizes.sh default=target/release=6000000 local=target/local/release=2500000.
+# e.g. scripts/sizes.sh default=target/release=6291456 local=target/local/release=2621440.
 # Each liblogcap.so is stripped (as `make install` strips it) into build/sizes/.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -29,8 +29,8 @@ use crossbeam_utils::Backoff;
 use logcap_core::entry::EntryData;
 use logcap_core::pool::Pool;
 use std::cell::{RefCell, UnsafeCell};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
 
 const SEG_BITS: u32 = 12;
 const SEG_LEN: usize = 1 << SEG_BITS;
@@ -178,7 +178,11 @@ impl Drop for Locked {
     }
 }
 
-static SEGMENTS: [OnceLock<Box<[Slot]>>; MAX_SEGS] = [const { OnceLock::new() }; MAX_SEGS];
+/// The table's segments, each `SEG_LEN` slots, allocated when first needed and never freed. A
+/// null pointer is a segment not allocated yet: the array is all zeros, so it takes no room in
+/// the library file (.bss, where an array of `OnceLock`s took 96 KiB of .data).
+static SEGMENTS: [AtomicPtr<Slot>; MAX_SEGS] =
+    [const { AtomicPtr::new(std::ptr::null_mut()) }; MAX_SEGS];
 static NEXT_FRESH: AtomicU32 = AtomicU32::new(0);
 static SHARED_FREE: SegQueue<u32> = SegQueue::new();
 
@@ -203,7 +207,15 @@ thread_local! {
 #[inline(always)]
 fn slot(index: u32) -> Option<&'static Slot> {
     let i = index as usize;
-    SEGMENTS.get(i >> SEG_BITS)?.get()?.get(i & (SEG_LEN - 1))
+    let segment = SEGMENTS.get(i >> SEG_BITS)?.load(Ordering::Acquire);
+    if segment.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null segment pointer comes from `Box::into_raw` of a slice of exactly
+    // `SEG_LEN` slots (`allocate_segment`), published with Release and read here with Acquire,
+    // so the slots are initialized; it is never freed, so the reference is valid for 'static;
+    // `i & (SEG_LEN - 1) < SEG_LEN` keeps the offset inside the slice.
+    Some(unsafe { &*segment.add(i & (SEG_LEN - 1)) })
 }
 
 fn new_segment() -> Box<[Slot]> {
@@ -239,8 +251,27 @@ fn shared_or_fresh_index() -> FfiResult<u32> {
             format!("more than {MAX_LIVE_HANDLES} entries are acquired at once"),
         ));
     }
-    SEGMENTS[i as usize >> SEG_BITS].get_or_init(new_segment);
+    allocate_segment(&SEGMENTS[i as usize >> SEG_BITS]);
     Ok(i)
+}
+
+/// Allocates the segment if no thread has yet. Two threads may race to allocate it: one
+/// publishes its slots, the other frees its own (no handle of them was issued).
+fn allocate_segment(segment: &AtomicPtr<Slot>) {
+    if !segment.load(Ordering::Acquire).is_null() {
+        return;
+    }
+    let fresh = Box::into_raw(new_segment()).cast::<Slot>();
+    if let Err(_winner) = segment.compare_exchange(
+        std::ptr::null_mut(),
+        fresh,
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    ) {
+        // SAFETY: `fresh` came from `Box::into_raw` of a `SEG_LEN`-slot slice just above and
+        // was never published, so this thread owns it alone.
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(fresh, SEG_LEN)) });
+    }
 }
 
 #[inline(always)]

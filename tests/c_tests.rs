@@ -11,6 +11,10 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The same warnings as the Makefile's CWARN.
 const WARNINGS: [&str; 5] = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-g"];
+/// After the CFLAGS of the environment, which cc puts last: .cargo/config.toml sets them for
+/// the dependencies' C code (-Os, no unwind tables); the tests are built as `make test-c`
+/// builds them, unoptimised and with unwind tables for the sanitizers' reports.
+const UNOPTIMISED: [&str; 2] = ["-O0", "-fasynchronous-unwind-tables"];
 const SANITIZERS: [&str; 3] = [
     "-fsanitize=address,undefined",
     "-fno-omit-frame-pointer",
@@ -74,7 +78,7 @@ fn build_and_run(name: &str, args: &[&str]) -> String {
     let root = Path::new(ROOT);
     let exe = out_dir().join(name);
     let mut cmd = compiler().to_command();
-    cmd.args(WARNINGS);
+    cmd.args(WARNINGS).args(UNOPTIMISED);
     if sanitizers_work() {
         cmd.args(SANITIZERS);
     }

@@ -419,6 +419,28 @@ mod tests {
         assert_eq!(e.field("status"), Some(ValueRef::I64(200)));
     }
 
+    /// The library's build of `regex` leaves out the `Age` and break properties (core/Cargo.toml);
+    /// everything else a redaction pattern is likely to use must still compile. (Tests build
+    /// `regex` with every feature, through other crates' dev-dependencies, so the refusal of
+    /// the left-out properties is not observable here.)
+    #[test]
+    fn unicode_classes_the_library_keeps_compile() {
+        for ok in [
+            r"\p{Greek}+",
+            r"(?i)straße",
+            r"\w+@\d+",
+            r"\bkey\b",
+            r"\p{Lu}\s",
+        ] {
+            let config = RedactConfig {
+                keys: vec![],
+                patterns: vec![ok.into()],
+                censor: DEFAULT_CENSOR.into(),
+            };
+            assert!(Redactor::new(&config).is_ok(), "{ok} compiles");
+        }
+    }
+
     #[test]
     fn invalid_patterns_name_their_index() {
         let e = Redactor::new(&RedactConfig {

@@ -57,7 +57,13 @@ struct Context {
     done: Condvar,
 }
 
-impl ClientContext for Context {}
+impl ClientContext for Context {
+    /// librdkafka's statistics (emitted only when `statistics.interval.ms` is set through
+    /// `properties`) are left alone: rdkafka's default parses them into its `Statistics` types
+    /// only to log them through the `log` crate, and that parser was about 150 KB of the stripped
+    /// library.
+    fn stats_raw(&self, _statistics: &[u8]) {}
+}
 
 impl ProducerContext for Context {
     /// `generation << 32 | index in the batch`.
