@@ -18,7 +18,7 @@ NODE_PLATFORM = $(shell node -p 'process.platform + "-" + process.arch')
 VECTORS := tests/vectors/records.json
 LIMITS := tests/vectors/limits.json
 
-.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-cpp test-go install bindings-lib dist test-packaging test-features schema test-node node-deps bench bench-go bench-node bench-cpp bench-net miri check-deep mutants clean
+.PHONY: help lib header demo test test-rust test-network servers lint test-header test-c test-cpp test-go install bindings-lib dist test-packaging test-features schema test-node node-deps bench bench-go bench-node bench-cpp bench-net miri check-deep mutants test-loom clean
 
 help:
 	@echo "make demo    the standard event from C, C++, Go and Node.js; outputs compared"
@@ -34,6 +34,7 @@ help:
 	@echo "make dist    dist/: the C/C++ tarball, a GOPROXY tree with the Go module, the npm package"
 	@echo "make header  regenerate include/logcap.h with cbindgen"
 	@echo "make miri    the C ABI's handle table under Miri, which checks its unsafe code and data races (nightly)"
+	@echo "make test-loom  the lane protocol's model under loom: every interleaving of a producer and the consumer (docs/lane-protocol.md)"
 	@echo "make check-deep  each fuzz target for FUZZ_SECONDS (30) on a seeded corpus, then make miri (nightly, cargo-fuzz)"
 	@echo "make mutants  mutation testing of the modules that carry the guarantees (cargo-mutants; docs/mutants.md)"
 
@@ -180,6 +181,15 @@ bench:
 # miri component; not part of `make test`. See docs/fuzzing.md.
 miri:
 	MIRIFLAGS=-Zmiri-disable-isolation $(CARGO) +nightly miri test -p logcap --lib handles::tests
+
+# The lane protocol's loom model (core/src/lane/loom.rs): one producer and the consumer across
+# a wrap, and the sleep/wake handshake, in every interleaving loom explores. The core alone,
+# without the network sinks, in a target directory of its own (RUSTFLAGS differ). Not part of
+# `make test`.
+LOOM_TARGET := target/loom
+test-loom:
+	RUSTFLAGS="--cfg loom" $(CARGO) test --release --target-dir $(LOOM_TARGET) \
+		-p logcap-core --no-default-features --lib lane::loom
 
 # The fuzz targets for a bounded time each, then the handle table under Miri (see
 # scripts/check-deep.sh and docs/fuzzing.md). Without the nightly tools it says SKIPPED,

@@ -32,12 +32,25 @@ cargo +nightly miri --version >/dev/null 2>&1 ||
 
 # Seed the corpora (fuzz/corpus is not checked in; what libFuzzer adds there is kept between
 # runs, so later runs start from everything found so far).
-mkdir -p fuzz/corpus/record_decode fuzz/corpus/config_parse
+mkdir -p fuzz/corpus/record_decode fuzz/corpus/config_parse fuzz/corpus/lane_consume
 python3 - <<'PY'
-import json
+import json, struct
 v = json.load(open("tests/vectors/records.json"))
 for x in v["valid"] + v["malformed"]:
     open("fuzz/corpus/record_decode/vector-" + x["name"], "wb").write(bytes.fromhex(x["hex"]))
+# Lanes as lane_consume reads them (from the producer line on, docs/lane-protocol.md): the
+# valid vectors as record frames, then the malformed ones, each in a ring of 4096 bytes.
+for kind in ("valid", "malformed"):
+    ring = b""
+    for x in v[kind]:
+        rec = bytes.fromhex(x["hex"])
+        frame = struct.pack("<II", len(rec), 1) + rec
+        frame += b"\0" * (-len(frame) % 8)
+        if len(ring) + len(frame) > 4096:
+            break
+        ring += frame
+    head = struct.pack("<QQQ", len(ring), 0, len(v[kind])).ljust(192, b"\0")
+    open("fuzz/corpus/lane_consume/lane-" + kind, "wb").write(head + ring)
 PY
 printf '%s\n' '{"sinks":[{"type":"file","path":"a.log","max_bytes":100,"keep":2}]}' \
   > fuzz/corpus/config_parse/file

@@ -1,0 +1,39 @@
+//! The closer's side of a lane (docs/lane-protocol.md, "Flush and close"): stopping intake
+//! with no record half-way.
+
+use super::layout::Lane;
+use super::sync::fence;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
+
+impl Lane {
+    /// Whether the pipeline stopped intake into this lane.
+    pub fn is_closed(&self) -> bool {
+        self.header().control.closed.load(Relaxed) != 0
+    }
+
+    /// Whether its producer is inside a call (between `enter` and `leave`). An Acquire load:
+    /// once it gives `false` after [`close_lanes`], whatever the producer published is visible.
+    pub fn is_busy(&self) -> bool {
+        self.header().producer.busy.load(Acquire) != 0
+    }
+
+    /// Whether its producer let go of it.
+    pub fn is_retired(&self) -> bool {
+        self.header().producer.retired.load(Acquire) != 0
+    }
+
+    /// Marks a lane closed from the start, for a lane registered after the pipeline closed
+    /// (before its producer gets it, so no fence is needed).
+    pub fn mark_closed(&self) {
+        self.header().control.closed.store(1, Relaxed);
+    }
+}
+
+/// Steps 1–2 of close: marks every lane closed, then a SeqCst fence, which pairs with the one
+/// in `Producer::enter`. Then wait until no lane [`Lane::is_busy`], and drain them all.
+pub fn close_lanes<'a>(lanes: impl IntoIterator<Item = &'a Lane>) {
+    for l in lanes {
+        l.header().control.closed.store(1, Relaxed);
+    }
+    fence(SeqCst);
+}

@@ -1,0 +1,392 @@
+//! The producer's side of a lane (docs/lane-protocol.md, "Reserve", "Write", "Publish",
+//! "A full lane", "Close"): one `Producer` per lane, owned by the one thread that writes it.
+
+use super::layout::{
+    bump, frame_size, read_frame_header, write_frame_header, Lane, FRAME_HEADER, KIND_RECORD,
+    KIND_SKIP,
+};
+use super::sync::fence;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Why a call may not write into the lane at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The pipeline stopped intake.
+    Closed,
+    /// The consumer stopped reading this lane: it must be replaced.
+    Poisoned,
+}
+
+/// Why a record did not go into the ring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PushError {
+    /// No room now.
+    Full,
+    /// Its frame is longer than the whole ring: it needs a larger lane.
+    TooLarge,
+}
+
+/// What a full lane does to a new record (the pipeline's `queue.when_full`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FullPolicy {
+    /// Refuse it (counted in `dropped full`).
+    DropNewest,
+    /// Wait for room at most this long, then refuse it (counted in `dropped timeout`).
+    Block(Duration),
+    /// Ask the consumer to skip the oldest records, and wait for it at most this long, then
+    /// refuse it (counted in `dropped full`).
+    DropOldest(Duration),
+}
+
+/// Why [`Producer::submit`] did not publish a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubmitError {
+    /// The pipeline stopped intake; nothing was counted.
+    Closed,
+    /// The lane is poisoned; nothing was counted: replace the lane and submit again.
+    Poisoned,
+    /// The record is longer than the ring; nothing was counted: replace the lane with a
+    /// larger one and submit again.
+    TooLarge,
+    /// Refused for want of room (`drop_newest`, or `drop_oldest` after its wait); counted.
+    Full,
+    /// Refused after waiting for room under `block`; counted.
+    Timeout,
+}
+
+/// The writing side of one lane.
+pub struct Producer {
+    lane: Arc<Lane>,
+    /// Where the next frame goes (the producer's own copy of its position).
+    write: u64,
+    /// The last read position loaded from the consumer's line.
+    read: u64,
+    /// The write position last published.
+    published: u64,
+    /// Records pushed so far.
+    pushed: u64,
+    /// The last count of released records loaded from the consumer's line.
+    released: u64,
+    /// Whether the lane is retired (by `retire` or the drop).
+    retired: bool,
+}
+
+impl Producer {
+    /// The producer of a lane that nobody has written yet.
+    pub fn new(lane: Arc<Lane>) -> Producer {
+        Producer {
+            lane,
+            write: 0,
+            read: 0,
+            published: 0,
+            pushed: 0,
+            released: 0,
+            retired: false,
+        }
+    }
+
+    /// The lane.
+    pub fn lane(&self) -> &Arc<Lane> {
+        &self.lane
+    }
+
+    /// Opens a call (steps 1–3 of "Close"): marks the lane busy, then checks that the pipeline
+    /// is open and the lane not poisoned. On `Err` the lane is no longer busy; on `Ok`, end the
+    /// call with [`Producer::leave`].
+    #[inline]
+    pub fn enter(&self) -> Result<(), Refused> {
+        let h = self.lane.header();
+        h.producer.busy.store(1, Relaxed);
+        // Pairs with the closer's fence after it sets `closed` (a Dekker pair): either this
+        // load sees `closed`, or the closer sees `busy` and waits for `leave`.
+        fence(SeqCst);
+        let refused = if h.control.closed.load(Relaxed) != 0 {
+            Some(Refused::Closed)
+        } else if h.control.poisoned.load(Acquire) != 0 {
+            Some(Refused::Poisoned)
+        } else {
+            None
+        };
+        match refused {
+            None => Ok(()),
+            Some(r) => {
+                h.producer.busy.store(0, Release);
+                Err(r)
+            }
+        }
+    }
+
+    /// Ends a call [`Producer::enter`] opened: what it published is visible to a closer that
+    /// sees the lane not busy.
+    #[inline]
+    pub fn leave(&self) {
+        self.lane.header().producer.busy.store(0, Release);
+    }
+
+    /// The bytes a record of `len` bytes takes from the write position: its frame, and the
+    /// skip frame before it if it would run past the ring's end. `None` if it can never fit.
+    #[inline]
+    fn taken(&self, len: usize) -> Option<(usize, usize)> {
+        let cap = self.lane.capacity();
+        let f = frame_size(len);
+        if f > cap || len > u32::MAX as usize {
+            return None;
+        }
+        let to_end = cap - (self.write as usize & (cap - 1));
+        Some(if f <= to_end { (0, f) } else { (to_end, f) })
+    }
+
+    /// Whether `total` more bytes and one more record fit, loading the consumer's read
+    /// position and released count (Acquire) again only when the ones known say they do not.
+    #[inline]
+    fn room(&mut self, total: usize) -> bool {
+        let cap = self.lane.capacity() as u64;
+        let max = u64::from(self.lane.max_records());
+        let end = self.write + total as u64;
+        let fits = |p: &Self| {
+            end.wrapping_sub(p.read) <= cap && (max == 0 || p.pushed.wrapping_sub(p.released) < max)
+        };
+        if fits(self) {
+            return true;
+        }
+        let c = &self.lane.header().consumer;
+        // Pairs with the consumer's Release stores: the bytes before `read` are free, and
+        // `released` counts the records before it.
+        self.read = c.read.load(Acquire);
+        self.released = c.released.load(Acquire);
+        fits(self)
+    }
+
+    /// Writes a record of `len` bytes into the ring through `fill`, which must write all
+    /// `len` bytes (the encoder writes in place), unpublished until [`Producer::publish`].
+    pub fn try_push_with(
+        &mut self,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]),
+    ) -> Result<(), PushError> {
+        let (skip, f) = self.taken(len).ok_or(PushError::TooLarge)?;
+        if !self.room(skip + f) {
+            return Err(PushError::Full);
+        }
+        let cap = self.lane.capacity();
+        if skip > 0 {
+            let off = self.write as usize & (cap - 1);
+            // SAFETY: a frame header at a multiple of 8 below the capacity (a multiple of 8)
+            // is in bounds; the bytes are free (`room`) and unpublished.
+            #[allow(unsafe_code)]
+            unsafe {
+                self.lane
+                    .ring_write_with(off, FRAME_HEADER, |b| write_frame_header(b, 0, KIND_SKIP))
+            };
+            self.write += skip as u64;
+        }
+        let off = self.write as usize & (cap - 1);
+        // SAFETY: `taken` placed the frame so that it ends at or before the ring's end; its
+        // bytes are free (`room`) and unpublished.
+        #[allow(unsafe_code)]
+        unsafe {
+            self.lane.ring_write_with(off, FRAME_HEADER, |b| {
+                write_frame_header(b, len as u32, KIND_RECORD)
+            });
+            self.lane.ring_write_with(off + FRAME_HEADER, len, fill);
+        }
+        self.write += f as u64;
+        self.pushed += 1;
+        Ok(())
+    }
+
+    /// Copies a packed record into the ring, unpublished until [`Producer::publish`].
+    #[inline]
+    pub fn try_push(&mut self, record: &[u8]) -> Result<(), PushError> {
+        self.try_push_with(record.len(), |b| b.copy_from_slice(record))
+    }
+
+    /// Publishes every frame pushed so far (a Release store of the write position), then
+    /// tells whether the consumer is asleep and must be woken (a SeqCst fence, then the flag).
+    #[inline]
+    #[must_use = "an asleep consumer must be woken"]
+    pub fn publish(&mut self) -> bool {
+        let h = self.lane.header();
+        if self.write != self.published {
+            self.published = self.write;
+            h.producer.write.store(self.write, Release);
+        }
+        // Pairs with the consumer's fence between setting `asleep` and its last look at
+        // `write`: one of the two sides sees the other's store.
+        fence(SeqCst);
+        h.control.asleep.load(Relaxed) != 0
+    }
+
+    /// Asks the consumer to skip the oldest records until a record of `len` bytes fits
+    /// (`drop_oldest`): walks its own published frames from the consumer's read position to
+    /// the first position at which there would be room, and stores it in `evict to`.
+    pub fn request_eviction(&mut self, len: usize) {
+        let Some((skip, f)) = self.taken(len) else {
+            return;
+        };
+        let h = self.lane.header();
+        let cap = self.lane.capacity();
+        let max = u64::from(self.lane.max_records());
+        let need = (self.write + (skip + f) as u64).saturating_sub(cap as u64);
+        let mut at = h.consumer.read.load(Acquire);
+        let mut pending = self.pushed.wrapping_sub(h.consumer.released.load(Acquire));
+        while at < self.published && (at < need || (max > 0 && pending >= max)) {
+            let off = at as usize & (cap - 1);
+            // SAFETY: a frame header this producer published at a multiple of 8 below the
+            // capacity; nobody writes it until this producer does.
+            #[allow(unsafe_code)]
+            let (flen, kind) = unsafe { self.lane.ring_read(off, FRAME_HEADER, read_frame_header) };
+            if kind == KIND_SKIP {
+                at += (cap - off) as u64;
+            } else {
+                at += frame_size(flen) as u64;
+                pending = pending.saturating_sub(1);
+            }
+        }
+        let evict_to = &h.producer.evict_to;
+        if evict_to.load(Relaxed) < at {
+            evict_to.store(at, Release);
+        }
+    }
+
+    /// Counts one submitted record.
+    #[inline]
+    pub fn count_submitted(&self) {
+        bump(&self.lane.header().producer.submitted, 1);
+    }
+
+    /// Counts one submitted record below the minimum level.
+    #[inline]
+    pub fn count_dropped_level(&self) {
+        bump(&self.lane.header().producer.dropped_level, 1);
+    }
+
+    /// Whether the consumer says it is asleep (a hint for a producer that waits for room).
+    #[inline]
+    fn consumer_asleep(&self) -> bool {
+        self.lane.header().control.asleep.load(Relaxed) != 0
+    }
+
+    /// One whole call: enter, count, push under `policy`, publish, leave. `wake` is called
+    /// when the consumer must be woken (after a publish that finds it asleep, or while
+    /// waiting for room).
+    pub fn submit(
+        &mut self,
+        record: &[u8],
+        policy: FullPolicy,
+        wake: &dyn Fn(),
+    ) -> Result<(), SubmitError> {
+        if self.taken(record.len()).is_none() {
+            return Err(SubmitError::TooLarge);
+        }
+        self.enter().map_err(|r| match r {
+            Refused::Closed => SubmitError::Closed,
+            Refused::Poisoned => SubmitError::Poisoned,
+        })?;
+        self.count_submitted();
+        let r = self.push_under(record, policy, wake);
+        if r.is_ok() && self.publish() {
+            wake();
+        }
+        self.leave();
+        r
+    }
+
+    fn push_under(
+        &mut self,
+        record: &[u8],
+        policy: FullPolicy,
+        wake: &dyn Fn(),
+    ) -> Result<(), SubmitError> {
+        match self.try_push(record) {
+            Ok(()) => return Ok(()),
+            Err(PushError::TooLarge) => unreachable!("checked before the call was counted"),
+            Err(PushError::Full) => {}
+        }
+        let p = &self.lane.header().producer;
+        let wait = match policy {
+            FullPolicy::DropNewest => {
+                bump(&p.dropped_full, 1);
+                return Err(SubmitError::Full);
+            }
+            FullPolicy::Block(t) => t,
+            FullPolicy::DropOldest(t) => {
+                self.request_eviction(record.len());
+                t
+            }
+        };
+        // Frames pushed before this call are published already; have the consumer make room.
+        wake();
+        let deadline = Instant::now() + wait;
+        let mut step = 0u32;
+        loop {
+            match self.try_push(record) {
+                Ok(()) => return Ok(()),
+                Err(_) if Instant::now() >= deadline => break,
+                Err(_) => {}
+            }
+            if self.consumer_asleep() {
+                wake();
+            }
+            backoff(&mut step);
+        }
+        let p = &self.lane.header().producer;
+        match policy {
+            FullPolicy::Block(_) => {
+                bump(&p.dropped_timeout, 1);
+                Err(SubmitError::Timeout)
+            }
+            _ => {
+                bump(&p.dropped_full, 1);
+                Err(SubmitError::Full)
+            }
+        }
+    }
+
+    /// Lets go of the lane for good: publishes what was pushed and marks the lane retired, so
+    /// the consumer delivers its records and then drops it. Returns whether the consumer is
+    /// asleep and must be woken to do so. Dropping a producer retires its lane too, without
+    /// the wake-up.
+    #[must_use = "an asleep consumer must be woken"]
+    pub fn retire(mut self) -> bool {
+        self.finish()
+    }
+
+    fn finish(&mut self) -> bool {
+        if self.retired {
+            return false;
+        }
+        self.retired = true;
+        let h = self.lane.header();
+        if self.write != self.published {
+            self.published = self.write;
+            h.producer.write.store(self.write, Release);
+        }
+        h.producer.retired.store(1, Release);
+        // As in `publish`: the consumer sees the lane retired, or the producer sees it asleep.
+        fence(SeqCst);
+        h.control.asleep.load(Relaxed) != 0
+    }
+}
+
+impl Drop for Producer {
+    fn drop(&mut self) {
+        let _ = self.finish();
+    }
+}
+
+/// Waits a little longer each time: spins, then yields, then sleeps 50 µs at a time.
+fn backoff(step: &mut u32) {
+    *step = step.saturating_add(1);
+    match *step {
+        0..=6 => {
+            for _ in 0..(1u32 << *step) {
+                std::hint::spin_loop();
+            }
+        }
+        7..=16 => std::thread::yield_now(),
+        _ => std::thread::sleep(Duration::from_micros(50)),
+    }
+}
