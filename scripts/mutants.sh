@@ -36,14 +36,14 @@ declare -A TESTS=(
   [pool]="workspace: --lib --test pool"
   [record_decode]="core: --lib"
   [sink_worker]="workspace: --lib --test pipeline --test drop_oldest --test file_sink_faults"
-  [intake]="workspace: --lib --test pipeline --test drop_oldest --test processing --test replay --test stats --test reliability"
+  [intake]="workspace: --lib --test pipeline --test drop_oldest --test processing --test stats --test reliability"
   [dispatcher]="workspace: --lib --test pipeline --test drop_oldest --test processing"
   [delivery]="workspace: --lib --test replay"
 )
 # Seconds each test run of a mutant may take before it counts as a timeout (caught): a few
 # times the unmutated run of that module's tests on 2 busy cores.
 declare -A TIMEOUT=(
-  [stats]=120 [pool]=120 [record_decode]=30 [sink_worker]=120 [intake]=120 [dispatcher]=120
+  [stats]=120 [pool]=120 [record_decode]=30 [sink_worker]=60 [intake]=60 [dispatcher]=120
   [delivery]=120
 )
 ORDER=(stats pool record_decode sink_worker intake dispatcher delivery)
