@@ -199,7 +199,7 @@ check-deep:
 
 # Mutation testing (cargo-mutants) of the modules that carry the guarantees, each against its
 # own tests; MODULES picks some (stats pool record_decode sink_worker intake dispatcher
-# delivery). Long: about half a minute per mutant on 2 cores. See docs/mutants.md.
+# delivery). A few seconds to a minute per mutant on 2 cores. See docs/mutants.md.
 mutants:
 	scripts/mutants.sh $(MODULES)
 

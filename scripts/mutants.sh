@@ -8,7 +8,9 @@
 #
 # Needs `cargo install cargo-mutants`. Mutants are applied in place (the working tree is
 # restored after each, one at a time), so the build reuses target/; do not edit the tree
-# during a run. MUTANTS_TIMEOUT (default 120 s) bounds each test run.
+# during a run. Runs at nice 19. MUTANTS_TIMEOUT overrides the module's test timeout (the
+# TIMEOUT table), MUTANTS_TESTS its tests, and MUTANTS_ARGS adds cargo-mutants options (split
+# at spaces), e.g. MUTANTS_ARGS='--re >=.in.walk' to re-run some mutants.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,14 +27,24 @@ declare -A FILES=(
   [dispatcher]="core/src/dispatcher/mod.rs core/src/dispatcher/batcher.rs core/src/batch.rs"
   [delivery]="core/src/delivery/dead_letter.rs core/src/delivery/retry.rs"
 )
+# The test targets, as cargo test arguments: "core:" = the core's own unit tests only (one
+# crate to rebuild per mutant, a few seconds), "workspace:" = with the integration tests at the
+# root, which also relinks the C library and each named test (several times as long).
+# MUTANTS_TESTS overrides the module's entry, e.g. to re-run survivors against more tests.
 declare -A TESTS=(
-  [stats]="--lib --test stats --test processing --test drop_oldest --test replay"
-  [pool]="--lib --test pool"
-  [record_decode]="--lib --test record_vectors --test record_spec --test submit_record"
-  [sink_worker]="--lib --test pipeline --test drop_oldest --test file_sink_faults"
-  [intake]="--lib --test pipeline --test drop_oldest --test processing --test replay"
-  [dispatcher]="--lib --test pipeline --test drop_oldest --test processing"
-  [delivery]="--lib --test replay"
+  [stats]="workspace: --lib --test stats --test processing --test drop_oldest --test replay"
+  [pool]="workspace: --lib --test pool"
+  [record_decode]="core: --lib"
+  [sink_worker]="workspace: --lib --test pipeline --test drop_oldest --test file_sink_faults --test stats --test reliability"
+  [intake]="workspace: --lib --test pipeline --test drop_oldest --test processing --test stats --test reliability"
+  [dispatcher]="workspace: --lib --test pipeline --test drop_oldest --test processing"
+  [delivery]="workspace: --lib --test replay"
+)
+# Seconds each test run of a mutant may take before it counts as a timeout (caught): a few
+# times the unmutated run of that module's tests on 2 busy cores.
+declare -A TIMEOUT=(
+  [stats]=120 [pool]=120 [record_decode]=30 [sink_worker]=60 [intake]=60 [dispatcher]=120
+  [delivery]=120
 )
 ORDER=(stats pool record_decode sink_worker intake dispatcher delivery)
 
@@ -43,12 +55,20 @@ for m in "${modules[@]}"; do
   [[ -n ${FILES[$m]:-} ]] || { echo "mutants: unknown module $m (${ORDER[*]})" >&2; exit 2; }
   args=()
   for f in ${FILES[$m]}; do args+=(--file "$f"); done
-  echo "mutants: $m (${FILES[$m]}) with cargo test ${TESTS[$m]}" >&2
+  # As --cargo-arg, so that the build of each mutant (cargo test --no-run) builds only these
+  # test targets too, not every test of the workspace.
+  tests=${MUTANTS_TESTS:-${TESTS[$m]}}
+  scope=${tests%%:*}
+  [[ $scope == core || $scope == workspace ]] || { echo "mutants: bad tests '$tests'" >&2; exit 2; }
+  for a in ${tests#*:}; do args+=("--cargo-arg=$a"); done
+  [[ $scope == workspace ]] && args+=(--test-workspace=true) || args+=(--test-workspace=false)
+  echo "mutants: $m (${FILES[$m]}) with cargo test ${tests}" >&2
   # cargo-mutants exits 2 when a mutant was missed and 3 on a timeout: the summary below
   # says which; any other failure stops the run.
   rc=0
-  cargo mutants --in-place --baseline skip --no-shuffle --timeout "${MUTANTS_TIMEOUT:-120}" \
-    --test-workspace=true --output "build/mutants/$m" "${args[@]}" -- ${TESTS[$m]} || rc=$?
+  nice -n 19 cargo mutants --in-place --baseline skip --no-shuffle --package logcap-core \
+    --timeout "${MUTANTS_TIMEOUT:-${TIMEOUT[$m]}}" --build-timeout "${MUTANTS_BUILD_TIMEOUT:-300}" \
+    --output "build/mutants/$m" "${args[@]}" ${MUTANTS_ARGS:-} || rc=$?
   [[ $rc == 0 || $rc == 2 || $rc == 3 ]] || { echo "mutants: cargo mutants failed ($rc)" >&2; exit "$rc"; }
   for outcome in caught missed timeout unviable; do
     f="build/mutants/$m/mutants.out/$outcome.txt"

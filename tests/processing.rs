@@ -740,3 +740,37 @@ fn configuration_of_the_stages_is_strict() {
         other => panic!("{:?}", other.err()),
     }
 }
+
+/// Close waits for a submit still in progress (here, still in its hook) before it shuts the
+/// pipeline down: that entry is delivered, not left in a queue nobody reads.
+#[test]
+fn close_waits_for_a_submit_still_running_its_hook() {
+    let (entered_tx, entered) = crossbeam_channel::bounded::<()>(1);
+    let (release, release_rx) = crossbeam_channel::bounded::<()>(1);
+    let (b, seen) = capture("");
+    let p = b
+        .processor(move |_| {
+            entered_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            HookAction::Keep
+        })
+        .build()
+        .unwrap();
+    std::thread::scope(|s| {
+        let submitter = s.spawn(|| submit(&p, Level::Info, "in the hook", 1));
+        entered.recv_timeout(LONG).unwrap();
+        let closer = s.spawn(|| p.close(LONG));
+        let deadline = Instant::now() + LONG;
+        while !p.is_closed() {
+            assert!(Instant::now() < deadline, "close never began");
+            std::thread::yield_now();
+        }
+        release.send(()).unwrap();
+        submitter.join().unwrap();
+        closer.join().unwrap().unwrap();
+    });
+    assert_eq!(seqs(&seen, "in the hook", Level::Info), [1]);
+    let s = p.stats();
+    assert_eq!((s.submitted, s.accepted), (1, 1));
+    assert_adds_up(&s);
+}

@@ -182,3 +182,85 @@ fn entries_held_by_dedup_are_counted_while_held() {
     let s = p.stats();
     assert_eq!((s.held, s.accepted, s.sinks[0].delivered), (0, 3, 3));
 }
+
+/// A sink that delivers part of each batch, as a network sink whose batch went out in several
+/// requests: `failed` of its entries are not delivered, `bytes` were written for the others.
+/// Its flush fails, or panics when `panic_on_flush`.
+struct PartlyDelivering {
+    failed: u64,
+    bytes: u64,
+    panic_on_flush: bool,
+}
+
+impl Sink for PartlyDelivering {
+    fn write(&mut self, _batch: &Batch) -> Result<u64, SinkError> {
+        Err(SinkError::partial(
+            "some requests failed",
+            self.failed,
+            self.bytes,
+        ))
+    }
+
+    fn flush(&mut self) -> Result<(), SinkError> {
+        if self.panic_on_flush {
+            panic!("expected: flush bug");
+        }
+        Err(SinkError::new("flush refused"))
+    }
+}
+
+#[test]
+fn a_partly_delivered_batch_counts_what_was_and_was_not_delivered() {
+    // Batches close only when full: 100 entries make 10 batches of 10.
+    let cfg = logcap_core::Config::from_json(
+        r#"{"batch":{"max_entries":10,"max_delay_ms":600000},
+            "sinks":[{"type":"callback","name":"part"},{"type":"callback","name":"over"}]}"#,
+    )
+    .unwrap();
+    let p = Pipeline::builder(cfg)
+        .sink(
+            "part",
+            Box::new(PartlyDelivering {
+                failed: 3,
+                bytes: 70,
+                panic_on_flush: false,
+            }),
+        )
+        // Reports more failures than the batch holds: the whole batch failed, no more.
+        .sink(
+            "over",
+            Box::new(PartlyDelivering {
+                failed: 25,
+                bytes: 0,
+                panic_on_flush: true,
+            }),
+        )
+        .build()
+        .unwrap();
+    for i in 0..100 {
+        p.submit(standard_entry(&p, i)).unwrap();
+    }
+    // A flush waits for every batch, then reports the first error a sink answers with; the
+    // panic in a flush is contained and counted.
+    let err = p.flush(LONG).unwrap_err().to_string();
+    assert!(
+        err.contains(r#"sink "part": flush refused"#)
+            || err.contains(r#"sink "over": panic: expected: flush bug"#),
+        "{err}"
+    );
+    let s = p.stats();
+    assert_eq!(s.batches, 10, "{s:#?}");
+    let (part, over) = (&s.sinks[0], &s.sinks[1]);
+    assert_eq!((part.delivered, part.failed, part.bytes), (70, 30, 700));
+    assert_eq!(
+        part.batches, 0,
+        "a batch with a failure is not a written batch"
+    );
+    assert_eq!((over.delivered, over.failed, over.bytes), (0, 100, 0));
+    assert_eq!((part.panics, over.panics), (0, 1));
+    assert_eq!(
+        p.sink_last_error("over").as_deref(),
+        Some("panic: expected: flush bug")
+    );
+    p.close(LONG).unwrap();
+}

@@ -635,3 +635,67 @@ fn the_fast_paths_take_valid_utf8_records() {
         assert!(same(&e, &general));
     }
 }
+
+/// The limits are inclusive on the replacing path too: a record at each limit that also holds
+/// invalid UTF-8, which the fast fill declines so that the general walk decodes it, is
+/// accepted as the fast path accepts it.
+#[test]
+fn limits_are_inclusive_on_the_replacing_path_too() {
+    let keys: Vec<String> = (0..MAX_FIELDS).map(|i| format!("k{i}")).collect();
+    let labels: Vec<(&str, &str)> = keys[..MAX_LABELS]
+        .iter()
+        .map(|k| (k.as_str(), "v"))
+        .collect();
+    let fields: Vec<(&str, ValueRef<'_>)> = keys
+        .iter()
+        .map(|k| (k.as_str(), ValueRef::U64(7)))
+        .collect();
+    // The record with the first byte of its message (after the length prefix) made invalid.
+    let invalid_message = |rec: Record<'_>| {
+        let mut buf = bytes_of(&rec);
+        buf[HEADER_LEN + 4] = 0xff;
+        buf
+    };
+
+    let e = decoded(&invalid_message(Record {
+        message: "x",
+        labels: &labels,
+        fields: &fields,
+        ..Record::default()
+    }))
+    .unwrap();
+    assert_eq!(e.message(), "\u{fffd}");
+    assert_eq!((e.label_count(), e.field_count()), (MAX_LABELS, MAX_FIELDS));
+
+    let long_key = "k".repeat(MAX_KEY_BYTES);
+    let e = decoded(&invalid_message(Record {
+        message: "x",
+        labels: &[(&long_key, "v")],
+        fields: &[(&long_key, ValueRef::Bool(true))],
+        ..Record::default()
+    }))
+    .unwrap();
+    assert_eq!(e.label(&long_key), Some("v"));
+    assert_eq!(e.field(&long_key), Some(ValueRef::Bool(true)));
+
+    let longest = "m".repeat(MAX_MESSAGE_BYTES);
+    let e = decoded(&invalid_message(Record {
+        message: &longest,
+        ..Record::default()
+    }))
+    .unwrap();
+    assert_eq!(e.message(), format!("\u{fffd}{}", &longest[1..]));
+
+    // The largest record (as in the test above), its last byte, the end of a string field,
+    // made invalid.
+    let fits = "v".repeat(MAX_RECORD_BYTES - HEADER_LEN - 12 - 5 - 1 - 4);
+    let mut buf = bytes_of(&Record {
+        fields: &[("f", ValueRef::Str(&fits))],
+        ..Record::default()
+    });
+    assert_eq!(buf.len(), MAX_RECORD_BYTES);
+    *buf.last_mut().unwrap() = 0xff;
+    let e = decoded(&buf).unwrap();
+    let expect = format!("{}\u{fffd}", &fits[1..]);
+    assert_eq!(e.field("f"), Some(ValueRef::Str(&expect)));
+}
