@@ -1,12 +1,6 @@
 # logcap: build, test, demo, bench. `make help` lists the targets.
 SHELL := /bin/bash
 CARGO ?= cargo
-# cargo keeps what it learns from rustc (`rustc -vV`, its target probe) in target/.rustc_info.json,
-# failures included, and replays them to every later cargo command of the target directory. On a
-# cold build a failed probe was once stored there (its rustc had read a compiler's warnings as its
-# source), and every later `cargo test` then failed with it. Without the cache each command asks
-# rustc itself, a few milliseconds each.
-export CARGO_CACHE_RUSTC_INFO := 0
 CC ?= gcc
 CXX ?= g++
 LIB_DIR := target/release
