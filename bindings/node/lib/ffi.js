@@ -65,6 +65,19 @@ const PROTOTYPES = [
   'logcap_result logcap_pipeline_sink_name(const logcap_pipeline *pipeline, size_t index, uint8_t *buf, size_t buf_len, _Out_ size_t *out_len)',
   'logcap_result logcap_pipeline_metrics(const logcap_pipeline *pipeline, uint8_t *buf, size_t buf_len, _Out_ size_t *out_len)',
   'logcap_result logcap_pipeline_replay(const logcap_pipeline *pipeline, const uint8_t *path, size_t len, _Out_ uint64_t *out_count)',
+  // The record writer (for C: Node encodes its records itself, lib/record.js); declared so that
+  // this list is the whole header
+  'logcap_result logcap_write_begin(const logcap_pipeline *pipeline, uint32_t level, const uint8_t *message, size_t len)',
+  'logcap_result logcap_write_label(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len)',
+  'logcap_result logcap_write_str(const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len)',
+  'logcap_result logcap_write_i64(const uint8_t *key, size_t key_len, int64_t value)',
+  'logcap_result logcap_write_u64(const uint8_t *key, size_t key_len, uint64_t value)',
+  'logcap_result logcap_write_f64(const uint8_t *key, size_t key_len, double value)',
+  'logcap_result logcap_write_bool(const uint8_t *key, size_t key_len, bool value)',
+  'logcap_result logcap_write_trace(const uint8_t *trace_id, size_t trace_id_len, const uint8_t *span_id, size_t span_id_len)',
+  'logcap_result logcap_write_timestamp(uint64_t timestamp_ns)',
+  'logcap_result logcap_write_commit(void)',
+  'logcap_result logcap_write_abort(void)',
   // Texts and version
   'const char *logcap_result_text(uint32_t code)',
   'const char *logcap_version(void)',
