@@ -22,6 +22,8 @@
 //! | `file/json_lines_bytes`      | the same, reported in bytes/s                                |
 //! | `produce/build_submit`       | acquire, fill through `Entry`, submit (producer side)        |
 //! | `produce/build_submit_data`  | `Pool::take`, fill `EntryData`, `submit_data`                |
+//! | `produce/submit_record`      | `Pipeline::submit_record` of the event encoded beforehand (`block`) |
+//! | `produce/lane_submit_record` | the same record into the thread's lane (`lane::LaneSet`, `block`; its reader only checks) |
 //!
 //! The end-to-end groups (`dispatch`, `batch`, `file`) use a bounded queue with the `block`
 //! policy and panic after the run unless every submitted entry was delivered and none dropped.
@@ -520,7 +522,68 @@ fn produce(c: &mut Criterion) {
         })
     });
     produce_check("produce/build_submit_data", p);
+
+    // The standard event encoded beforehand (as a binding encodes it), submitted as a packed
+    // record: through the pipeline's shared queue, and into the calling thread's lane
+    // (logcap_core::lane::LaneSet, not yet the pipeline's intake), whose reader thread only
+    // counts the checked records. The batcher decodes more slowly than a producer submits
+    // records, so this queue blocks when full: the time includes waiting for the batcher.
+    let mut record = Vec::new();
+    let mut d = EntryData::new();
+    fill_standard(&mut d);
+    logcap_core::record::encode_entry(&d, &mut record).expect("the standard event encodes");
+    let p = Pipeline::from_json(
+        r#"{"queue": {"capacity": 1048576, "when_full": "block", "block_timeout_ms": 600000},
+            "sinks": [{"type": "null", "name": "null"}]}"#,
+    )
+    .expect("benchmark configuration");
+    g.bench_function("submit_record", |b| {
+        b.iter(|| black_box(p.submit_record(black_box(&record))))
+    });
+    produce_check("produce/submit_record", p);
+    lane_submit_record(&mut g, &record);
     g.finish();
+}
+
+fn lane_submit_record(g: &mut BenchmarkGroup<'_, WallTime>, record: &[u8]) {
+    use logcap_core::lane::{FullPolicy, LaneSet};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    // As the queue above, the lane blocks when full: its reader checks records more slowly
+    // than a producer writes them, so the time includes waiting for the reader.
+    let policy = FullPolicy::Block(Duration::from_secs(600));
+    let set = LaneSet::new(1 << 20, 0, policy).expect("a valid lane size");
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (set, stop) = (Arc::clone(&set), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let mut r = set.reader();
+            let mut n = 0u64;
+            loop {
+                r.pass(|x| n += black_box(x.record.len()) as u64 / x.record.len() as u64);
+                if stop.load(Ordering::Acquire) && r.is_empty() {
+                    return n;
+                }
+                r.sleep(Some(Duration::from_millis(1)));
+            }
+        })
+    };
+    g.bench_function("lane_submit_record", |b| {
+        b.iter(|| black_box(set.submit(black_box(record))))
+    });
+    stop.store(true, Ordering::Release);
+    set.wake();
+    let read = reader.join().expect("the lane reader");
+    let c = set.counters();
+    assert!(
+        c.submitted > 0,
+        "produce/lane_submit_record: nothing submitted"
+    );
+    assert_eq!(
+        (c.dropped_full + c.dropped_timeout, read),
+        (0, c.submitted),
+        "produce/lane_submit_record: every record read, none dropped"
+    );
 }
 
 criterion_group!(benches, pool, entry, deep_copy, dispatch, batch, file, produce);
