@@ -89,7 +89,19 @@ impl Consumer {
     /// One pass: every frame published when it starts, in order. Each well-formed record goes
     /// to `take`; a record under an eviction request is skipped, a malformed one dropped; bad
     /// framing poisons the lane. Counters and the read position are stored as it goes.
-    pub fn drain(&mut self, mut take: impl FnMut(Checked<'_>)) -> Pass {
+    pub fn drain(&mut self, take: impl FnMut(Checked<'_>)) -> Pass {
+        self.run(Some(take))
+    }
+
+    /// Serves the producer's eviction request alone (`drop_oldest`): skips the records before
+    /// `evict to` and stops at the first record after it, decoding nothing. For a consumer
+    /// that waits for something else (room in a sink's queue) and must not leave a producer
+    /// waiting meanwhile.
+    pub fn evict(&mut self) -> Pass {
+        self.run(None::<fn(Checked<'_>)>)
+    }
+
+    fn run(&mut self, mut take: Option<impl FnMut(Checked<'_>)>) -> Pass {
         let mut pass = Pass::default();
         if self.poisoned {
             return pass;
@@ -120,6 +132,7 @@ impl Consumer {
                     pass.evicted += 1;
                     self.read += n;
                 }
+                Step::Record(..) if take.is_none() => break,
                 Step::Record(len, n) => {
                     let off = (self.read % cap) as usize + FRAME_HEADER;
                     // SAFETY: `frame` checked that the payload lies before the ring's end and
@@ -128,11 +141,13 @@ impl Consumer {
                     let ok = unsafe {
                         lane.ring_read(off, len, |record| match crate::record::check(record) {
                             Ok((level, timestamp_ns)) => {
-                                take(Checked {
-                                    record,
-                                    level,
-                                    timestamp_ns,
-                                });
+                                if let Some(take) = take.as_mut() {
+                                    take(Checked {
+                                        record,
+                                        level,
+                                        timestamp_ns,
+                                    });
+                                }
                                 true
                             }
                             Err(_) => false,

@@ -263,6 +263,13 @@ impl SetReader {
         total
     }
 
+    /// Serves every lane's eviction request (`drop_oldest`) without decoding anything: for a
+    /// reader that waits for room in a sink's queue, between two looks.
+    pub fn serve_evictions(&mut self) -> u64 {
+        self.refresh();
+        self.lanes.iter_mut().map(|c| c.evict().evicted).sum()
+    }
+
     /// Sleeps until a producer wakes it, or `timeout` passes, unless a lane is not empty (or
     /// a lane was registered meanwhile).
     pub fn sleep(&mut self, timeout: Option<Duration>) {

@@ -166,3 +166,37 @@ fn a_record_larger_than_the_rings_moves_the_thread_to_a_larger_lane_in_order() {
     reader.pass(|r| seen.push(parse(r.record).1));
     assert_eq!(seen, [0, 1, 2]);
 }
+
+#[test]
+fn a_reader_that_waits_elsewhere_still_serves_drop_oldest() {
+    let policy = FullPolicy::DropOldest(Duration::from_secs(30));
+    let set = LaneSet::new(4096, 4, policy).unwrap();
+    let reader = {
+        let set = Arc::clone(&set);
+        std::thread::spawn(move || {
+            // Waits elsewhere (as for room in a sink's queue) and only serves evictions,
+            // until the producer has submitted everything; then reads what is left.
+            let mut r = set.reader();
+            let mut evicted = 0;
+            while !set.is_closed() {
+                evicted += r.serve_evictions();
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            let mut seen = Vec::new();
+            r.pass(|x| seen.push(parse(x.record).1));
+            (evicted, seen)
+        })
+    };
+    for n in 0..10 {
+        set.submit(&rec(0, n)).unwrap();
+    }
+    assert!(set.close(Instant::now() + Duration::from_secs(10)));
+    let (evicted, seen) = reader.join().unwrap();
+    // The four newest survive, in order; the six oldest were evicted, undecoded.
+    assert_eq!((evicted, seen), (6, vec![6, 7, 8, 9]));
+    let c = set.counters();
+    assert_eq!(
+        (c.submitted, c.evicted, c.consumed, c.dropped_full),
+        (10, 6, 4, 0)
+    );
+}
