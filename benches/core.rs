@@ -102,6 +102,18 @@ fn blocking_pipeline(batch: usize, sink: &str) -> Pipeline {
     Pipeline::from_json(&doc).expect("benchmark configuration")
 }
 
+/// [`blocking_pipeline`], with lanes on or off (`queue.lanes`). With lanes, `capacity` is
+/// each thread's lane's.
+fn lanes_pipeline(batch: usize, sink: &str, lanes: bool) -> Pipeline {
+    let doc = format!(
+        r#"{{"queue": {{"capacity": 65536, "when_full": "block", "block_timeout_ms": {NO_TIMEOUT_MS},
+                        "lanes": {lanes}}},
+            "batch": {{"max_entries": {batch}}},
+            "sinks": [{sink}]}}"#
+    );
+    Pipeline::from_json(&doc).expect("benchmark configuration")
+}
+
 fn null_sink() -> String {
     format!(
         r#"{{"type": "null", "name": "null", "when_full": "block", "block_timeout_ms": {NO_TIMEOUT_MS}}}"#
@@ -128,10 +140,43 @@ fn assert_all_delivered(name: &str, s: &Stats, submitted: u64) {
     }
 }
 
+/// What each producer submits.
+#[derive(Clone)]
+enum Work {
+    /// Standard events built through the entry API (acquire, set, submit).
+    Entries,
+    /// The standard event encoded beforehand as a packed record (as a binding or the C
+    /// record writer hands it over), submitted with `submit_record`.
+    Record(Arc<Vec<u8>>),
+}
+
+impl Work {
+    fn record() -> Work {
+        let mut record = Vec::new();
+        let mut d = EntryData::new();
+        fill_standard(&mut d);
+        logcap_core::record::encode_entry(&d, &mut record).expect("the standard event encodes");
+        Work::Record(Arc::new(record))
+    }
+
+    #[inline]
+    fn submit(&self, p: &Pipeline, n: usize) {
+        match self {
+            Work::Entries => submit_standard(p, n),
+            Work::Record(r) => {
+                for _ in 0..n {
+                    let _ = black_box(p.submit_record(black_box(r)));
+                }
+            }
+        }
+    }
+}
+
 /// Producers that build and submit standard events: the calling thread and `n - 1` others,
 /// started together for each round.
 struct Producers {
     pipeline: Arc<Pipeline>,
+    work: Work,
     count: usize,
     share: Arc<AtomicUsize>,
     start: Arc<Barrier>,
@@ -144,17 +189,22 @@ const STOP: usize = usize::MAX;
 
 impl Producers {
     fn new(pipeline: Pipeline, count: usize) -> Self {
+        Producers::with(pipeline, count, Work::Entries)
+    }
+
+    fn with(pipeline: Pipeline, count: usize, work: Work) -> Self {
         let pipeline = Arc::new(pipeline);
         let share = Arc::new(AtomicUsize::new(0));
         let start = Arc::new(Barrier::new(count));
         let done = Arc::new(Barrier::new(count));
         let threads = (1..count)
             .map(|_| {
-                let (p, share, start, done) = (
+                let (p, share, start, done, work) = (
                     Arc::clone(&pipeline),
                     Arc::clone(&share),
                     Arc::clone(&start),
                     Arc::clone(&done),
+                    work.clone(),
                 );
                 std::thread::spawn(move || loop {
                     start.wait();
@@ -162,13 +212,14 @@ impl Producers {
                     if n == STOP {
                         return;
                     }
-                    submit_standard(&p, n);
+                    work.submit(&p, n);
                     done.wait();
                 })
             })
             .collect();
         Producers {
             pipeline,
+            work,
             count,
             share,
             start,
@@ -186,7 +237,7 @@ impl Producers {
         if self.count > 1 {
             self.start.wait();
         }
-        submit_standard(&self.pipeline, each);
+        self.work.submit(&self.pipeline, each);
         if self.count > 1 {
             self.done.wait();
         }
@@ -348,6 +399,21 @@ fn dispatch(c: &mut Criterion) {
         let s = run.finish(&format!("dispatch/{name}"));
         pool_note(&format!("dispatch/{name}"), &s);
     }
+    // The standard event encoded beforehand, as bindings and the C record writer submit it:
+    // what the pipeline itself takes from producer to sink. `_queue`: every producer into the
+    // shared queue (`queue.lanes` off) rather than a lane of its own.
+    for (producers, lanes) in [(1, true), (2, true), (1, false), (2, false)] {
+        let name = format!(
+            "record_null_{producers}p{}",
+            if lanes { "" } else { "_queue" }
+        );
+        let p = lanes_pipeline(512, &null_sink(), lanes);
+        let mut run = Producers::with(p, producers, Work::record());
+        g.bench_function(name.as_str(), |b| {
+            b.iter_custom(|iters| run.timed_rounds(iters, ROUND))
+        });
+        run.finish(&format!("dispatch/{name}"));
+    }
     g.finish();
 }
 
@@ -379,12 +445,17 @@ fn batch(c: &mut Criterion) {
 /// A pipeline into a JSON-lines file. The file is not fsynced on flush: each round ends with a
 /// flush, which would otherwise measure the disk's sync latency rather than the pipeline.
 fn file_pipeline(path: &Path) -> Pipeline {
+    file_lanes_pipeline(path, true)
+}
+
+/// [`file_pipeline`], with lanes on or off.
+fn file_lanes_pipeline(path: &Path, lanes: bool) -> Pipeline {
     let path = serde_json::to_string(path.to_str().expect("UTF-8 temporary path")).unwrap();
     let sink = format!(
         r#"{{"type": "file", "name": "file", "path": {path}, "format": "json",
             "fsync_on_flush": false, "when_full": "block", "block_timeout_ms": {NO_TIMEOUT_MS}}}"#
     );
-    blocking_pipeline(512, &sink)
+    lanes_pipeline(512, &sink, lanes)
 }
 
 /// Panics unless the file holds exactly `entries` lines and each is a JSON object carrying the
@@ -441,6 +512,19 @@ fn file(c: &mut Criterion) {
         );
     }
     std::fs::remove_file(&path).expect("remove the benchmark's file");
+
+    // The standard event encoded beforehand, through lanes and through the shared queue.
+    for lanes in [true, false] {
+        let name = format!("record_json_lines{}", if lanes { "" } else { "_queue" });
+        let path = dir.path().join(format!("{name}.log"));
+        let mut run = Producers::with(file_lanes_pipeline(&path, lanes), 1, Work::record());
+        g.bench_function(name.as_str(), |b| {
+            b.iter_custom(|iters| run.timed_rounds(iters, ROUND))
+        });
+        let s = run.finish(&format!("file/{name}"));
+        verify_json_lines(&format!("file/{name}"), &path, s.submitted);
+        std::fs::remove_file(&path).expect("remove the benchmark's file");
+    }
 
     // Bytes per second, with the bytes per line measured on a first round.
     let path = dir.path().join("json_lines_bytes.log");

@@ -3,10 +3,11 @@
 //! untrusted, and a pass never reads past the write position it loaded at its start.
 
 use super::layout::{
-    bump, frame_size, read_frame_header, Lane, FRAME_ALIGN, FRAME_HEADER, HEADER_LEN, KIND_RECORD,
-    KIND_SKIP, LANE_MAGIC, LANE_VERSION,
+    bump, frame_size, read_frame_header, Lane, ENTRY_PAYLOAD, FRAME_ALIGN, FRAME_HEADER,
+    HEADER_LEN, KIND_ENTRY, KIND_RECORD, KIND_SKIP, LANE_MAGIC, LANE_VERSION,
 };
 use super::sync::fence;
+use crate::entry::EntryData;
 use crate::entry::Level;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::sync::Arc;
@@ -44,6 +45,10 @@ pub struct Consumer {
     poisoned: bool,
 }
 
+/// Within a pass, a producer that waits for room is woken after every this many released
+/// frames, not only at the end of the pass.
+const WAKE_EVERY: u64 = 256;
+
 /// How a frame at the read position is to be handled.
 #[derive(Clone, Copy)]
 enum Step {
@@ -51,6 +56,8 @@ enum Step {
     Skip(u64),
     /// A record frame of this payload length, taking this many bytes.
     Record(usize, u64),
+    /// An entry frame, taking this many bytes.
+    Entry(u64),
 }
 
 impl Consumer {
@@ -90,7 +97,19 @@ impl Consumer {
     /// to `take`; a record under an eviction request is skipped, a malformed one dropped; bad
     /// framing poisons the lane. Counters and the read position are stored as it goes.
     pub fn drain(&mut self, take: impl FnMut(Checked<'_>)) -> Pass {
-        self.run(Some(take))
+        self.drain_all(take, drop)
+    }
+
+    /// [`Consumer::drain`], with each entry of an entry frame (see
+    /// [`super::KIND_ENTRY`]) going to `take_entry`, in its place among the records. An entry
+    /// frame whose number is not that of the lane's next queued entry is malformed (the
+    /// entry taken for it is dropped).
+    pub fn drain_all(
+        &mut self,
+        take: impl FnMut(Checked<'_>),
+        take_entry: impl FnMut(Box<EntryData>),
+    ) -> Pass {
+        self.run(Some((take, take_entry)))
     }
 
     /// Serves the producer's eviction request alone (`drop_oldest`): skips the records before
@@ -98,10 +117,13 @@ impl Consumer {
     /// that waits for something else (room in a sink's queue) and must not leave a producer
     /// waiting meanwhile.
     pub fn evict(&mut self) -> Pass {
-        self.run(None::<fn(Checked<'_>)>)
+        self.run(None::<(fn(Checked<'_>), fn(Box<EntryData>))>)
     }
 
-    fn run(&mut self, mut take: Option<impl FnMut(Checked<'_>)>) -> Pass {
+    fn run(
+        &mut self,
+        mut take: Option<(impl FnMut(Checked<'_>), impl FnMut(Box<EntryData>))>,
+    ) -> Pass {
         let mut pass = Pass::default();
         if self.poisoned {
             return pass;
@@ -122,6 +144,7 @@ impl Consumer {
             return self.poison(pass);
         }
         let evict_to = h.producer.evict_to.load(Acquire);
+        let start = self.read;
         while self.read < write {
             let Some(step) = self.frame(write) else {
                 return self.poison(pass);
@@ -132,7 +155,35 @@ impl Consumer {
                     pass.evicted += 1;
                     self.read += n;
                 }
-                Step::Record(..) if take.is_none() => break,
+                Step::Entry(n) if self.read < evict_to => {
+                    // The entry is dropped with its frame (freed, not pooled: the lane does
+                    // not know the pool).
+                    drop(lane.entries().pop());
+                    pass.evicted += 1;
+                    self.read += n;
+                }
+                Step::Record(..) | Step::Entry(_) if take.is_none() => break,
+                Step::Entry(n) => {
+                    let off = (self.read % cap) as usize + FRAME_HEADER;
+                    // SAFETY: `frame` checked that the payload lies before the ring's end and
+                    // before `write`: published bytes, not yet released.
+                    #[allow(unsafe_code)]
+                    let number = unsafe {
+                        lane.ring_read(off, ENTRY_PAYLOAD, |b| {
+                            u64::from_le_bytes(b.try_into().expect("8 bytes"))
+                        })
+                    };
+                    match lane.entries().pop() {
+                        Some((k, e)) if k == number => {
+                            if let Some((_, take_entry)) = take.as_mut() {
+                                take_entry(e);
+                            }
+                            pass.consumed += 1;
+                        }
+                        _ => pass.malformed += 1,
+                    }
+                    self.read += n;
+                }
                 Step::Record(len, n) => {
                     let off = (self.read % cap) as usize + FRAME_HEADER;
                     // SAFETY: `frame` checked that the payload lies before the ring's end and
@@ -141,7 +192,7 @@ impl Consumer {
                     let ok = unsafe {
                         lane.ring_read(off, len, |record| match crate::record::check(record) {
                             Ok((level, timestamp_ns)) => {
-                                if let Some(take) = take.as_mut() {
+                                if let Some((take, _)) = take.as_mut() {
                                     take(Checked {
                                         record,
                                         level,
@@ -166,9 +217,18 @@ impl Consumer {
             if !matches!(step, Step::Skip(_)) {
                 self.released += 1;
                 h.consumer.released.store(self.released, Release);
+                if self.released.is_multiple_of(WAKE_EVERY) {
+                    fence(SeqCst);
+                    lane.wake_waiter();
+                }
             }
         }
         self.count(&pass);
+        if self.read != start {
+            // Pairs with the fence of a producer that waits for room (`Lane::wait_for_room`).
+            fence(SeqCst);
+            lane.wake_waiter();
+        }
         pass
     }
 
@@ -191,6 +251,10 @@ impl Consumer {
             KIND_RECORD if len <= cap - off - FRAME_HEADER => {
                 let n = frame_size(len) as u64;
                 (n <= left).then_some(Step::Record(len, n))
+            }
+            KIND_ENTRY if len == ENTRY_PAYLOAD && len <= cap - off - FRAME_HEADER => {
+                let n = frame_size(len) as u64;
+                (n <= left).then_some(Step::Entry(n))
             }
             _ => None,
         }

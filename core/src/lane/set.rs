@@ -5,8 +5,9 @@
 
 use super::consumer::{prepare_sleep, woke, Checked, Consumer, Pass};
 use super::control::close_lanes;
-use super::layout::{frame_size, Lane, LaneCounters, MAX_CAPACITY};
-use super::producer::{FullPolicy, Producer, SubmitError};
+use super::layout::{frame_size, Lane, LaneCounters, ENTRY_PAYLOAD, MAX_CAPACITY};
+use super::producer::{FullPolicy, Producer, Refused, SubmitError};
+use crate::entry::EntryData;
 use parking_lot::Mutex;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -108,19 +109,83 @@ impl LaneSet {
         }
         r.lanes.push(Arc::clone(&lane));
         r.generation += 1;
+        drop(r);
+        // A consumer that took the list of lanes before this one and is about to sleep has
+        // not marked this lane asleep, so a publish into it would not wake it: unpark it now
+        // (the park token keeps the wake-up if it has not parked yet), so that it takes the
+        // list again.
+        self.wake();
         Some(lane)
     }
 
     /// Submits one packed record (already checked by the caller) into the calling thread's
     /// lane, creating and registering the lane on the thread's first submit.
     pub fn submit(self: &Arc<Self>, record: &[u8]) -> Result<(), SubmitError> {
+        self.submit_stamped(record, 0)
+    }
+
+    /// [`LaneSet::submit`], with the copy's timestamp set to `stamp` unless it is 0 (see
+    /// [`Producer::submit_stamped`]).
+    pub fn submit_stamped(self: &Arc<Self>, record: &[u8], stamp: u64) -> Result<(), SubmitError> {
         let wake = || self.wake();
-        let submit_in = |locals: &mut Vec<Local>| -> Result<(), SubmitError> {
-            locals.retain(|l| l.set.strong_count() > 0);
+        self.with_producer(record.len(), |p| {
+            p.submit_stamped(record, stamp, self.policy, &wake)
+        })
+    }
+
+    /// Submits an entry whole into the calling thread's lane (see
+    /// [`Producer::submit_entry`]); on `Err` the entry comes back.
+    pub fn submit_entry(
+        self: &Arc<Self>,
+        entry: Box<EntryData>,
+    ) -> Result<(), (SubmitError, Box<EntryData>)> {
+        let wake = || self.wake();
+        let mut slot = Some(entry);
+        let r = self.with_producer(ENTRY_PAYLOAD, |p| {
+            let e = slot.take().expect("the entry is back after a refusal");
+            p.submit_entry(e, self.policy, &wake).map_err(|(err, e)| {
+                slot = Some(e);
+                err
+            })
+        });
+        match (r, slot) {
+            (Ok(()), _) => Ok(()),
+            (Err(err), Some(e)) => Err((err, e)),
+            (Err(err), None) => unreachable!("a refused entry comes back ({err:?})"),
+        }
+    }
+
+    /// Counts, in the calling thread's lane, a record that the minimum level drops: one
+    /// `submitted` and one `dropped level`, nothing written to the ring. `Closed` after close.
+    pub fn count_below_level(self: &Arc<Self>) -> Result<(), SubmitError> {
+        self.with_producer(0, |p| {
+            p.enter().map_err(|r| match r {
+                Refused::Closed => SubmitError::Closed,
+                Refused::Poisoned => SubmitError::Poisoned,
+            })?;
+            p.count_submitted();
+            p.count_dropped_level();
+            p.leave();
+            Ok(())
+        })
+    }
+
+    /// Runs `call` with the calling thread's producer of this set, creating and registering
+    /// its lane on the thread's first call (one that holds a record of `len` bytes). A lane
+    /// that is poisoned, or too small for `len`, is retired (dropping its `Local` does) and
+    /// `call` runs again in a new lane, registered after it, so the consumer reads it after.
+    fn with_producer(
+        self: &Arc<Self>,
+        len: usize,
+        mut call: impl FnMut(&mut Producer) -> Result<(), SubmitError>,
+    ) -> Result<(), SubmitError> {
+        let mut run = |locals: &mut Vec<Local>| -> Result<(), SubmitError> {
             let at = match locals.iter().position(|l| l.id == self.id) {
                 Some(i) => i,
                 None => {
-                    let lane = self.register(record.len()).ok_or(SubmitError::TooLarge)?;
+                    // A thread's first call into this set: forget the sets that are gone.
+                    locals.retain(|l| l.set.strong_count() > 0);
+                    let lane = self.register(len).ok_or(SubmitError::TooLarge)?;
                     locals.push(Local {
                         set: Arc::downgrade(self),
                         id: self.id,
@@ -129,23 +194,21 @@ impl LaneSet {
                     locals.len() - 1
                 }
             };
-            match producer(&mut locals[at]).submit(record, self.policy, &wake) {
-                // A poisoned lane, or one too small: retire it (dropping the Local does) and
-                // go on in a new lane, registered after it, so the consumer reads it after.
+            match call(producer(&mut locals[at])) {
                 Err(SubmitError::Poisoned | SubmitError::TooLarge) => {
-                    let lane = self.register(record.len()).ok_or(SubmitError::TooLarge)?;
+                    let lane = self.register(len).ok_or(SubmitError::TooLarge)?;
                     locals[at] = Local {
                         set: Arc::downgrade(self),
                         id: self.id,
                         producer: Some(Producer::new(lane)),
                     };
-                    producer(&mut locals[at]).submit(record, self.policy, &wake)
+                    call(producer(&mut locals[at]))
                 }
                 r => r,
             }
         };
         PRODUCERS
-            .try_with(|cell| submit_in(&mut cell.borrow_mut()))
+            .try_with(|cell| run(&mut cell.borrow_mut()))
             .unwrap_or(Err(SubmitError::Closed))
     }
 
@@ -174,6 +237,14 @@ impl LaneSet {
     /// How many lanes are registered and not yet dropped.
     pub fn lane_count(&self) -> usize {
         self.registry.lock().lanes.len()
+    }
+
+    /// How many lanes are registered and not yet dropped, and the bytes they take (headers
+    /// and rings).
+    pub fn footprint(&self) -> (usize, usize) {
+        let r = self.registry.lock();
+        let bytes = r.lanes.iter().map(|l| Lane::bytes_for(l.capacity())).sum();
+        (r.lanes.len(), bytes)
     }
 
     /// Whether [`LaneSet::close`] was called.
@@ -236,11 +307,21 @@ impl SetReader {
     /// One pass over every lane, in registration order: each record goes to `take`. Lanes
     /// that are done (retired and read to their end, or poisoned) are dropped, their
     /// counters kept in the set's totals.
-    pub fn pass(&mut self, mut take: impl FnMut(Checked<'_>)) -> Pass {
+    pub fn pass(&mut self, take: impl FnMut(Checked<'_>)) -> Pass {
+        self.pass_all(take, drop)
+    }
+
+    /// [`SetReader::pass`], with the entries of entry frames going to `take_entry` in their
+    /// places (see [`Consumer::drain_all`]).
+    pub fn pass_all(
+        &mut self,
+        mut take: impl FnMut(Checked<'_>),
+        mut take_entry: impl FnMut(Box<EntryData>),
+    ) -> Pass {
         self.refresh();
         let mut total = Pass::default();
         for c in &mut self.lanes {
-            let p = c.drain(&mut take);
+            let p = c.drain_all(&mut take, &mut take_entry);
             total.consumed += p.consumed;
             total.evicted += p.evicted;
             total.malformed += p.malformed;
