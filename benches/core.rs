@@ -553,8 +553,10 @@ fn file(c: &mut Criterion) {
 
 /// A pipeline whose large queue drops rather than blocks, so a producer never waits.
 fn non_blocking_pipeline() -> Pipeline {
+    // With lanes, the calling thread's lane is the queue: the largest (64 MiB, four million
+    // entry frames), so that it never fills while the batcher keeps up.
     Pipeline::from_json(
-        r#"{"queue": {"capacity": 1048576, "when_full": "drop_newest"},
+        r#"{"queue": {"capacity": 1048576, "when_full": "drop_newest", "lane_bytes": 67108864},
             "sinks": [{"type": "null", "name": "null"}]}"#,
     )
     .expect("benchmark configuration")
@@ -608,10 +610,10 @@ fn produce(c: &mut Criterion) {
     produce_check("produce/build_submit_data", p);
 
     // The standard event encoded beforehand (as a binding encodes it), submitted as a packed
-    // record: through the pipeline's shared queue, and into the calling thread's lane
-    // (logcap_core::lane::LaneSet, not yet the pipeline's intake), whose reader thread only
-    // counts the checked records. The batcher decodes more slowly than a producer submits
-    // records, so this queue blocks when full: the time includes waiting for the batcher.
+    // record: through the pipeline (into the calling thread's lane), and into a bare
+    // `lane::LaneSet` whose reader thread only counts the checked records. The batcher
+    // decodes more slowly than a producer submits records, so the pipeline's lane blocks when
+    // full: the time includes waiting for the batcher.
     let mut record = Vec::new();
     let mut d = EntryData::new();
     fill_standard(&mut d);

@@ -20,8 +20,14 @@ const LONG: Duration = Duration::from_secs(60);
 type Seen = Arc<Mutex<Vec<(u64, u64)>>>;
 
 /// A pipeline with `queue` (a JSON object) and one callback sink that keeps the `thread` and
-/// `seq` fields of every entry, in the order delivered. `sink` adds settings to the sink.
+/// `seq` fields of every entry, in the order delivered. The sink blocks rather than drops
+/// (a callback sink's default) when its queue is full; `sink` adds or replaces settings.
 fn capture(queue: &str, sink: &str, delay: Duration) -> (Pipeline, Seen) {
+    let sink = if sink.is_empty() {
+        r#","when_full":"block","block_timeout_ms":60000"#
+    } else {
+        sink
+    };
     let cfg = Config::from_json(&format!(
         r#"{{"queue":{queue},"batch":{{"max_entries":64,"max_delay_ms":5}},
             "sinks":[{{"type":"callback","name":"cap"{sink}}}]}}"#
@@ -91,6 +97,13 @@ fn assert_settled(s: &Stats) {
     assert_eq!(s.queued, 0, "{s:#?}");
     assert_eq!(s.held, 0, "{s:#?}");
     assert_eq!(s.submitted, s.accepted + s.dropped(), "{s:#?}");
+    for k in &s.sinks {
+        assert_eq!(
+            (k.delivered, k.dropped, k.failed),
+            (s.accepted, 0, 0),
+            "{s:#?}"
+        );
+    }
 }
 
 #[test]
@@ -139,7 +152,7 @@ fn a_thread_that_exits_leaves_its_records_delivered_and_its_lane_dropped() {
     // A long batch delay: the records are still in the lane when the thread exits.
     let cfg = Config::from_json(
         r#"{"batch":{"max_entries":100000,"max_delay_ms":60000},
-            "sinks":[{"type":"callback","name":"cap"}]}"#,
+            "sinks":[{"type":"callback","name":"cap","when_full":"block"}]}"#,
     )
     .unwrap();
     let seen: Seen = Arc::default();

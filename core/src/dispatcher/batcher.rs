@@ -10,7 +10,7 @@ use super::sink_worker::{FlushReply, SinkFeed};
 use crate::batch::Batch;
 use crate::config::BatchConfig;
 use crate::entry::EntryData;
-use crate::lane::{Checked, SetReader};
+use crate::lane::SetReader;
 use crate::pool::Pool;
 use crate::process::dedup::Offer;
 use crate::process::BatcherDedup;
@@ -40,6 +40,10 @@ const POLL: Duration = Duration::from_millis(1);
 /// they are empty: shorter than the shared queue's poll, since a lane holds fewer entries than
 /// the shared queue (a producer that fills its lane wakes the batcher at once).
 const LANE_POLL: Duration = Duration::from_micros(100);
+
+/// How many polls in a row may find the lanes empty before the batcher of a pipeline with
+/// lanes sleeps until woken (about a millisecond without an entry).
+const IDLE_POLLS: u32 = 10;
 
 /// A pass over the lanes that took at least this many entries found producers writing
 /// faster than the batcher reads: the next pass starts at once.
@@ -171,6 +175,7 @@ impl Batcher {
         let mut seq = 0u64;
         let mut open = Open::new(self.cfg.max_entries);
         let mut got = Vec::new();
+        let mut empty_polls = 0u32;
         loop {
             let taken = self.take_lanes(&mut got, &mut open, &mut seq, max_delay);
             let control = match self.ctl.try_recv() {
@@ -196,11 +201,13 @@ impl Batcher {
             if wait.is_some_and(|w| w.is_zero()) {
                 continue;
             }
-            if taken > 0 || !open.entries.is_empty() {
-                // Entries are streaming in: poll rather than sleep, so that producers never
-                // pay for waking the batcher (they see no asleep flag), and the batcher reads
-                // a poll's worth at a time. A producer that finds its lane full unparks the
-                // batcher at once; a lane holds hundreds of records, more than one poll's.
+            empty_polls = if taken > 0 { 0 } else { empty_polls + 1 };
+            if empty_polls <= IDLE_POLLS || !open.entries.is_empty() {
+                // Entries are streaming in (one came within the last few polls, or a batch
+                // is open): poll rather than sleep, so that producers never pay for waking
+                // the batcher (they see no asleep flag), and the batcher reads a poll's worth
+                // at a time. A producer that finds its lane full unparks the batcher at once;
+                // a lane holds hundreds of records, more than one poll's.
                 std::thread::park_timeout(wait.map_or(LANE_POLL, |w| w.min(LANE_POLL)));
                 continue;
             }
@@ -240,8 +247,14 @@ impl Batcher {
         if let Some(r) = self.lanes.as_mut() {
             let pool = &self.pool;
             let entries = RefCell::new(&mut *got);
-            r.pass_all(
-                |c| entries.borrow_mut().push(unpack(pool, c)),
+            r.pass_unchecked(
+                |record| match unpack(pool, record) {
+                    Some(e) => {
+                        entries.borrow_mut().push(e);
+                        true
+                    }
+                    None => false,
+                },
                 |e| entries.borrow_mut().push(e),
             );
         }
@@ -421,12 +434,16 @@ impl Batcher {
     }
 }
 
-/// A record checked in a lane, copied into a pooled entry (decoded by [`Batcher::take`]),
-/// stamped now if it came without a timestamp (producers stamp what they submit).
+/// A record read from a lane, unchecked: copied into a pooled entry and decoded there, checked
+/// on the way (`record::unpack_into`); stamped now if it came without a timestamp (producers
+/// stamp what they submit). `None` (the entry back in the pool) for a malformed record.
 #[inline]
-fn unpack(pool: &Pool, c: Checked<'_>) -> Box<EntryData> {
+fn unpack(pool: &Pool, record: &[u8]) -> Option<Box<EntryData>> {
     let mut e = pool.take();
-    e.pack(c.record, c.level, c.timestamp_ns);
+    if !crate::record::unpack_into(record, &mut e) {
+        pool.put(e);
+        return None;
+    }
     crate::clock::stamp(&mut e);
-    e
+    Some(e)
 }

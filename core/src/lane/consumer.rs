@@ -106,7 +106,30 @@ impl Consumer {
     /// entry taken for it is dropped).
     pub fn drain_all(
         &mut self,
-        take: impl FnMut(Checked<'_>),
+        mut take: impl FnMut(Checked<'_>),
+        take_entry: impl FnMut(Box<EntryData>),
+    ) -> Pass {
+        let checked = |record: &[u8]| match crate::record::check(record) {
+            Ok((level, timestamp_ns)) => {
+                take(Checked {
+                    record,
+                    level,
+                    timestamp_ns,
+                });
+                true
+            }
+            Err(_) => false,
+        };
+        self.run(Some((checked, take_entry)))
+    }
+
+    /// [`Consumer::drain_all`] for a reader that checks each record itself as it decodes it
+    /// (the batcher: `record::unpack_into`), rather than having it walked once here and once
+    /// more there: `take` gets the frame's bytes, unchecked, and answers whether the record
+    /// was well-formed (counted consumed) or not (counted malformed).
+    pub fn drain_unchecked(
+        &mut self,
+        take: impl FnMut(&[u8]) -> bool,
         take_entry: impl FnMut(Box<EntryData>),
     ) -> Pass {
         self.run(Some((take, take_entry)))
@@ -117,12 +140,12 @@ impl Consumer {
     /// that waits for something else (room in a sink's queue) and must not leave a producer
     /// waiting meanwhile.
     pub fn evict(&mut self) -> Pass {
-        self.run(None::<(fn(Checked<'_>), fn(Box<EntryData>))>)
+        self.run(None::<(fn(&[u8]) -> bool, fn(Box<EntryData>))>)
     }
 
     fn run(
         &mut self,
-        mut take: Option<(impl FnMut(Checked<'_>), impl FnMut(Box<EntryData>))>,
+        mut take: Option<(impl FnMut(&[u8]) -> bool, impl FnMut(Box<EntryData>))>,
     ) -> Pass {
         let mut pass = Pass::default();
         if self.poisoned {
@@ -190,18 +213,9 @@ impl Consumer {
                     // before `write`: published bytes, not yet released.
                     #[allow(unsafe_code)]
                     let ok = unsafe {
-                        lane.ring_read(off, len, |record| match crate::record::check(record) {
-                            Ok((level, timestamp_ns)) => {
-                                if let Some((take, _)) = take.as_mut() {
-                                    take(Checked {
-                                        record,
-                                        level,
-                                        timestamp_ns,
-                                    });
-                                }
-                                true
-                            }
-                            Err(_) => false,
+                        lane.ring_read(off, len, |record| match take.as_mut() {
+                            Some((take, _)) => take(record),
+                            None => false,
                         })
                     };
                     if ok {

@@ -302,6 +302,10 @@ impl SetReader {
         for l in r.lanes.iter().skip(known) {
             self.lanes.push(Consumer::new(Arc::clone(l)));
         }
+        // A lane is created with `asleep = 1`, so that its first publish wakes the consumer;
+        // the consumer is awake now and reading it, which it tells the new lanes' producers
+        // (step 5 of "Sleep and wake") so that they stop waking it.
+        woke(&self.lanes[known..]);
     }
 
     /// One pass over every lane, in registration order: each record goes to `take`. Lanes
@@ -316,12 +320,33 @@ impl SetReader {
     pub fn pass_all(
         &mut self,
         mut take: impl FnMut(Checked<'_>),
+        take_entry: impl FnMut(Box<EntryData>),
+    ) -> Pass {
+        let checked = |record: &[u8]| match crate::record::check(record) {
+            Ok((level, timestamp_ns)) => {
+                take(Checked {
+                    record,
+                    level,
+                    timestamp_ns,
+                });
+                true
+            }
+            Err(_) => false,
+        };
+        self.pass_unchecked(checked, take_entry)
+    }
+
+    /// [`SetReader::pass_all`] for a reader that checks each record as it decodes it (see
+    /// [`Consumer::drain_unchecked`]).
+    pub fn pass_unchecked(
+        &mut self,
+        mut take: impl FnMut(&[u8]) -> bool,
         mut take_entry: impl FnMut(Box<EntryData>),
     ) -> Pass {
         self.refresh();
         let mut total = Pass::default();
         for c in &mut self.lanes {
-            let p = c.drain_all(&mut take, &mut take_entry);
+            let p = c.drain_unchecked(&mut take, &mut take_entry);
             total.consumed += p.consumed;
             total.evicted += p.evicted;
             total.malformed += p.malformed;
