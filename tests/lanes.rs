@@ -108,7 +108,7 @@ fn assert_settled(s: &Stats) {
 
 #[test]
 fn each_threads_records_and_entries_arrive_once_and_in_its_order() {
-    let (p, seen) = capture(r#"{"capacity":256}"#, "", Duration::ZERO);
+    let (p, seen) = capture(r#"{"capacity":256,"lanes":true}"#, "", Duration::ZERO);
     let p = Arc::new(p);
     const THREADS: u64 = 4;
     const EACH: u64 = 5_000;
@@ -151,7 +151,7 @@ fn each_threads_records_and_entries_arrive_once_and_in_its_order() {
 fn a_thread_that_exits_leaves_its_records_delivered_and_its_lane_dropped() {
     // A long batch delay: the records are still in the lane when the thread exits.
     let cfg = Config::from_json(
-        r#"{"batch":{"max_entries":100000,"max_delay_ms":60000},
+        r#"{"queue":{"lanes":true},"batch":{"max_entries":100000,"max_delay_ms":60000},
             "sinks":[{"type":"callback","name":"cap","when_full":"block"}]}"#,
     )
     .unwrap();
@@ -187,7 +187,7 @@ fn a_thread_that_exits_leaves_its_records_delivered_and_its_lane_dropped() {
 
 #[test]
 fn close_racing_producers_delivers_every_record_it_accepted() {
-    let (p, seen) = capture(r#"{"capacity":64}"#, "", Duration::ZERO);
+    let (p, seen) = capture(r#"{"capacity":64,"lanes":true}"#, "", Duration::ZERO);
     let p = Arc::new(p);
     const THREADS: u64 = 4;
     let started = Arc::new(Barrier::new(THREADS as usize + 1));
@@ -234,7 +234,7 @@ fn a_consumer_held_up_by_a_sink_still_serves_drop_oldest() {
     // and waits at most 100 ms for that: unless the batcher serves the request while it
     // waits for the sink, the request times out and the record is refused.
     let (p, seen) = capture(
-        r#"{"capacity":64,"when_full":"drop_oldest","block_timeout_ms":100}"#,
+        r#"{"capacity":64,"when_full":"drop_oldest","block_timeout_ms":100,"lanes":true}"#,
         r#","queue_capacity":1,"when_full":"block","block_timeout_ms":60000"#,
         Duration::from_millis(200),
     );
@@ -273,20 +273,27 @@ fn the_shared_queue_is_used_when_lanes_are_off_or_a_stage_runs_before_it() {
         assert_eq!(s.submitted, 1);
         lanes
     };
-    assert_eq!(lanes_after_submit(""), 1);
+    assert_eq!(lanes_after_submit(""), 0, "the shared queue is the default");
+    assert_eq!(lanes_after_submit(r#","queue":{"lanes":true}"#), 1);
     assert_eq!(lanes_after_submit(r#","queue":{"lanes":false}"#), 0);
+    let lanes = r#","queue":{"lanes":true}"#;
     assert_eq!(
-        lanes_after_submit(r#","sampling":{"initial":1,"thereafter":1,"tick_ms":1000}"#),
+        lanes_after_submit(&format!(
+            r#"{lanes},"sampling":{{"initial":1,"thereafter":1,"tick_ms":1000}}"#
+        )),
         0
     );
-    assert_eq!(lanes_after_submit(r#","redact":{"keys":["password"]}"#), 0);
+    assert_eq!(
+        lanes_after_submit(&format!(r#"{lanes},"redact":{{"keys":["password"]}}"#)),
+        0
+    );
 }
 
 #[test]
 fn a_record_without_a_timestamp_is_stamped_when_submitted_not_when_read() {
     // The batcher reads the lane only after the sink let go of a first, slow batch.
     let cfg = Config::from_json(
-        r#"{"batch":{"max_entries":1},
+        r#"{"queue":{"lanes":true},"batch":{"max_entries":1},
             "sinks":[{"type":"callback","name":"cap","queue_capacity":1,"when_full":"block"}]}"#,
     )
     .unwrap();

@@ -176,8 +176,9 @@ impl Batcher {
         let mut open = Open::new(self.cfg.max_entries);
         let mut got = Vec::new();
         let mut empty_polls = 0u32;
+        let mut pressed = false;
         loop {
-            let taken = self.take_lanes(&mut got, &mut open, &mut seq, max_delay);
+            let (taken, full) = self.take_lanes(&mut got, &mut open, &mut seq, max_delay);
             let control = match self.ctl.try_recv() {
                 Ok(c) => Some(c),
                 Err(TryRecvError::Empty) => None,
@@ -193,9 +194,23 @@ impl Batcher {
                 self.dispatch(&mut open, &mut seq);
             }
             self.release_held(&mut open, &mut seq, max_delay, false);
-            if taken >= LANE_PRESSURE {
-                // Producers write faster than one pass reads: read on at once.
+            if full || taken >= LANE_PRESSURE {
+                // Producers write faster than one pass reads (a lane was full, or the pass
+                // was long): read on at once.
+                pressed = true;
                 continue;
+            }
+            if std::mem::take(&mut pressed) && taken > 0 {
+                // Just after a full lane, its producer is writing again and the next records
+                // are microseconds away: wait for them briefly (spinning, then yielding)
+                // rather than for a poll, so that a small lane keeps moving.
+                let backoff = Backoff::new();
+                while self.idle() && !backoff.is_completed() {
+                    backoff.snooze();
+                }
+                if !self.idle() {
+                    continue;
+                }
             }
             let wait = self.next_wait(&open);
             if wait.is_some_and(|w| w.is_zero()) {
@@ -243,20 +258,23 @@ impl Batcher {
         open: &mut Open,
         seq: &mut u64,
         max_delay: Duration,
-    ) -> usize {
+    ) -> (usize, bool) {
+        let mut full = false;
         if let Some(r) = self.lanes.as_mut() {
             let pool = &self.pool;
             let entries = RefCell::new(&mut *got);
-            r.pass_unchecked(
-                |record| match unpack(pool, record) {
-                    Some(e) => {
-                        entries.borrow_mut().push(e);
-                        true
-                    }
-                    None => false,
-                },
-                |e| entries.borrow_mut().push(e),
-            );
+            full = r
+                .pass_unchecked(
+                    |record| match unpack(pool, record) {
+                        Some(e) => {
+                            entries.borrow_mut().push(e);
+                            true
+                        }
+                        None => false,
+                    },
+                    |e| entries.borrow_mut().push(e),
+                )
+                .full;
         }
         let mut n = got.len();
         for e in got.drain(..) {
@@ -266,7 +284,7 @@ impl Batcher {
             n += 1;
             self.take(open, seq, e, max_delay);
         }
-        n
+        (n, full)
     }
 
     /// How long to wait for the next timer: the open batch's deadline or the first held
@@ -421,7 +439,7 @@ impl Batcher {
                 // all they will ever hold. Lanes retired meanwhile are read to their end too.
                 if self.lanes.is_some() {
                     let mut got = Vec::new();
-                    while self.take_lanes(&mut got, open, seq, max_delay) > 0 {}
+                    while self.take_lanes(&mut got, open, seq, max_delay).0 > 0 {}
                 }
                 while let Ok(e) = self.rx.try_recv() {
                     self.take(open, seq, e, max_delay);

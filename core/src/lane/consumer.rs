@@ -33,6 +33,8 @@ pub struct Pass {
     pub malformed: u64,
     /// Whether this pass poisoned the lane.
     pub poisoned: bool,
+    /// Whether the lane's producer was waiting for room (and was woken): the lane was full.
+    pub full: bool,
 }
 
 /// The reading side of one lane.
@@ -45,7 +47,7 @@ pub struct Consumer {
     poisoned: bool,
 }
 
-/// Within a pass, a producer that waits for room is woken after every this many released
+/// Within a pass, a producer that waits for room is woken after at most this many released
 /// frames, not only at the end of the pass.
 const WAKE_EVERY: u64 = 256;
 
@@ -168,6 +170,14 @@ impl Consumer {
         }
         let evict_to = h.producer.evict_to.load(Acquire);
         let start = self.read;
+        // A waiting producer is woken once half the lane is free, not only at the end of the
+        // pass: half its records or half its bytes (a kilobyte a frame, for a rough count), at
+        // most WAKE_EVERY frames.
+        let by_records = match u64::from(lane.max_records()) {
+            0 => WAKE_EVERY,
+            n => n / 2,
+        };
+        let wake_every = WAKE_EVERY.min(by_records).min(cap / 1024 / 2).max(1);
         while self.read < write {
             let Some(step) = self.frame(write) else {
                 return self.poison(pass);
@@ -231,9 +241,9 @@ impl Consumer {
             if !matches!(step, Step::Skip(_)) {
                 self.released += 1;
                 h.consumer.released.store(self.released, Release);
-                if self.released.is_multiple_of(WAKE_EVERY) {
+                if self.released.is_multiple_of(wake_every) {
                     fence(SeqCst);
-                    lane.wake_waiter();
+                    pass.full |= lane.wake_waiter();
                 }
             }
         }
@@ -241,7 +251,7 @@ impl Consumer {
         if self.read != start {
             // Pairs with the fence of a producer that waits for room (`Lane::wait_for_room`).
             fence(SeqCst);
-            lane.wake_waiter();
+            pass.full |= lane.wake_waiter();
         }
         pass
     }

@@ -455,13 +455,15 @@ impl Lane {
     /// After the consumer released frames (Release stores of `read` and `released`) and a
     /// SeqCst fence: unparks a producer that waits for room. With the producer's fence between
     /// `wait_for_room` and its last look at `read`, either the producer sees the room or this
-    /// sees it waiting.
-    pub(crate) fn wake_waiter(&self) {
-        if self.waiting.load(Relaxed) != 0 {
-            if let Some(t) = self.waiter.get() {
-                t.unpark();
-            }
+    /// sees it waiting. Returns whether a producer was waiting.
+    pub(crate) fn wake_waiter(&self) -> bool {
+        if self.waiting.load(Relaxed) == 0 {
+            return false;
         }
+        if let Some(t) = self.waiter.get() {
+            t.unpark();
+        }
+        true
     }
 
     /// The bytes a lane whose ring holds `capacity` bytes takes: its header and its ring.

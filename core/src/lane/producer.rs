@@ -399,10 +399,15 @@ impl Producer {
         wake();
         let deadline = Instant::now() + wait;
         let mut step = 0u32;
-        loop {
+        // Tell the consumer that this lane is full from the first miss on, so that it reads
+        // on at once rather than at its next poll, and wakes this thread if it parks.
+        self.lane.wait_for_room();
+        let pushed = loop {
+            // Pairs with the consumer's fence after it releases frames (`Lane::wake_waiter`).
+            fence(SeqCst);
             match self.try_push_kind(kind, len, fill) {
-                Ok(()) => return Ok(()),
-                Err(_) if Instant::now() >= deadline => break,
+                Ok(()) => break true,
+                Err(_) if Instant::now() >= deadline => break false,
                 Err(_) => {}
             }
             if self.consumer_asleep() {
@@ -414,18 +419,12 @@ impl Producer {
             }
             // Park until the consumer releases frames, rather than spin or yield: on a
             // machine with few cores the consumer needs the CPU to make the room.
-            self.lane.wait_for_room();
-            // Pairs with the consumer's fence after it releases frames (`Lane::wake_waiter`).
-            fence(SeqCst);
-            let pushed = self.try_push_kind(kind, len, fill);
-            if pushed.is_err() {
-                let left = deadline.saturating_duration_since(Instant::now());
-                std::thread::park_timeout(left.min(PARK_MAX));
-            }
-            self.lane.waited();
-            if pushed.is_ok() {
-                return Ok(());
-            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            std::thread::park_timeout(left.min(PARK_MAX));
+        };
+        self.lane.waited();
+        if pushed {
+            return Ok(());
         }
         let p = &self.lane.header().producer;
         match policy {

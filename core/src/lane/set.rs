@@ -351,6 +351,7 @@ impl SetReader {
             total.evicted += p.evicted;
             total.malformed += p.malformed;
             total.poisoned |= p.poisoned;
+            total.full |= p.full;
         }
         if self.lanes.iter().any(Consumer::is_finished) {
             let mut r = self.set.registry.lock();
