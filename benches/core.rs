@@ -22,6 +22,8 @@
 //! | `file/json_lines_bytes`      | the same, reported in bytes/s                                |
 //! | `produce/build_submit`       | acquire, fill through `Entry`, submit (producer side)        |
 //! | `produce/build_submit_data`  | `Pool::take`, fill `EntryData`, `submit_data`                |
+//! | `produce/submit_record`      | `Pipeline::submit_record` of the event encoded beforehand (`block`) |
+//! | `produce/lane_submit_record` | the same record into the thread's lane (`lane::LaneSet`, `block`; its reader only checks) |
 //!
 //! The end-to-end groups (`dispatch`, `batch`, `file`) use a bounded queue with the `block`
 //! policy and panic after the run unless every submitted entry was delivered and none dropped.
@@ -100,6 +102,18 @@ fn blocking_pipeline(batch: usize, sink: &str) -> Pipeline {
     Pipeline::from_json(&doc).expect("benchmark configuration")
 }
 
+/// [`blocking_pipeline`], with lanes on or off (`queue.lanes`). With lanes, `capacity` is
+/// each thread's lane's.
+fn lanes_pipeline(batch: usize, sink: &str, lanes: bool) -> Pipeline {
+    let doc = format!(
+        r#"{{"queue": {{"capacity": 65536, "when_full": "block", "block_timeout_ms": {NO_TIMEOUT_MS},
+                        "lanes": {lanes}}},
+            "batch": {{"max_entries": {batch}}},
+            "sinks": [{sink}]}}"#
+    );
+    Pipeline::from_json(&doc).expect("benchmark configuration")
+}
+
 fn null_sink() -> String {
     format!(
         r#"{{"type": "null", "name": "null", "when_full": "block", "block_timeout_ms": {NO_TIMEOUT_MS}}}"#
@@ -126,10 +140,43 @@ fn assert_all_delivered(name: &str, s: &Stats, submitted: u64) {
     }
 }
 
+/// What each producer submits.
+#[derive(Clone)]
+enum Work {
+    /// Standard events built through the entry API (acquire, set, submit).
+    Entries,
+    /// The standard event encoded beforehand as a packed record (as a binding or the C
+    /// record writer hands it over), submitted with `submit_record`.
+    Record(Arc<Vec<u8>>),
+}
+
+impl Work {
+    fn record() -> Work {
+        let mut record = Vec::new();
+        let mut d = EntryData::new();
+        fill_standard(&mut d);
+        logcap_core::record::encode_entry(&d, &mut record).expect("the standard event encodes");
+        Work::Record(Arc::new(record))
+    }
+
+    #[inline]
+    fn submit(&self, p: &Pipeline, n: usize) {
+        match self {
+            Work::Entries => submit_standard(p, n),
+            Work::Record(r) => {
+                for _ in 0..n {
+                    let _ = black_box(p.submit_record(black_box(r)));
+                }
+            }
+        }
+    }
+}
+
 /// Producers that build and submit standard events: the calling thread and `n - 1` others,
 /// started together for each round.
 struct Producers {
     pipeline: Arc<Pipeline>,
+    work: Work,
     count: usize,
     share: Arc<AtomicUsize>,
     start: Arc<Barrier>,
@@ -142,17 +189,22 @@ const STOP: usize = usize::MAX;
 
 impl Producers {
     fn new(pipeline: Pipeline, count: usize) -> Self {
+        Producers::with(pipeline, count, Work::Entries)
+    }
+
+    fn with(pipeline: Pipeline, count: usize, work: Work) -> Self {
         let pipeline = Arc::new(pipeline);
         let share = Arc::new(AtomicUsize::new(0));
         let start = Arc::new(Barrier::new(count));
         let done = Arc::new(Barrier::new(count));
         let threads = (1..count)
             .map(|_| {
-                let (p, share, start, done) = (
+                let (p, share, start, done, work) = (
                     Arc::clone(&pipeline),
                     Arc::clone(&share),
                     Arc::clone(&start),
                     Arc::clone(&done),
+                    work.clone(),
                 );
                 std::thread::spawn(move || loop {
                     start.wait();
@@ -160,13 +212,14 @@ impl Producers {
                     if n == STOP {
                         return;
                     }
-                    submit_standard(&p, n);
+                    work.submit(&p, n);
                     done.wait();
                 })
             })
             .collect();
         Producers {
             pipeline,
+            work,
             count,
             share,
             start,
@@ -184,7 +237,7 @@ impl Producers {
         if self.count > 1 {
             self.start.wait();
         }
-        submit_standard(&self.pipeline, each);
+        self.work.submit(&self.pipeline, each);
         if self.count > 1 {
             self.done.wait();
         }
@@ -346,6 +399,21 @@ fn dispatch(c: &mut Criterion) {
         let s = run.finish(&format!("dispatch/{name}"));
         pool_note(&format!("dispatch/{name}"), &s);
     }
+    // The standard event encoded beforehand, as bindings and the C record writer submit it:
+    // what the pipeline itself takes from producer to sink. `_queue`: every producer into the
+    // shared queue (`queue.lanes` off) rather than a lane of its own.
+    for (producers, lanes) in [(1, true), (2, true), (1, false), (2, false)] {
+        let name = format!(
+            "record_null_{producers}p{}",
+            if lanes { "" } else { "_queue" }
+        );
+        let p = lanes_pipeline(512, &null_sink(), lanes);
+        let mut run = Producers::with(p, producers, Work::record());
+        g.bench_function(name.as_str(), |b| {
+            b.iter_custom(|iters| run.timed_rounds(iters, ROUND))
+        });
+        run.finish(&format!("dispatch/{name}"));
+    }
     g.finish();
 }
 
@@ -377,12 +445,17 @@ fn batch(c: &mut Criterion) {
 /// A pipeline into a JSON-lines file. The file is not fsynced on flush: each round ends with a
 /// flush, which would otherwise measure the disk's sync latency rather than the pipeline.
 fn file_pipeline(path: &Path) -> Pipeline {
+    file_lanes_pipeline(path, true)
+}
+
+/// [`file_pipeline`], with lanes on or off.
+fn file_lanes_pipeline(path: &Path, lanes: bool) -> Pipeline {
     let path = serde_json::to_string(path.to_str().expect("UTF-8 temporary path")).unwrap();
     let sink = format!(
         r#"{{"type": "file", "name": "file", "path": {path}, "format": "json",
             "fsync_on_flush": false, "when_full": "block", "block_timeout_ms": {NO_TIMEOUT_MS}}}"#
     );
-    blocking_pipeline(512, &sink)
+    lanes_pipeline(512, &sink, lanes)
 }
 
 /// Panics unless the file holds exactly `entries` lines and each is a JSON object carrying the
@@ -440,6 +513,19 @@ fn file(c: &mut Criterion) {
     }
     std::fs::remove_file(&path).expect("remove the benchmark's file");
 
+    // The standard event encoded beforehand, through lanes and through the shared queue.
+    for lanes in [true, false] {
+        let name = format!("record_json_lines{}", if lanes { "" } else { "_queue" });
+        let path = dir.path().join(format!("{name}.log"));
+        let mut run = Producers::with(file_lanes_pipeline(&path, lanes), 1, Work::record());
+        g.bench_function(name.as_str(), |b| {
+            b.iter_custom(|iters| run.timed_rounds(iters, ROUND))
+        });
+        let s = run.finish(&format!("file/{name}"));
+        verify_json_lines(&format!("file/{name}"), &path, s.submitted);
+        std::fs::remove_file(&path).expect("remove the benchmark's file");
+    }
+
     // Bytes per second, with the bytes per line measured on a first round.
     let path = dir.path().join("json_lines_bytes.log");
     let mut run = Producers::new(file_pipeline(&path), 1);
@@ -467,8 +553,10 @@ fn file(c: &mut Criterion) {
 
 /// A pipeline whose large queue drops rather than blocks, so a producer never waits.
 fn non_blocking_pipeline() -> Pipeline {
+    // With lanes, the calling thread's lane is the queue: the largest (64 MiB, four million
+    // entry frames), so that it never fills while the batcher keeps up.
     Pipeline::from_json(
-        r#"{"queue": {"capacity": 1048576, "when_full": "drop_newest"},
+        r#"{"queue": {"capacity": 1048576, "when_full": "drop_newest", "lane_bytes": 67108864},
             "sinks": [{"type": "null", "name": "null"}]}"#,
     )
     .expect("benchmark configuration")
@@ -520,7 +608,68 @@ fn produce(c: &mut Criterion) {
         })
     });
     produce_check("produce/build_submit_data", p);
+
+    // The standard event encoded beforehand (as a binding encodes it), submitted as a packed
+    // record: through the pipeline (into the calling thread's lane), and into a bare
+    // `lane::LaneSet` whose reader thread only counts the checked records. The batcher
+    // decodes more slowly than a producer submits records, so the pipeline's lane blocks when
+    // full: the time includes waiting for the batcher.
+    let mut record = Vec::new();
+    let mut d = EntryData::new();
+    fill_standard(&mut d);
+    logcap_core::record::encode_entry(&d, &mut record).expect("the standard event encodes");
+    let p = Pipeline::from_json(
+        r#"{"queue": {"capacity": 1048576, "when_full": "block", "block_timeout_ms": 600000},
+            "sinks": [{"type": "null", "name": "null"}]}"#,
+    )
+    .expect("benchmark configuration");
+    g.bench_function("submit_record", |b| {
+        b.iter(|| black_box(p.submit_record(black_box(&record))))
+    });
+    produce_check("produce/submit_record", p);
+    lane_submit_record(&mut g, &record);
     g.finish();
+}
+
+fn lane_submit_record(g: &mut BenchmarkGroup<'_, WallTime>, record: &[u8]) {
+    use logcap_core::lane::{FullPolicy, LaneSet};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    // As the queue above, the lane blocks when full: its reader checks records more slowly
+    // than a producer writes them, so the time includes waiting for the reader.
+    let policy = FullPolicy::Block(Duration::from_secs(600));
+    let set = LaneSet::new(1 << 20, 0, policy).expect("a valid lane size");
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (set, stop) = (Arc::clone(&set), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let mut r = set.reader();
+            let mut n = 0u64;
+            loop {
+                r.pass(|x| n += black_box(x.record.len()) as u64 / x.record.len() as u64);
+                if stop.load(Ordering::Acquire) && r.is_empty() {
+                    return n;
+                }
+                r.sleep(Some(Duration::from_millis(1)));
+            }
+        })
+    };
+    g.bench_function("lane_submit_record", |b| {
+        b.iter(|| black_box(set.submit(black_box(record))))
+    });
+    stop.store(true, Ordering::Release);
+    set.wake();
+    let read = reader.join().expect("the lane reader");
+    let c = set.counters();
+    assert!(
+        c.submitted > 0,
+        "produce/lane_submit_record: nothing submitted"
+    );
+    assert_eq!(
+        (c.dropped_full + c.dropped_timeout, read),
+        (0, c.submitted),
+        "produce/lane_submit_record: every record read, none dropped"
+    );
 }
 
 criterion_group!(benches, pool, entry, deep_copy, dispatch, batch, file, produce);

@@ -1,7 +1,9 @@
 //! The shared packed-record vectors (tests/vectors/records.json) against the Rust decoder and
 //! encoder. The C, Go and Node tests read the same file.
 
-use logcap_core::record::{decode_into, encode, encode_entry, Record, RecordErrorKind, Writer};
+use logcap_core::record::{
+    decode_into, encode, encode_entry, unpack_into, Record, RecordErrorKind, Writer,
+};
 use logcap_core::{EntryData, Level, Value, ValueRef};
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -275,6 +277,29 @@ fn malformed_vectors_leave_the_entry_untouched() {
         assert!(decode_into(&unhex(&v.hex), &mut e).is_err(), "{}", v.name);
         assert_eq!(e, before, "{}", v.name);
         assert_eq!(canonical(&e), canonical(&before), "{}", v.name);
+    }
+}
+
+#[test]
+fn the_batchers_one_pass_decoder_takes_and_refuses_what_the_checked_one_does() {
+    // `unpack_into` (how the batcher reads a lane's unchecked records) into an empty pooled
+    // entry, as the batcher does.
+    for v in load().valid {
+        let mut e = EntryData::new();
+        assert!(unpack_into(&unhex(&v.hex), &mut e), "{}", v.name);
+        let want = v.entry.to_entry();
+        assert_eq!(e, want, "{}", v.name);
+        assert_eq!(canonical(&e), canonical(&want), "{}: bits differ", v.name);
+    }
+    for v in load().malformed {
+        let mut e = EntryData::new();
+        assert!(!unpack_into(&unhex(&v.hex), &mut e), "{}", v.name);
+        assert_eq!(
+            e,
+            EntryData::new(),
+            "{}: a refused record leaves the entry empty",
+            v.name
+        );
     }
 }
 

@@ -28,9 +28,10 @@ fn dropped_is_the_sum_of_every_drop_reason_and_nothing_else() {
         dropped_queue_full: 1 << 5,
         dropped_queue_evicted: 1 << 6,
         dropped_queue_timeout: 1 << 7,
+        dropped_malformed: 1 << 8,
         ..Stats::default()
     };
-    assert_eq!(s.dropped(), 0xff);
+    assert_eq!(s.dropped(), 0x1ff);
     // Each reason alone is counted once.
     for (i, reason) in [
         "dropped_level",
@@ -41,6 +42,7 @@ fn dropped_is_the_sum_of_every_drop_reason_and_nothing_else() {
         "dropped_queue_full",
         "dropped_queue_evicted",
         "dropped_queue_timeout",
+        "dropped_malformed",
     ]
     .into_iter()
     .enumerate()

@@ -76,11 +76,19 @@ const (
 	DropOldest WhenFull = "drop_oldest" // drop the oldest queued item
 )
 
-// QueueConfig is the "queue" object. Defaults: 16384 entries, block, 1000 ms.
+// QueueConfig is the "queue" object. Defaults: 16384 entries, block, 1000 ms; for pipelines
+// opened from Go, lanes off (see Lanes).
 type QueueConfig struct {
 	Capacity       int      `json:"capacity,omitempty"`
 	WhenFull       WhenFull `json:"when_full,omitempty"`
 	BlockTimeoutMS uint64   `json:"block_timeout_ms,omitempty"`
+	// Lanes: whether each thread submits into a lane of its own (docs/lane-protocol.md).
+	// Open and OpenJSON set it to false unless it is set here (or in the document): a
+	// goroutine may move to another thread between two calls, and per-thread lanes could then
+	// deliver its entries out of order.
+	Lanes *bool `json:"lanes,omitempty"`
+	// LaneBytes: the bytes of each lane's ring, a power of two from 4096 (default 262144).
+	LaneBytes int `json:"lane_bytes,omitempty"`
 }
 
 // BatchConfig is the "batch" object. Defaults: 512 entries, 1 MiB, 100 ms.

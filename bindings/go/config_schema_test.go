@@ -215,7 +215,7 @@ func TestConfigJSONUsesEachSinkTypesKeys(t *testing.T) {
 	sinks := sinkSchemas(t, root)
 	cfg := Config{
 		MinLevel:  LevelInfo,
-		Queue:     &QueueConfig{Capacity: 1024, WhenFull: DropNewest, BlockTimeoutMS: 10},
+		Queue:     &QueueConfig{Capacity: 1024, WhenFull: DropNewest, BlockTimeoutMS: 10, Lanes: Ptr(false), LaneBytes: 8192},
 		Batch:     &BatchConfig{MaxEntries: 64, MaxBytes: 1 << 16, MaxDelayMS: 5},
 		Pool:      &PoolConfig{MaxIdle: 64, MaxRetainedBytes: 4096},
 		Sampling:  &SamplingConfig{Initial: Ptr(uint64(10)), Thereafter: Ptr(uint64(0)), TickMS: 100},

@@ -2,6 +2,7 @@ package logcap
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -231,5 +232,42 @@ func TestOpenAcceptsTheProcessingAndNetworkKeys(t *testing.T) {
 				t.Errorf("syslog sink = %+v, want 1 received and delivered", s)
 			}
 		}
+	}
+}
+
+func TestGoPipelinesUseTheSharedQueueUnlessTheDocumentSaysOtherwise(t *testing.T) {
+	lanes := func(doc string) any {
+		var top struct {
+			Queue map[string]any `json:"queue"`
+		}
+		if err := json.Unmarshal(sharedQueue([]byte(doc)), &top); err != nil {
+			t.Fatalf("%q: %v", doc, err)
+		}
+		return top.Queue["lanes"]
+	}
+	for doc, want := range map[string]any{
+		"":                                       false,
+		"  ":                                     false,
+		`{"sinks":[{"type":"null"}]}`:            false,
+		`{"queue":{"capacity":64}}`:              false,
+		`{"queue":{"capacity":64,"lanes":true}}`: true,
+		`{"queue":{"lanes":false},"min_level":"x"}`: false,
+	} {
+		if got := lanes(doc); got != want {
+			t.Errorf("%q: queue.lanes = %v, want %v", doc, got, want)
+		}
+	}
+	// Anything but a JSON object is left for the library to refuse, naming what is wrong.
+	for _, doc := range []string{`[]`, `{"queue":3}`, `{"sinks":`, `null`} {
+		if got := string(sharedQueue([]byte(doc))); got != doc {
+			t.Errorf("%q became %q", doc, got)
+		}
+	}
+	// The library's error points into the caller's own document (its line and column), not
+	// into the one with queue.lanes added in front of "sinks".
+	_, err := OpenJSON(`{"sinks":5}`)
+	_, same := OpenJSON(`{"sinks":5,"queue":{"lanes":false}}`)
+	if !errors.Is(err, ErrConfig) || same == nil || err.Error() != same.Error() {
+		t.Fatalf("err = %v, want %v", err, same)
 	}
 }

@@ -6,7 +6,9 @@ package logcap
 import "C"
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"runtime"
 	"runtime/cgo"
@@ -74,6 +76,55 @@ func OpenJSON(doc string, callbacks ...Callback) (*Pipeline, error) {
 }
 
 func open(doc []byte, cbs []Callback) (*Pipeline, error) {
+	p, err := start(sharedQueue(doc), cbs)
+	if errors.Is(err, ErrConfig) {
+		// The error of the document as the caller wrote it, so that its line and column
+		// point into that document.
+		_, err = start(doc, cbs)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// sharedQueue returns doc with "queue": {"lanes": false} unless doc sets queue.lanes itself
+// (docs/lane-protocol.md): a goroutine may move to another thread between two cgo calls, so
+// per-thread lanes could deliver its entries out of order; the shared queue keeps each
+// goroutine's order. A document that is not a JSON object is returned as it is, for the
+// library to say what is wrong with it.
+func sharedQueue(doc []byte) []byte {
+	if len(bytes.TrimSpace(doc)) == 0 {
+		return []byte(`{"queue":{"lanes":false}}`)
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(doc, &top) != nil || top == nil {
+		return doc
+	}
+	queue := map[string]json.RawMessage{}
+	if raw, ok := top["queue"]; ok {
+		if json.Unmarshal(raw, &queue) != nil || queue == nil {
+			return doc
+		}
+	}
+	if _, set := queue["lanes"]; set {
+		return doc
+	}
+	queue["lanes"] = json.RawMessage("false")
+	q, err := json.Marshal(queue)
+	if err != nil {
+		return doc
+	}
+	top["queue"] = q
+	out, err := json.Marshal(top)
+	if err != nil {
+		return doc
+	}
+	return out
+}
+
+// start makes the pipeline of doc and reads what the binding keeps of it.
+func start(doc []byte, cbs []Callback) (*Pipeline, error) {
 	p := &Pipeline{}
 	if len(cbs) == 0 {
 		var c *C.logcap_pipeline

@@ -307,6 +307,10 @@ export interface QueueConfig {
   capacity?: number;
   when_full?: WhenFull;
   block_timeout_ms?: number;
+  /** Each thread (each isolate) submits into a lane of its own (default true); docs/lane-protocol.md. */
+  lanes?: boolean;
+  /** The bytes of each lane's ring: a power of two from 4096 (default 262144). */
+  lane_bytes?: number;
 }
 
 /** When a batch closes: whichever limit comes first. */

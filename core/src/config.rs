@@ -109,18 +109,31 @@ impl WhenFull {
     }
 }
 
-/// The intake queue between producers and the batcher.
+/// The intake between producers and the batcher: one queue that every producer shares, or a
+/// lane per producing thread (docs/lane-protocol.md).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct QueueConfig {
-    /// How many entries the queue holds.
+    /// How many entries the queue holds; with lanes, how many each thread's lane holds.
     pub capacity: usize,
-    /// What a submit does when the queue is full.
+    /// What a submit does when the queue (or its thread's lane) is full.
     pub when_full: WhenFull,
     /// With `block`, how long a submit may wait for room before the entry is dropped.
     pub block_timeout_ms: u64,
+    /// Whether each producing thread writes into a lane of its own, or every producer into
+    /// one shared queue (the default). Lanes keep each thread's entries in order; a producer
+    /// that moves between threads (a goroutine, an asynchronous task) needs the shared queue
+    /// to keep its own order. The shared queue is used anyway while a stage that runs on the
+    /// producer's thread is on (sampling, rate limiting, the hook, redaction).
+    pub lanes: bool,
+    /// The bytes of each lane's ring: a power of two from 4,096 to 67,108,864. A record
+    /// larger than the ring gets a larger lane of its own.
+    pub lane_bytes: usize,
 }
+
+/// The default bytes of a lane's ring.
+pub const DEFAULT_LANE_BYTES: usize = 256 * 1024;
 
 impl Default for QueueConfig {
     fn default() -> Self {
@@ -128,6 +141,8 @@ impl Default for QueueConfig {
             capacity: 16_384,
             when_full: WhenFull::Block,
             block_timeout_ms: 1_000,
+            lanes: false,
+            lane_bytes: DEFAULT_LANE_BYTES,
         }
     }
 }

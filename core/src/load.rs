@@ -161,6 +161,7 @@ fn check_top_level(doc: &str) -> Result<(), ConfigError> {
 impl RawConfig {
     fn validate(self) -> Result<Config, ConfigError> {
         positive("queue.capacity", self.queue.capacity)?;
+        lane_bytes(self.queue.lane_bytes)?;
         positive("batch.max_entries", self.batch.max_entries)?;
         positive("batch.max_bytes", self.batch.max_bytes)?;
         positive("pool.max_idle", self.pool.max_idle)?;
@@ -268,6 +269,18 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// `queue.lane_bytes`: a power of two within the lane protocol's bounds.
+fn lane_bytes(v: usize) -> Result<(), ConfigError> {
+    use crate::lane::{MAX_CAPACITY, MIN_CAPACITY};
+    if !v.is_power_of_two() || !(MIN_CAPACITY..=MAX_CAPACITY).contains(&v) {
+        return Err(ConfigError::new(
+            "queue.lane_bytes",
+            format!("must be a power of two from {MIN_CAPACITY} to {MAX_CAPACITY}, and it is {v}"),
+        ));
+    }
+    Ok(())
 }
 
 fn positive(key: &str, v: usize) -> Result<(), ConfigError> {

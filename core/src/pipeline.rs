@@ -242,9 +242,7 @@ impl Pipeline {
             Ok(header) => header,
             Err(e) => return Err(self.refuse_record(e)),
         };
-        let mut data = self.pool.take();
-        data.pack(record, level, timestamp_ns);
-        self.dispatcher.submit(data)
+        self.dispatcher.submit_record(record, level, timestamp_ns)
     }
 
     /// What [`Pipeline::submit_record`] answers for a record refused with `e`: [`Error::Closed`]

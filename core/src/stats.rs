@@ -4,8 +4,8 @@
 //! may see one counter before another, but once the pipeline is flushed or closed the
 //! invariants hold exactly:
 //! - `submitted = accepted + dropped_level + sampled_out + rate_limited + dropped_by_hook +
-//!   dropped_queue_full + dropped_queue_evicted + dropped_queue_timeout + deduplicated +
-//!   queued + held`, that is `submitted = accepted + dropped() + queued + held`
+//!   dropped_queue_full + dropped_queue_evicted + dropped_queue_timeout + dropped_malformed +
+//!   deduplicated + queued + held`, that is `submitted = accepted + dropped() + queued + held`
 //! - per sink, `received = delivered + dropped + failed + in_flight`
 
 use crate::pool::PoolStats;
@@ -27,7 +27,12 @@ pub struct Stats {
     pub dropped_queue_evicted: u64,
     /// Entries dropped after waiting `block_timeout_ms` for room (`block`).
     pub dropped_queue_timeout: u64,
-    /// Entries in the intake queue now.
+    /// Records the batcher found malformed in a lane and dropped (docs/lane-protocol.md, "A
+    /// malformed lane"): a writer of the lane broke the protocol. The library's own writers
+    /// never do, so this stays 0 unless something wrote into a lane's memory by mistake.
+    #[serde(default)]
+    pub dropped_malformed: u64,
+    /// Entries in the lanes and the intake queue now.
     pub queued: u64,
     /// Batches made.
     pub batches: u64,
@@ -43,6 +48,13 @@ pub struct Stats {
     pub deduplicated: u64,
     /// Entries held by deduplication now, waiting for their window to close.
     pub held: u64,
+    /// Lanes in use now: one per thread that has submitted since the pipeline started and
+    /// has not exited (docs/lane-protocol.md); 0 when the pipeline uses its shared queue.
+    #[serde(default)]
+    pub lanes: u64,
+    /// The bytes those lanes take (their headers and rings).
+    #[serde(default)]
+    pub lane_bytes: u64,
     /// Calls refused because an entry limit was reached (docs/api.md, "Limits"): a setter of
     /// the handle API (the entry keeps what it had), a submit whose message is too long or a
     /// packed record over a limit (nothing is submitted). Not part of `submitted`.
@@ -65,6 +77,7 @@ impl Stats {
             + self.dropped_queue_full
             + self.dropped_queue_evicted
             + self.dropped_queue_timeout
+            + self.dropped_malformed
     }
 }
 
@@ -173,6 +186,7 @@ impl Stats {
             dropped_queue_full,
             dropped_queue_evicted,
             dropped_queue_timeout,
+            dropped_malformed,
             queued,
             batches,
             sampled_out,
@@ -182,6 +196,8 @@ impl Stats {
             refused_limit,
             deduplicated,
             held,
+            lanes,
+            lane_bytes,
             pool,
             sinks: _,
         } = self;
@@ -235,6 +251,7 @@ impl Stats {
                 "queue_timeout",
                 *dropped_queue_timeout,
             ),
+            dropped("dropped_malformed", "malformed", *dropped_malformed),
             metric(
                 "deduplicated",
                 "logcap_entries_deduplicated_total",
@@ -272,8 +289,24 @@ impl Stats {
                 "logcap_queued_entries",
                 None,
                 Gauge,
-                "Entries in the intake queue now.",
+                "Entries in the lanes and the intake queue now.",
                 *queued,
+            ),
+            metric(
+                "lanes",
+                "logcap_lanes",
+                None,
+                Gauge,
+                "Lanes in use now, one per producing thread.",
+                *lanes,
+            ),
+            metric(
+                "lane_bytes",
+                "logcap_lane_bytes",
+                None,
+                Gauge,
+                "Bytes the lanes take now, headers and rings.",
+                *lane_bytes,
             ),
             metric(
                 "held",

@@ -117,7 +117,7 @@ double timed(Case &c) {
 
 int main(int argc, char **argv) {
   const char *cfg =
-      R"({"queue":{"capacity":65536,"when_full":"drop_newest"},"sinks":[{"type":"null","name":"null"}]})";
+      R"({"queue":{"capacity":65536,"when_full":"drop_newest","lanes":true,"lane_bytes":4194304},"sinks":[{"type":"null","name":"null"}]})";
   logcap_pipeline *p = nullptr;
   ok(logcap_pipeline_new(reinterpret_cast<const uint8_t *>(cfg), std::strlen(cfg), &p), "open");
   auto flush = [p] { ok(logcap_pipeline_flush(p, 60000), "flush"); };

@@ -10,12 +10,14 @@ use super::sink_worker::{FlushReply, SinkFeed};
 use crate::batch::Batch;
 use crate::config::BatchConfig;
 use crate::entry::EntryData;
+use crate::lane::SetReader;
 use crate::pool::Pool;
 use crate::process::dedup::Offer;
 use crate::process::BatcherDedup;
 use crate::stats::IntakeCounters;
 use crossbeam_channel::{select, Receiver, Sender, TryRecvError};
 use crossbeam_utils::Backoff;
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,6 +36,19 @@ pub(crate) enum Control {
 /// a producer that finds the queue full wakes the batcher at once.
 const POLL: Duration = Duration::from_millis(1);
 
+/// How often the batcher of a pipeline with lanes looks at them while a batch is open and
+/// they are empty: shorter than the shared queue's poll, since a lane holds fewer entries than
+/// the shared queue (a producer that fills its lane wakes the batcher at once).
+const LANE_POLL: Duration = Duration::from_micros(100);
+
+/// How many polls in a row may find the lanes empty before the batcher of a pipeline with
+/// lanes sleeps until woken (about a millisecond without an entry).
+const IDLE_POLLS: u32 = 10;
+
+/// A pass over the lanes that took at least this many entries found producers writing
+/// faster than the batcher reads: the next pass starts at once.
+const LANE_PRESSURE: usize = 256;
+
 pub(crate) struct Batcher {
     pub(crate) rx: Receiver<Box<EntryData>>,
     pub(crate) ctl: Receiver<Control>,
@@ -42,6 +57,8 @@ pub(crate) struct Batcher {
     pub(crate) cfg: BatchConfig,
     pub(crate) counters: Arc<IntakeCounters>,
     pub(crate) dedup: Option<BatcherDedup>,
+    /// The reader of the pipeline's lanes, when it has them (see [`Batcher::run_lanes`]).
+    pub(crate) lanes: Option<SetReader>,
 }
 
 struct Open {
@@ -50,15 +67,21 @@ struct Open {
     deadline: Option<Instant>,
 }
 
+impl Open {
+    fn new(max_entries: usize) -> Open {
+        Open {
+            entries: Vec::with_capacity(max_entries),
+            bytes: 0,
+            deadline: None,
+        }
+    }
+}
+
 impl Batcher {
     pub(crate) fn run(mut self) {
         let max_delay = Duration::from_millis(self.cfg.max_delay_ms);
         let mut seq = 0u64;
-        let mut open = Open {
-            entries: Vec::with_capacity(self.cfg.max_entries),
-            bytes: 0,
-            deadline: None,
-        };
+        let mut open = Open::new(self.cfg.max_entries);
         // Half the intake queue: a drain that took at least this many entries found the queue
         // (nearly) full, so producers are likely waiting for room or about to.
         let pressure = self.rx.capacity().map_or(usize::MAX, |c| c.div_ceil(2));
@@ -141,6 +164,127 @@ impl Batcher {
                 }
             }
         }
+    }
+
+    /// The loop of a pipeline with lanes: a pass over every lane and a look at the shared
+    /// queue (which only replayed dead letters take), then requests and timers. While entries
+    /// stream in it polls the lanes; when idle it spins briefly, then sleeps until a producer,
+    /// a request or the next timer wakes it (docs/lane-protocol.md, "Sleep and wake").
+    pub(crate) fn run_lanes(mut self) {
+        let max_delay = Duration::from_millis(self.cfg.max_delay_ms);
+        let mut seq = 0u64;
+        let mut open = Open::new(self.cfg.max_entries);
+        let mut got = Vec::new();
+        let mut empty_polls = 0u32;
+        let mut pressed = false;
+        loop {
+            let (taken, full) = self.take_lanes(&mut got, &mut open, &mut seq, max_delay);
+            let control = match self.ctl.try_recv() {
+                Ok(c) => Some(c),
+                Err(TryRecvError::Empty) => None,
+                Err(TryRecvError::Disconnected) => Some(Control::Shutdown),
+            };
+            if let Some(c) = control {
+                if !self.handle(c, &mut open, &mut seq) {
+                    return;
+                }
+                continue;
+            }
+            if open.deadline.is_some_and(|d| d <= Instant::now()) {
+                self.dispatch(&mut open, &mut seq);
+            }
+            self.release_held(&mut open, &mut seq, max_delay, false);
+            if full || taken >= LANE_PRESSURE {
+                // Producers write faster than one pass reads (a lane was full, or the pass
+                // was long): read on at once.
+                pressed = true;
+                continue;
+            }
+            if std::mem::take(&mut pressed) && taken > 0 {
+                // Just after a full lane, its producer is writing again and the next records
+                // are microseconds away: wait for them briefly (spinning, then yielding)
+                // rather than for a poll, so that a small lane keeps moving.
+                let backoff = Backoff::new();
+                while self.idle() && !backoff.is_completed() {
+                    backoff.snooze();
+                }
+                if !self.idle() {
+                    continue;
+                }
+            }
+            let wait = self.next_wait(&open);
+            if wait.is_some_and(|w| w.is_zero()) {
+                continue;
+            }
+            empty_polls = if taken > 0 { 0 } else { empty_polls + 1 };
+            if empty_polls <= IDLE_POLLS || !open.entries.is_empty() {
+                // Entries are streaming in (one came within the last few polls, or a batch
+                // is open): poll rather than sleep, so that producers never pay for waking
+                // the batcher (they see no asleep flag), and the batcher reads a poll's worth
+                // at a time. A producer that finds its lane full unparks the batcher at once;
+                // a lane holds hundreds of records, more than one poll's.
+                std::thread::park_timeout(wait.map_or(LANE_POLL, |w| w.min(LANE_POLL)));
+                continue;
+            }
+            // Idle: the next record may be microseconds away, so look again for a moment
+            // before sleeping; then sleep until a producer, a request or a timer wakes it.
+            let backoff = Backoff::new();
+            while !backoff.is_completed() && self.idle() {
+                backoff.snooze();
+            }
+            if !self.idle() {
+                continue;
+            }
+            if let Some(r) = self.lanes.as_mut() {
+                // Producers on the shared queue and requesters unpark the thread; the
+                // park token keeps an unpark that comes before the park.
+                r.sleep(wait);
+            }
+        }
+    }
+
+    /// Whether no lane, the queue and the requests have anything now.
+    fn idle(&mut self) -> bool {
+        self.rx.is_empty()
+            && self.ctl.is_empty()
+            && self.lanes.as_mut().is_none_or(SetReader::is_empty)
+    }
+
+    /// One pass over the lanes, then the shared queue: every record becomes a pooled entry
+    /// and goes through [`Batcher::take`]. Returns how many came.
+    fn take_lanes(
+        &mut self,
+        got: &mut Vec<Box<EntryData>>,
+        open: &mut Open,
+        seq: &mut u64,
+        max_delay: Duration,
+    ) -> (usize, bool) {
+        let mut full = false;
+        if let Some(r) = self.lanes.as_mut() {
+            let pool = &self.pool;
+            let entries = RefCell::new(&mut *got);
+            full = r
+                .pass_unchecked(
+                    |record| match unpack(pool, record) {
+                        Some(e) => {
+                            entries.borrow_mut().push(e);
+                            true
+                        }
+                        None => false,
+                    },
+                    |e| entries.borrow_mut().push(e),
+                )
+                .full;
+        }
+        let mut n = got.len();
+        for e in got.drain(..) {
+            self.take(open, seq, e, max_delay);
+        }
+        while let Ok(e) = self.rx.try_recv() {
+            n += 1;
+            self.take(open, seq, e, max_delay);
+        }
+        (n, full)
     }
 
     /// How long to wait for the next timer: the open batch's deadline or the first held
@@ -249,8 +393,16 @@ impl Batcher {
         self.counters.accepted.add(entries.len() as u64);
         self.counters.batches.add(1);
         let batch = Arc::new(Batch::new(*seq, entries, Arc::clone(&self.pool)));
+        let lanes = &mut self.lanes;
+        // While a sink's full queue holds the batcher up, producers under `drop_oldest`
+        // still get the room they ask for in their lanes.
+        let mut serve = || {
+            if let Some(r) = lanes.as_mut() {
+                r.serve_evictions();
+            }
+        };
         for s in &mut self.sinks {
-            s.offer(&batch);
+            s.offer(&batch, &mut serve);
         }
     }
 
@@ -259,8 +411,13 @@ impl Batcher {
         let max_delay = Duration::from_millis(self.cfg.max_delay_ms);
         match c {
             Control::Flush(reply) => {
-                // Everything submitted before the flush call is in the queue now (or already
-                // taken, or evicted and counted); entries queued later may ride along.
+                // Everything submitted before the flush call is in the lanes or the queue
+                // now (or already taken, or evicted and counted); entries queued later may
+                // ride along.
+                if self.lanes.is_some() {
+                    let mut got = Vec::new();
+                    self.take_lanes(&mut got, open, seq, max_delay);
+                }
                 for _ in 0..self.rx.len() {
                     match self.rx.try_recv() {
                         Ok(e) => {
@@ -278,6 +435,12 @@ impl Batcher {
                 true
             }
             Control::Shutdown => {
+                // Intake is closed and no submit is half-way: what the lanes hold now is
+                // all they will ever hold. Lanes retired meanwhile are read to their end too.
+                if self.lanes.is_some() {
+                    let mut got = Vec::new();
+                    while self.take_lanes(&mut got, open, seq, max_delay).0 > 0 {}
+                }
                 while let Ok(e) = self.rx.try_recv() {
                     self.take(open, seq, e, max_delay);
                 }
@@ -287,4 +450,18 @@ impl Batcher {
             }
         }
     }
+}
+
+/// A record read from a lane, unchecked: copied into a pooled entry and decoded there, checked
+/// on the way (`record::unpack_into`); stamped now if it came without a timestamp (producers
+/// stamp what they submit). `None` (the entry back in the pool) for a malformed record.
+#[inline]
+fn unpack(pool: &Pool, record: &[u8]) -> Option<Box<EntryData>> {
+    let mut e = pool.take();
+    if !crate::record::unpack_into(record, &mut e) {
+        pool.put(e);
+        return None;
+    }
+    crate::clock::stamp(&mut e);
+    Some(e)
 }

@@ -1,11 +1,12 @@
 //! The producers' side: level check, the processing stages that run before the queue
-//! (crate::process), the bounded intake queue and its policy, and the guard that lets close()
-//! know no submit is half-way.
+//! (crate::process), the calling thread's lane (crate::lane) or the shared intake queue and
+//! its policy, and the guard that lets close() know no submit is half-way.
 
-use crate::clock::stamp;
+use crate::clock::{now_ns, stamp};
 use crate::config::{QueueConfig, WhenFull};
 use crate::entry::{EntryData, Level};
 use crate::error::Error;
+use crate::lane::{FullPolicy, LaneSet, SubmitError};
 use crate::pool::Pool;
 use crate::process::Stages;
 use crate::stats::IntakeCounters;
@@ -13,7 +14,7 @@ use crossbeam_channel::{Receiver, SendTimeoutError, Sender, TrySendError};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::thread::Thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Set in `state` once the pipeline closes; the low bits count submits in progress.
 const CLOSED: u64 = 1 << 63;
@@ -33,6 +34,19 @@ pub(crate) struct Intake {
     /// The batcher's thread, which polls while a batch is open: a producer that finds the
     /// queue full unparks it, so that room appears at once rather than at its next poll.
     batcher: Option<Thread>,
+    /// The lanes, one per producing thread, when the pipeline uses them (`queue.lanes`, and
+    /// no stage on the producer's side); `None`: every submit goes into the shared queue.
+    lanes: Option<Arc<LaneSet>>,
+}
+
+/// The lanes' policy for a full lane: the queue's.
+pub(crate) fn lane_policy(cfg: &QueueConfig) -> FullPolicy {
+    let wait = Duration::from_millis(cfg.block_timeout_ms);
+    match cfg.when_full {
+        WhenFull::Block => FullPolicy::Block(wait),
+        WhenFull::DropNewest => FullPolicy::DropNewest,
+        WhenFull::DropOldest => FullPolicy::DropOldest(wait),
+    }
 }
 
 impl Intake {
@@ -56,7 +70,23 @@ impl Intake {
             pool,
             stages,
             batcher: None,
+            lanes: None,
         }
+    }
+
+    /// Sends submits into the calling thread's lane of `lanes` (see [`Intake::submit_record`]).
+    pub(crate) fn with_lanes(mut self, lanes: Arc<LaneSet>) -> Self {
+        debug_assert!(
+            self.stages.is_none(),
+            "the stages run before the shared queue"
+        );
+        self.lanes = Some(lanes);
+        self
+    }
+
+    /// The lanes, when submits go through them.
+    pub(crate) fn lanes(&self) -> Option<&Arc<LaneSet>> {
+        self.lanes.as_ref()
     }
 
     /// Sets the batcher's thread, which [`Intake::wake`] unparks.
@@ -84,19 +114,90 @@ impl Intake {
     /// the entry goes back to the pool and the refusal is counted by its reason.
     #[inline]
     pub(crate) fn submit(&self, e: Box<EntryData>) -> Result<bool, Error> {
+        if let Some(lanes) = &self.lanes {
+            return self.submit_entry_to_lane(lanes, e);
+        }
+        self.submit_to_queue(e)
+    }
+
+    /// [`Intake::submit`] through the shared queue, whatever the pipeline uses.
+    #[inline]
+    pub(crate) fn submit_to_queue(&self, e: Box<EntryData>) -> Result<bool, Error> {
         if !self.enter() {
             self.pool.put(e);
             return Err(Error::Closed);
         }
         let r = self.enqueue(e);
         self.leave();
+        if self.lanes.is_some() && matches!(r, Ok(true)) {
+            // The batcher sleeps on its lanes, not on the queue.
+            self.wake();
+        }
         r
+    }
+
+    /// Submits a packed record already checked (its level and timestamp read from its
+    /// header): into the calling thread's lane, stamped there if its timestamp is 0; or, when
+    /// the pipeline has no lanes, copied into a pooled entry and queued as [`Intake::submit`]
+    /// does. `Ok(false)` when a decision of the configuration dropped it (counted).
+    #[inline]
+    pub(crate) fn submit_record(
+        &self,
+        record: &[u8],
+        level: Level,
+        timestamp_ns: u64,
+    ) -> Result<bool, Error> {
+        let Some(lanes) = &self.lanes else {
+            let mut data = self.pool.take();
+            data.pack(record, level, timestamp_ns);
+            return self.submit_to_queue(data);
+        };
+        if level < self.min_level() {
+            return lanes
+                .count_below_level()
+                .map(|()| false)
+                .map_err(lane_error);
+        }
+        let stamp = if timestamp_ns == 0 { now_ns() } else { 0 };
+        lanes
+            .submit_stamped(record, stamp)
+            .map(|()| true)
+            .map_err(lane_error)
+    }
+
+    /// An entry into the calling thread's lane, whole: an entry frame in the ring, the entry
+    /// itself in the lane's entry queue (see [`crate::lane::KIND_ENTRY`]), so that a thread
+    /// that submits entries and records keeps them in one order, and the entry is neither
+    /// encoded nor decoded.
+    fn submit_entry_to_lane(
+        &self,
+        lanes: &Arc<LaneSet>,
+        mut e: Box<EntryData>,
+    ) -> Result<bool, Error> {
+        if e.level() < self.min_level() {
+            self.pool.put(e);
+            return lanes
+                .count_below_level()
+                .map(|()| false)
+                .map_err(lane_error);
+        }
+        stamp(&mut e);
+        match lanes.submit_entry(e) {
+            Ok(()) => Ok(true),
+            Err((err, e)) => {
+                self.pool.put(e);
+                Err(lane_error(err))
+            }
+        }
     }
 
     /// Counts an entry that the minimum level drops, as [`Intake::submit`] counts one, for a
     /// caller that knew the level before building anything (the C record writer).
     #[inline]
     pub(crate) fn submit_below_level(&self) -> Result<(), Error> {
+        if let Some(lanes) = &self.lanes {
+            return lanes.count_below_level().map_err(lane_error);
+        }
         if !self.enter() {
             return Err(Error::Closed);
         }
@@ -199,20 +300,39 @@ impl Intake {
 
     /// Stops intake and waits, at most until `deadline`, for submits in progress to finish.
     /// Returns whether none is left.
-    pub(crate) fn close(&self, deadline: std::time::Instant) -> bool {
+    pub(crate) fn close(&self, deadline: Instant) -> bool {
         self.state.fetch_or(CLOSED, Ordering::AcqRel);
+        if let Some(lanes) = &self.lanes {
+            if !lanes.close(deadline) {
+                return false;
+            }
+        }
         loop {
             if self.state.load(Ordering::Acquire) & !CLOSED == 0 {
                 return true;
             }
-            if std::time::Instant::now() >= deadline {
+            if Instant::now() >= deadline {
                 return false;
             }
             std::thread::yield_now();
         }
     }
 
+    /// Entries in the shared queue now (not counting the lanes').
     pub(crate) fn queued(&self) -> usize {
         self.tx.len()
+    }
+}
+
+/// What a submit into a lane answers for a record the lane did not take. `Closed`, `Full`
+/// and `Timeout` are the queue's refusals; a record too large even for a lane of its own
+/// (over 64 MiB, beyond any record's limit) and a lane poisoned twice in a row are answered
+/// as a full queue.
+#[cold]
+fn lane_error(e: SubmitError) -> Error {
+    match e {
+        SubmitError::Closed => Error::Closed,
+        SubmitError::Timeout => Error::Timeout,
+        SubmitError::Full | SubmitError::TooLarge | SubmitError::Poisoned => Error::QueueFull,
     }
 }

@@ -2,12 +2,15 @@
 //! thread per sink.
 //!
 //! ```text
-//! producers ──submit──▶ intake queue ──▶ batcher ──Arc<Batch>──▶ sink queue ──▶ sink thread
-//!                      (when_full)                    └────────▶ sink queue ──▶ sink thread
+//! producers ──submit──▶ a lane per thread ──▶ batcher ──Arc<Batch>──▶ sink queue ──▶ sink thread
+//!                      (or the shared queue)              └────────▶ sink queue ──▶ sink thread
 //! ```
-//! A batch is immutable and shared by every sink; when the last sink lets go of it its entries
-//! go back to the pool. The processing stages (crate::process) run in submit, before the
-//! queue, except deduplication, which runs in the batcher.
+//! Each producing thread writes packed records into a lane of its own (crate::lane,
+//! docs/lane-protocol.md); the batcher reads every lane, and the shared intake queue, which
+//! takes every submit when lanes are off (`queue.lanes`) or a stage runs on the producer's
+//! side. A batch is immutable and shared by every sink; when the last sink lets go of it its
+//! entries go back to the pool. The processing stages (crate::process) run in submit, before
+//! the queue, except deduplication, which runs in the batcher.
 
 mod batcher;
 mod intake;
@@ -18,6 +21,7 @@ pub use sink_worker::panic_message;
 use crate::config::Config;
 use crate::entry::{EntryData, Level};
 use crate::error::Error;
+use crate::lane::LaneSet;
 use crate::pool::Pool;
 use crate::process::{BatcherDedup, Stages};
 use crate::sink::Sink;
@@ -30,6 +34,20 @@ use sink_worker::SinkShared;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+/// The lane set of a pipeline whose configuration asks for lanes and that has no stage on
+/// the producer's side (those run before the shared queue).
+fn lane_set(cfg: &Config, stages: &Option<Box<Stages>>) -> Option<Arc<LaneSet>> {
+    if !cfg.queue.lanes || stages.is_some() {
+        return None;
+    }
+    let records = u32::try_from(cfg.queue.capacity).unwrap_or(u32::MAX);
+    LaneSet::new(
+        cfg.queue.lane_bytes,
+        records,
+        intake::lane_policy(&cfg.queue),
+    )
+}
 
 struct Lifecycle {
     shutdown_sent: bool,
@@ -45,6 +63,8 @@ pub(crate) struct Dispatcher {
     sinks: Vec<Arc<SinkShared>>,
     counters: Arc<IntakeCounters>,
     lifecycle: Mutex<Lifecycle>,
+    /// The batcher's thread: a request unparks it, since with lanes it sleeps by parking.
+    batcher: std::thread::Thread,
 }
 
 impl Dispatcher {
@@ -78,6 +98,8 @@ impl Dispatcher {
             handles.push(h);
         }
         let shared: Vec<_> = feeds.iter().map(|f| Arc::clone(&f.shared)).collect();
+        let lanes = lane_set(cfg, &stages);
+        let reader_of = lanes.clone();
         let batcher = Batcher {
             rx: rx.clone(),
             ctl: ctl_rx,
@@ -86,29 +108,44 @@ impl Dispatcher {
             cfg: cfg.batch.clone(),
             counters: Arc::clone(&counters),
             dedup,
+            lanes: None,
         };
         let done = done_tx;
         let h = std::thread::Builder::new()
             .name("logcap-batcher".into())
             .spawn(move || {
-                batcher.run();
+                let mut batcher = batcher;
+                match reader_of {
+                    // The reader is made on this thread: producers unpark the thread that
+                    // made it.
+                    Some(set) => {
+                        batcher.lanes = Some(set.reader());
+                        batcher.run_lanes();
+                    }
+                    None => batcher.run(),
+                }
                 let _ = done.send(());
             })
             .map_err(spawn_err)?;
         let batcher_thread = h.thread().clone();
         handles.push(h);
         let running = handles.len();
+        let mut intake = Intake::new(
+            &cfg.queue,
+            cfg.min_level,
+            tx,
+            rx,
+            Arc::clone(&counters),
+            pool,
+            stages,
+        )
+        .waking(batcher_thread.clone());
+        if let Some(set) = lanes {
+            intake = intake.with_lanes(set);
+        }
         Ok(Dispatcher {
-            intake: Intake::new(
-                &cfg.queue,
-                cfg.min_level,
-                tx,
-                rx,
-                Arc::clone(&counters),
-                pool,
-                stages,
-            )
-            .waking(batcher_thread),
+            intake,
+            batcher: batcher_thread,
             ctl: ctl_tx,
             sinks: shared,
             counters,
@@ -126,6 +163,19 @@ impl Dispatcher {
         self.intake.submit(e).map(|_queued| ())
     }
 
+    /// Submits a packed record already checked, with the level and timestamp of its header.
+    #[inline]
+    pub(crate) fn submit_record(
+        &self,
+        record: &[u8],
+        level: Level,
+        timestamp_ns: u64,
+    ) -> Result<(), Error> {
+        self.intake
+            .submit_record(record, level, timestamp_ns)
+            .map(|_queued| ())
+    }
+
     /// Counts an entry below the minimum level without its contents (see
     /// [`crate::Pipeline::submit_below_level`]).
     #[inline]
@@ -136,7 +186,14 @@ impl Dispatcher {
     /// Submits as [`Dispatcher::submit`] does; `Ok(true)` when the entry went into the queue,
     /// `Ok(false)` when the level, sampling, rate limiting or the hook dropped it.
     pub(crate) fn submit_queued(&self, e: Box<EntryData>) -> Result<bool, Error> {
-        self.intake.submit(e)
+        self.intake.submit_to_queue(e)
+    }
+
+    /// Sends a request to the batcher and wakes it.
+    fn request(&self, c: Control) -> bool {
+        let sent = self.ctl.send(c).is_ok();
+        self.batcher.unpark();
+        sent
     }
 
     pub(crate) fn min_level(&self) -> Level {
@@ -159,7 +216,7 @@ impl Dispatcher {
             return Err(Error::Closed);
         }
         let (tx, rx) = unbounded();
-        if self.ctl.send(Control::Flush(tx)).is_err() {
+        if !self.request(Control::Flush(tx)) {
             return Err(Error::Closed);
         }
         let mut first_err = None;
@@ -194,7 +251,7 @@ impl Dispatcher {
                 return Err(self.abandon());
             }
             // The batcher may already be gone only if it panicked; nothing is left to tell.
-            let _ = self.ctl.send(Control::Shutdown);
+            let _ = self.request(Control::Shutdown);
             lc.shutdown_sent = true;
         }
         while lc.running > 0 {
@@ -222,24 +279,43 @@ impl Dispatcher {
         let sinks = self.sinks.iter().map(|s| s.stats()).collect();
         let c = &*self.counters;
         // Outcomes before `submitted`, so a snapshot never shows more outcomes than submits.
+        // The lanes' counters (each written by one thread) add to the queue's.
         let accepted = c.accepted.get();
-        let dropped_level = c.dropped_level.get();
-        let dropped_queue_full = c.dropped_queue_full.get();
-        let dropped_queue_evicted = c.dropped_queue_evicted.get();
-        let dropped_queue_timeout = c.dropped_queue_timeout.get();
+        let lanes = self
+            .intake
+            .lanes()
+            .map(|l| l.counters())
+            .unwrap_or_default();
+        let dropped_level = c.dropped_level.get() + lanes.dropped_level;
+        let dropped_queue_full = c.dropped_queue_full.get() + lanes.dropped_full;
+        let dropped_queue_evicted = c.dropped_queue_evicted.get() + lanes.evicted;
+        let dropped_queue_timeout = c.dropped_queue_timeout.get() + lanes.dropped_timeout;
+        let dropped_malformed = lanes.malformed;
+        let (lane_count, lane_bytes) = self.intake.lanes().map_or((0, 0), |l| l.footprint());
         let sampled_out = c.sampled_out.get();
         let rate_limited = c.rate_limited.get();
         let dropped_by_hook = c.dropped_by_hook.get();
         let deduplicated = c.deduplicated.get();
         let held = c.held.get();
         Stats {
-            submitted: c.submitted.get(),
+            submitted: c.submitted.get() + lanes.submitted,
             accepted,
             dropped_level,
             dropped_queue_full,
             dropped_queue_evicted,
             dropped_queue_timeout,
-            queued: self.intake.queued() as u64,
+            dropped_malformed,
+            // Saturating: a snapshot taken while records move may see an outcome before
+            // its submit.
+            queued: self.intake.queued() as u64
+                + lanes.submitted.saturating_sub(
+                    lanes.dropped_level
+                        + lanes.dropped_full
+                        + lanes.dropped_timeout
+                        + lanes.consumed
+                        + lanes.evicted
+                        + lanes.malformed,
+                ),
             batches: c.batches.get(),
             sampled_out,
             rate_limited,
@@ -247,6 +323,8 @@ impl Dispatcher {
             hook_errors: c.hook_errors.get(),
             deduplicated,
             held,
+            lanes: lane_count as u64,
+            lane_bytes: lane_bytes as u64,
             refused_limit: pool.limit_refusals(),
             pool: pool.stats(),
             sinks,

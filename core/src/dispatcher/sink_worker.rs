@@ -4,13 +4,18 @@ use crate::batch::Batch;
 use crate::config::{SinkConfig, SinkKind, WhenFull};
 use crate::sink::Sink;
 use crate::stats::{SinkCounters, SinkStats};
-use crossbeam_channel::{bounded, unbounded, Receiver, Select, Sender, TrySendError};
+use crossbeam_channel::{
+    bounded, unbounded, Receiver, Select, SendTimeoutError, Sender, TrySendError,
+};
 use parking_lot::{Condvar, Mutex};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::ThreadId;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How long a batch offered under `block` waits for room at a time (see [`SinkFeed::offer`]).
+const BETWEEN: Duration = Duration::from_millis(1);
 
 /// A sink's answer to a flush: `Err` names the sink and says what failed.
 pub(crate) type FlushReply = Result<(), String>;
@@ -127,19 +132,32 @@ pub(crate) struct SinkFeed {
 }
 
 impl SinkFeed {
-    /// Offers a batch. Never blocks longer than the sink's `block_timeout_ms`.
-    pub(crate) fn offer(&mut self, batch: &Arc<Batch>) {
+    /// Offers a batch. Never blocks longer than the sink's `block_timeout_ms`; while it waits
+    /// for room it calls `between` every millisecond or so.
+    pub(crate) fn offer(&mut self, batch: &Arc<Batch>, between: &mut dyn FnMut()) {
         let sh = &*self.shared;
         sh.counters.received.add(batch.len() as u64);
         self.offered += 1;
         let b = Arc::clone(batch);
         let refused = match self.when_full {
             WhenFull::DropNewest => self.tx.try_send(b).err().map(TrySendError::into_inner),
-            WhenFull::Block => self
-                .tx
-                .send_timeout(b, self.block_timeout)
-                .err()
-                .map(|e| e.into_inner()),
+            WhenFull::Block => {
+                let deadline = Instant::now() + self.block_timeout;
+                let mut b = b;
+                loop {
+                    let slice = deadline
+                        .saturating_duration_since(Instant::now())
+                        .min(BETWEEN);
+                    match self.tx.send_timeout(b, slice) {
+                        Ok(()) => break None,
+                        Err(SendTimeoutError::Timeout(back)) if Instant::now() < deadline => {
+                            between();
+                            b = back;
+                        }
+                        Err(e) => break Some(e.into_inner()),
+                    }
+                }
+            }
             WhenFull::DropOldest => {
                 let mut b = b;
                 loop {

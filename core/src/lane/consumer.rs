@@ -3,10 +3,11 @@
 //! untrusted, and a pass never reads past the write position it loaded at its start.
 
 use super::layout::{
-    bump, frame_size, read_frame_header, Lane, FRAME_ALIGN, FRAME_HEADER, HEADER_LEN, KIND_RECORD,
-    KIND_SKIP, LANE_MAGIC, LANE_VERSION,
+    bump, frame_size, read_frame_header, Lane, ENTRY_PAYLOAD, FRAME_ALIGN, FRAME_HEADER,
+    HEADER_LEN, KIND_ENTRY, KIND_RECORD, KIND_SKIP, LANE_MAGIC, LANE_VERSION,
 };
 use super::sync::fence;
+use crate::entry::EntryData;
 use crate::entry::Level;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::sync::Arc;
@@ -32,6 +33,8 @@ pub struct Pass {
     pub malformed: u64,
     /// Whether this pass poisoned the lane.
     pub poisoned: bool,
+    /// Whether the lane's producer was waiting for room (and was woken): the lane was full.
+    pub full: bool,
 }
 
 /// The reading side of one lane.
@@ -44,6 +47,10 @@ pub struct Consumer {
     poisoned: bool,
 }
 
+/// Within a pass, a producer that waits for room is woken after at most this many released
+/// frames, not only at the end of the pass.
+const WAKE_EVERY: u64 = 256;
+
 /// How a frame at the read position is to be handled.
 #[derive(Clone, Copy)]
 enum Step {
@@ -51,6 +58,8 @@ enum Step {
     Skip(u64),
     /// A record frame of this payload length, taking this many bytes.
     Record(usize, u64),
+    /// An entry frame, taking this many bytes.
+    Entry(u64),
 }
 
 impl Consumer {
@@ -89,7 +98,57 @@ impl Consumer {
     /// One pass: every frame published when it starts, in order. Each well-formed record goes
     /// to `take`; a record under an eviction request is skipped, a malformed one dropped; bad
     /// framing poisons the lane. Counters and the read position are stored as it goes.
-    pub fn drain(&mut self, mut take: impl FnMut(Checked<'_>)) -> Pass {
+    pub fn drain(&mut self, take: impl FnMut(Checked<'_>)) -> Pass {
+        self.drain_all(take, drop)
+    }
+
+    /// [`Consumer::drain`], with each entry of an entry frame (see
+    /// [`super::KIND_ENTRY`]) going to `take_entry`, in its place among the records. An entry
+    /// frame whose number is not that of the lane's next queued entry is malformed (the
+    /// entry taken for it is dropped).
+    pub fn drain_all(
+        &mut self,
+        mut take: impl FnMut(Checked<'_>),
+        take_entry: impl FnMut(Box<EntryData>),
+    ) -> Pass {
+        let checked = |record: &[u8]| match crate::record::check(record) {
+            Ok((level, timestamp_ns)) => {
+                take(Checked {
+                    record,
+                    level,
+                    timestamp_ns,
+                });
+                true
+            }
+            Err(_) => false,
+        };
+        self.run(Some((checked, take_entry)))
+    }
+
+    /// [`Consumer::drain_all`] for a reader that checks each record itself as it decodes it
+    /// (the batcher: `record::unpack_into`), rather than having it walked once here and once
+    /// more there: `take` gets the frame's bytes, unchecked, and answers whether the record
+    /// was well-formed (counted consumed) or not (counted malformed).
+    pub fn drain_unchecked(
+        &mut self,
+        take: impl FnMut(&[u8]) -> bool,
+        take_entry: impl FnMut(Box<EntryData>),
+    ) -> Pass {
+        self.run(Some((take, take_entry)))
+    }
+
+    /// Serves the producer's eviction request alone (`drop_oldest`): skips the records before
+    /// `evict to` and stops at the first record after it, decoding nothing. For a consumer
+    /// that waits for something else (room in a sink's queue) and must not leave a producer
+    /// waiting meanwhile.
+    pub fn evict(&mut self) -> Pass {
+        self.run(None::<(fn(&[u8]) -> bool, fn(Box<EntryData>))>)
+    }
+
+    fn run(
+        &mut self,
+        mut take: Option<(impl FnMut(&[u8]) -> bool, impl FnMut(Box<EntryData>))>,
+    ) -> Pass {
         let mut pass = Pass::default();
         if self.poisoned {
             return pass;
@@ -110,6 +169,15 @@ impl Consumer {
             return self.poison(pass);
         }
         let evict_to = h.producer.evict_to.load(Acquire);
+        let start = self.read;
+        // A waiting producer is woken once half the lane is free, not only at the end of the
+        // pass: half its records or half its bytes (a kilobyte a frame, for a rough count), at
+        // most WAKE_EVERY frames.
+        let by_records = match u64::from(lane.max_records()) {
+            0 => WAKE_EVERY,
+            n => n / 2,
+        };
+        let wake_every = WAKE_EVERY.min(by_records).min(cap / 1024 / 2).max(1);
         while self.read < write {
             let Some(step) = self.frame(write) else {
                 return self.poison(pass);
@@ -120,22 +188,44 @@ impl Consumer {
                     pass.evicted += 1;
                     self.read += n;
                 }
+                Step::Entry(n) if self.read < evict_to => {
+                    // The entry is dropped with its frame (freed, not pooled: the lane does
+                    // not know the pool).
+                    drop(lane.entries().pop());
+                    pass.evicted += 1;
+                    self.read += n;
+                }
+                Step::Record(..) | Step::Entry(_) if take.is_none() => break,
+                Step::Entry(n) => {
+                    let off = (self.read % cap) as usize + FRAME_HEADER;
+                    // SAFETY: `frame` checked that the payload lies before the ring's end and
+                    // before `write`: published bytes, not yet released.
+                    #[allow(unsafe_code)]
+                    let number = unsafe {
+                        lane.ring_read(off, ENTRY_PAYLOAD, |b| {
+                            u64::from_le_bytes(b.try_into().expect("8 bytes"))
+                        })
+                    };
+                    match lane.entries().pop() {
+                        Some((k, e)) if k == number => {
+                            if let Some((_, take_entry)) = take.as_mut() {
+                                take_entry(e);
+                            }
+                            pass.consumed += 1;
+                        }
+                        _ => pass.malformed += 1,
+                    }
+                    self.read += n;
+                }
                 Step::Record(len, n) => {
                     let off = (self.read % cap) as usize + FRAME_HEADER;
                     // SAFETY: `frame` checked that the payload lies before the ring's end and
                     // before `write`: published bytes, not yet released.
                     #[allow(unsafe_code)]
                     let ok = unsafe {
-                        lane.ring_read(off, len, |record| match crate::record::check(record) {
-                            Ok((level, timestamp_ns)) => {
-                                take(Checked {
-                                    record,
-                                    level,
-                                    timestamp_ns,
-                                });
-                                true
-                            }
-                            Err(_) => false,
+                        lane.ring_read(off, len, |record| match take.as_mut() {
+                            Some((take, _)) => take(record),
+                            None => false,
                         })
                     };
                     if ok {
@@ -151,9 +241,18 @@ impl Consumer {
             if !matches!(step, Step::Skip(_)) {
                 self.released += 1;
                 h.consumer.released.store(self.released, Release);
+                if self.released.is_multiple_of(wake_every) {
+                    fence(SeqCst);
+                    pass.full |= lane.wake_waiter();
+                }
             }
         }
         self.count(&pass);
+        if self.read != start {
+            // Pairs with the fence of a producer that waits for room (`Lane::wait_for_room`).
+            fence(SeqCst);
+            pass.full |= lane.wake_waiter();
+        }
         pass
     }
 
@@ -176,6 +275,10 @@ impl Consumer {
             KIND_RECORD if len <= cap - off - FRAME_HEADER => {
                 let n = frame_size(len) as u64;
                 (n <= left).then_some(Step::Record(len, n))
+            }
+            KIND_ENTRY if len == ENTRY_PAYLOAD && len <= cap - off - FRAME_HEADER => {
+                let n = frame_size(len) as u64;
+                (n <= left).then_some(Step::Entry(n))
             }
             _ => None,
         }

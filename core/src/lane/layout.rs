@@ -7,6 +7,8 @@
 //! same steps, with every access seen by the model.
 
 use super::sync::{AtomicU32, AtomicU64};
+use crate::entry::EntryData;
+use crossbeam_queue::SegQueue;
 use std::sync::atomic::Ordering::Relaxed;
 
 /// The identity line's magic: the bytes `"LCLN"`.
@@ -27,6 +29,12 @@ pub const FRAME_ALIGN: usize = 8;
 pub const KIND_RECORD: u32 = 1;
 /// A frame that pads the ring from here to its end.
 pub const KIND_SKIP: u32 = 2;
+/// A frame that stands for the next entry of the lane's entry queue, which holds entries
+/// (not bytes) in the library's own memory; its payload is the entry's number in the lane
+/// (u64), which the consumer checks against the entry it takes.
+pub const KIND_ENTRY: u32 = 3;
+/// The payload of an entry frame.
+pub const ENTRY_PAYLOAD: usize = 8;
 
 /// `n` rounded up to a multiple of [`FRAME_ALIGN`].
 #[inline]
@@ -230,6 +238,16 @@ pub struct Lane {
     #[cfg(loom)]
     ring: Box<[super::sync::WordCell]>,
     capacity: usize,
+    /// Entries submitted whole (the entry API), in the order of their frames, each with its
+    /// number: only the library's own producers push here, so a lane's untrusted bytes never
+    /// hold a pointer.
+    entries: SegQueue<(u64, Box<EntryData>)>,
+    /// Set while the lane's producer (a thread of this process) waits for room, parked:
+    /// the consumer unparks it after releasing frames. Library memory, not the lane's shared
+    /// bytes: a wake-up between the library's own threads, not part of the protocol.
+    waiting: AtomicU32,
+    /// The waiting producer's thread, set on its first wait.
+    waiter: std::sync::OnceLock<std::thread::Thread>,
 }
 
 // SAFETY: the header's fields are atomics, and the ring's bytes are written by one producer
@@ -271,7 +289,13 @@ impl Lane {
                 .cast::<Header>()
                 .write(Header::new(capacity, max_records))
         };
-        Some(Lane { base, capacity })
+        Some(Lane {
+            base,
+            capacity,
+            entries: SegQueue::new(),
+            waiting: AtomicU32::new(0),
+            waiter: std::sync::OnceLock::new(),
+        })
     }
 
     #[inline]
@@ -362,6 +386,9 @@ impl Lane {
             header: Box::new(Header::new(capacity, max_records)),
             ring: ring.collect(),
             capacity,
+            entries: SegQueue::new(),
+            waiting: AtomicU32::new(0),
+            waiter: std::sync::OnceLock::new(),
         })
     }
 
@@ -406,6 +433,44 @@ impl Lane {
 }
 
 impl Lane {
+    /// The entries queued with entry frames (see [`KIND_ENTRY`]).
+    #[inline]
+    pub(crate) fn entries(&self) -> &SegQueue<(u64, Box<EntryData>)> {
+        &self.entries
+    }
+
+    /// The producer is about to park until the consumer releases frames (see
+    /// [`Lane::wake_waiter`]). The caller makes a SeqCst fence, then looks for room once more
+    /// before it parks.
+    pub(crate) fn wait_for_room(&self) {
+        self.waiter.get_or_init(std::thread::current);
+        self.waiting.store(1, Relaxed);
+    }
+
+    /// The producer stopped waiting.
+    pub(crate) fn waited(&self) {
+        self.waiting.store(0, Relaxed);
+    }
+
+    /// After the consumer released frames (Release stores of `read` and `released`) and a
+    /// SeqCst fence: unparks a producer that waits for room. With the producer's fence between
+    /// `wait_for_room` and its last look at `read`, either the producer sees the room or this
+    /// sees it waiting. Returns whether a producer was waiting.
+    pub(crate) fn wake_waiter(&self) -> bool {
+        if self.waiting.load(Relaxed) == 0 {
+            return false;
+        }
+        if let Some(t) = self.waiter.get() {
+            t.unpark();
+        }
+        true
+    }
+
+    /// The bytes a lane whose ring holds `capacity` bytes takes: its header and its ring.
+    pub fn bytes_for(capacity: usize) -> usize {
+        HEADER_LEN + capacity
+    }
+
     /// A lane bounded by its bytes alone (see [`Lane::bounded`]).
     pub fn new(capacity: usize) -> Option<Lane> {
         Lane::bounded(capacity, 0)

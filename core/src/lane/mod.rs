@@ -11,7 +11,9 @@
 //! - `layout`: the header's cache lines, the frame header, the allocation, the counters;
 //! - `producer`: reserve, write, publish, the full-lane policies, retiring;
 //! - `consumer`: consume, eviction on request, poisoning, the sleep handshake;
-//! - `control`: the closer's side.
+//! - `control`: the closer's side;
+//! - `set`: the lanes of one pipeline: a lane per thread (thread-local, retired at thread
+//!   exit), the consumer's pass over all of them in registration order, sleep, close.
 //!
 //! ```
 //! use logcap_core::lane::{prepare_sleep, Consumer, Lane, Producer};
@@ -37,17 +39,21 @@ mod consumer;
 mod control;
 mod layout;
 mod producer;
+mod set;
 mod sync;
 
 #[cfg(all(test, loom))]
 mod loom;
+#[cfg(all(test, not(loom)))]
+mod set_tests;
 #[cfg(all(test, not(loom)))]
 mod tests;
 
 pub use consumer::{prepare_sleep, woke, Checked, Consumer, Pass};
 pub use control::close_lanes;
 pub use layout::{
-    align8, frame_size, Lane, LaneCounters, FRAME_ALIGN, FRAME_HEADER, HEADER_LEN, KIND_RECORD,
-    KIND_SKIP, LANE_MAGIC, LANE_VERSION, MAX_CAPACITY, MIN_CAPACITY,
+    align8, frame_size, Lane, LaneCounters, ENTRY_PAYLOAD, FRAME_ALIGN, FRAME_HEADER, HEADER_LEN,
+    KIND_ENTRY, KIND_RECORD, KIND_SKIP, LANE_MAGIC, LANE_VERSION, MAX_CAPACITY, MIN_CAPACITY,
 };
 pub use producer::{FullPolicy, Producer, PushError, Refused, SubmitError};
+pub use set::{LaneSet, SetReader};

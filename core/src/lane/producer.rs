@@ -2,13 +2,18 @@
 //! "A full lane", "Close"): one `Producer` per lane, owned by the one thread that writes it.
 
 use super::layout::{
-    bump, frame_size, read_frame_header, write_frame_header, Lane, FRAME_HEADER, KIND_RECORD,
-    KIND_SKIP,
+    bump, frame_size, read_frame_header, write_frame_header, Lane, ENTRY_PAYLOAD, FRAME_HEADER,
+    KIND_ENTRY, KIND_RECORD, KIND_SKIP,
 };
 use super::sync::fence;
+use crate::entry::EntryData;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Where a packed record's timestamp ends (it is the u64 at bytes 8 to 16,
+/// docs/record-format.md).
+const STAMP_END: usize = 16;
 
 /// Why a call may not write into the lane at all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +72,8 @@ pub struct Producer {
     published: u64,
     /// Records pushed so far.
     pushed: u64,
+    /// Entries pushed so far (entry frames), the next one's number.
+    entries: u64,
     /// The last count of released records loaded from the consumer's line.
     released: u64,
     /// Whether the lane is retired (by `retire` or the drop).
@@ -82,6 +89,7 @@ impl Producer {
             read: 0,
             published: 0,
             pushed: 0,
+            entries: 0,
             released: 0,
             retired: false,
         }
@@ -166,6 +174,16 @@ impl Producer {
         len: usize,
         fill: impl FnOnce(&mut [u8]),
     ) -> Result<(), PushError> {
+        self.try_push_kind(KIND_RECORD, len, fill)
+    }
+
+    /// [`Producer::try_push_with`] for a frame of any kind but the skip frame.
+    pub(crate) fn try_push_kind(
+        &mut self,
+        kind: u32,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]),
+    ) -> Result<(), PushError> {
         let (skip, f) = self.taken(len).ok_or(PushError::TooLarge)?;
         if !self.room(skip + f) {
             return Err(PushError::Full);
@@ -188,7 +206,7 @@ impl Producer {
         #[allow(unsafe_code)]
         unsafe {
             self.lane.ring_write_with(off, FRAME_HEADER, |b| {
-                write_frame_header(b, len as u32, KIND_RECORD)
+                write_frame_header(b, len as u32, kind)
             });
             self.lane.ring_write_with(off + FRAME_HEADER, len, fill);
         }
@@ -278,7 +296,21 @@ impl Producer {
         policy: FullPolicy,
         wake: &dyn Fn(),
     ) -> Result<(), SubmitError> {
-        if self.taken(record.len()).is_none() {
+        self.submit_stamped(record, 0, policy, wake)
+    }
+
+    /// [`Producer::submit`], with the copy's timestamp (bytes 8 to 16 of the record,
+    /// docs/record-format.md) set to `stamp` unless it is 0: for a caller that stamps a
+    /// record submitted without a timestamp at the time of the call, without copying it
+    /// first. The record itself is not changed.
+    pub fn submit_stamped(
+        &mut self,
+        record: &[u8],
+        stamp: u64,
+        policy: FullPolicy,
+        wake: &dyn Fn(),
+    ) -> Result<(), SubmitError> {
+        if self.taken(record.len()).is_none() || (stamp != 0 && record.len() < STAMP_END) {
             return Err(SubmitError::TooLarge);
         }
         self.enter().map_err(|r| match r {
@@ -286,7 +318,13 @@ impl Producer {
             Refused::Poisoned => SubmitError::Poisoned,
         })?;
         self.count_submitted();
-        let r = self.push_under(record, policy, wake);
+        let fill = |b: &mut [u8]| {
+            b.copy_from_slice(record);
+            if stamp != 0 {
+                b[STAMP_END - 8..STAMP_END].copy_from_slice(&stamp.to_le_bytes());
+            }
+        };
+        let r = self.push_under(KIND_RECORD, record.len(), fill, policy, wake);
         if r.is_ok() && self.publish() {
             wake();
         }
@@ -294,13 +332,53 @@ impl Producer {
         r
     }
 
+    /// One whole call for an entry submitted whole (the entry API): as [`Producer::submit`],
+    /// with an entry frame in the ring and the entry itself in the lane's entry queue, so that
+    /// the entry keeps its place among the thread's records without being encoded. On `Err`
+    /// the entry comes back.
+    pub fn submit_entry(
+        &mut self,
+        entry: Box<EntryData>,
+        policy: FullPolicy,
+        wake: &dyn Fn(),
+    ) -> Result<(), (SubmitError, Box<EntryData>)> {
+        if let Err(r) = self.enter() {
+            let e = match r {
+                Refused::Closed => SubmitError::Closed,
+                Refused::Poisoned => SubmitError::Poisoned,
+            };
+            return Err((e, entry));
+        }
+        self.count_submitted();
+        let number = self.entries;
+        let fill = |b: &mut [u8]| b.copy_from_slice(&number.to_le_bytes());
+        let r = self.push_under(KIND_ENTRY, ENTRY_PAYLOAD, fill, policy, wake);
+        let r = match r {
+            Ok(()) => {
+                // Queued before the frame is published: the consumer that sees the frame
+                // finds the entry.
+                self.lane.entries().push((number, entry));
+                self.entries += 1;
+                if self.publish() {
+                    wake();
+                }
+                Ok(())
+            }
+            Err(e) => Err((e, entry)),
+        };
+        self.leave();
+        r
+    }
+
     fn push_under(
         &mut self,
-        record: &[u8],
+        kind: u32,
+        len: usize,
+        fill: impl Fn(&mut [u8]) + Copy,
         policy: FullPolicy,
         wake: &dyn Fn(),
     ) -> Result<(), SubmitError> {
-        match self.try_push(record) {
+        match self.try_push_kind(kind, len, fill) {
             Ok(()) => return Ok(()),
             Err(PushError::TooLarge) => unreachable!("checked before the call was counted"),
             Err(PushError::Full) => {}
@@ -313,7 +391,7 @@ impl Producer {
             }
             FullPolicy::Block(t) => t,
             FullPolicy::DropOldest(t) => {
-                self.request_eviction(record.len());
+                self.request_eviction(len);
                 t
             }
         };
@@ -321,16 +399,32 @@ impl Producer {
         wake();
         let deadline = Instant::now() + wait;
         let mut step = 0u32;
-        loop {
-            match self.try_push(record) {
-                Ok(()) => return Ok(()),
-                Err(_) if Instant::now() >= deadline => break,
+        // Tell the consumer that this lane is full from the first miss on, so that it reads
+        // on at once rather than at its next poll, and wakes this thread if it parks.
+        self.lane.wait_for_room();
+        let pushed = loop {
+            // Pairs with the consumer's fence after it releases frames (`Lane::wake_waiter`).
+            fence(SeqCst);
+            match self.try_push_kind(kind, len, fill) {
+                Ok(()) => break true,
+                Err(_) if Instant::now() >= deadline => break false,
                 Err(_) => {}
             }
             if self.consumer_asleep() {
                 wake();
             }
-            backoff(&mut step);
+            if step < SPINS {
+                backoff(&mut step);
+                continue;
+            }
+            // Park until the consumer releases frames, rather than spin or yield: on a
+            // machine with few cores the consumer needs the CPU to make the room.
+            let left = deadline.saturating_duration_since(Instant::now());
+            std::thread::park_timeout(left.min(PARK_MAX));
+        };
+        self.lane.waited();
+        if pushed {
+            return Ok(());
         }
         let p = &self.lane.header().producer;
         match policy {
@@ -377,16 +471,22 @@ impl Drop for Producer {
     }
 }
 
-/// Waits a little longer each time: spins, then yields, then sleeps 50 µs at a time.
+/// How many times a producer waiting for room spins or yields (see [`backoff`]) before it
+/// parks until the consumer releases frames.
+const SPINS: u32 = 10;
+
+/// The longest a parked producer sleeps before it looks again (a consumer that has stopped
+/// reading, or a wake-up lost to a thread that parked elsewhere and took the token).
+const PARK_MAX: Duration = Duration::from_millis(1);
+
+/// Waits a little longer each time: spins, then yields.
 fn backoff(step: &mut u32) {
     *step = step.saturating_add(1);
-    match *step {
-        0..=6 => {
-            for _ in 0..(1u32 << *step) {
-                std::hint::spin_loop();
-            }
+    if *step <= 6 {
+        for _ in 0..(1u32 << *step) {
+            std::hint::spin_loop();
         }
-        7..=16 => std::thread::yield_now(),
-        _ => std::thread::sleep(Duration::from_micros(50)),
+    } else {
+        std::thread::yield_now();
     }
 }

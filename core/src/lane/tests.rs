@@ -373,3 +373,107 @@ fn a_bound_on_records_holds_alongside_the_bytes() {
     let counters = c.lane().counters();
     assert_eq!((counters.consumed, counters.evicted), (4, 1));
 }
+
+/// An entry whose message is `n`.
+fn entry(n: u64) -> Box<EntryData> {
+    let mut e = Box::new(EntryData::new());
+    e.set_message(&n.to_string());
+    e
+}
+
+#[test]
+fn entries_keep_their_place_among_records_and_a_forged_entry_frame_is_malformed() {
+    let (mut p, mut c) = pair(4096);
+    let wake = || {};
+    for n in 0..6u64 {
+        if n.is_multiple_of(2) {
+            p.submit(&rec(n, 0), FullPolicy::DropNewest, &wake).unwrap();
+        } else {
+            p.submit_entry(entry(n), FullPolicy::DropNewest, &wake)
+                .map_err(|(e, _)| e)
+                .unwrap();
+        }
+    }
+    let got = std::cell::RefCell::new(Vec::new());
+    let pass = c.drain_all(
+        |r| got.borrow_mut().push(seq(r.record)),
+        |e| got.borrow_mut().push(e.message().parse().unwrap()),
+    );
+    assert_eq!(got.into_inner(), vec![0, 1, 2, 3, 4, 5]);
+    assert_eq!((pass.consumed, pass.malformed), (6, 0));
+
+    // An entry frame the producer did not write (a stray write, a foreign writer): its
+    // number matches no queued entry, so it is counted malformed and nothing is delivered.
+    let lane = Arc::new(Lane::new(4096).unwrap());
+    let mut p = Producer::new(Arc::clone(&lane));
+    p.enter().unwrap();
+    p.count_submitted();
+    p.try_push_kind(KIND_ENTRY, ENTRY_PAYLOAD, |b| {
+        b.copy_from_slice(&7u64.to_le_bytes())
+    })
+    .unwrap();
+    let _ = p.publish();
+    p.leave();
+    let mut c = Consumer::new(lane);
+    let delivered = std::cell::Cell::new(0);
+    let pass = c.drain_all(
+        |_| delivered.set(delivered.get() + 1),
+        |_| delivered.set(delivered.get() + 1),
+    );
+    assert_eq!(
+        (pass.consumed, pass.malformed, pass.poisoned),
+        (0, 1, false)
+    );
+    assert_eq!(delivered.get(), 0);
+}
+
+#[test]
+fn a_full_lane_gives_a_refused_entry_back_and_drop_oldest_frees_evicted_entries() {
+    let (mut p, mut c) = pair(4096);
+    let wake = || {};
+    let mut n = 0;
+    let back = loop {
+        match p.submit_entry(entry(n), FullPolicy::DropNewest, &wake) {
+            Ok(()) => n += 1,
+            Err((e, back)) => break (e, back),
+        }
+    };
+    assert_eq!(back.0, SubmitError::Full);
+    assert_eq!(
+        back.1.message(),
+        n.to_string(),
+        "the refused entry itself comes back"
+    );
+    assert_eq!(n, 4096 / 16, "an entry frame takes 16 bytes");
+    // One more under drop_oldest: the consumer skips the oldest entry frame, dropping its
+    // entry, and the new one takes its place at the end.
+    let evicting = std::thread::scope(|s| {
+        let h = s.spawn(|| {
+            p.submit_entry(
+                entry(n),
+                FullPolicy::DropOldest(Duration::from_secs(30)),
+                &wake,
+            )
+            .map_err(|(e, _)| e)
+        });
+        while !h.is_finished() {
+            c.evict();
+            std::thread::yield_now();
+        }
+        h.join().unwrap()
+    });
+    evicting.unwrap();
+    let mut got = Vec::new();
+    let pass = c.drain_all(
+        |_| panic!("no record"),
+        |e| got.push(e.message().to_owned()),
+    );
+    assert_eq!(got.first().map(String::as_str), Some("1"));
+    assert_eq!(got.last(), Some(&n.to_string()));
+    assert_eq!(got.len() as u64, pass.consumed);
+    assert_eq!(lane_counters(&c).evicted, 1);
+}
+
+fn lane_counters(c: &Consumer) -> LaneCounters {
+    c.lane().counters()
+}

@@ -59,7 +59,7 @@ mod tests;
 mod writer;
 
 pub(crate) use decode::expanded;
-pub use decode::{check, decode_into};
+pub use decode::{check, decode_into, unpack_into};
 pub use encode::{encode, encode_entry, Record};
 pub use error::{RecordError, RecordErrorKind};
 pub use writer::{Writer, WRITER_RETAINED_BYTES};

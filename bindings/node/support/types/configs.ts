@@ -24,7 +24,7 @@ export const valid: Config[] = [
   },
   {
     min_level: 'info',
-    queue: { capacity: 16384, when_full: 'block', block_timeout_ms: 1000 },
+    queue: { capacity: 16384, when_full: 'block', block_timeout_ms: 1000, lanes: true, lane_bytes: 262144 },
     batch: { max_entries: 512, max_bytes: 1048576, max_delay_ms: 100 },
     pool: { max_idle: 16384, max_retained_bytes: 65536 },
     sinks: [

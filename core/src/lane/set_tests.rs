@@ -1,0 +1,202 @@
+use super::*;
+use crate::record::{encode, Record};
+use crate::EntryData;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A record whose message names its producer and its number.
+fn rec(producer: u64, n: u64) -> Vec<u8> {
+    let msg = format!("{producer} {n}");
+    let mut b = Vec::new();
+    encode(
+        &Record {
+            message: &msg,
+            ..Record::default()
+        },
+        &mut b,
+    )
+    .unwrap();
+    b
+}
+
+fn parse(record: &[u8]) -> (u64, u64) {
+    let mut e = EntryData::new();
+    crate::record::decode_into(record, &mut e).unwrap();
+    let (p, n) = e.message().split_once(' ').unwrap();
+    (p.parse().unwrap(), n.parse().unwrap())
+}
+
+const BLOCK: FullPolicy = FullPolicy::Block(Duration::from_secs(30));
+
+/// Reads until `stop` says so and every lane is empty, checking that each producer's records
+/// come once and in order; returns how many came from each.
+fn read_all(set: Arc<LaneSet>, producers: usize, stop: Arc<AtomicBool>) -> Vec<u64> {
+    let mut reader = set.reader();
+    let mut next = vec![0u64; producers];
+    loop {
+        reader.pass(|r| {
+            let (p, n) = parse(r.record);
+            assert_eq!(n, next[p as usize], "producer {p}: out of order or twice");
+            next[p as usize] += 1;
+        });
+        if stop.load(Ordering::Acquire) && reader.is_empty() {
+            reader.pass(|_| panic!("a record after the last pass"));
+            return next;
+        }
+        reader.sleep(Some(Duration::from_millis(50)));
+    }
+}
+
+#[test]
+fn four_producer_threads_each_in_order_and_exactly_once() {
+    const N: u64 = 20_000;
+    let set = LaneSet::new(4096, 64, BLOCK).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (set, stop) = (Arc::clone(&set), Arc::clone(&stop));
+        std::thread::spawn(move || read_all(set, 4, stop))
+    };
+    let producers: Vec<_> = (0..4)
+        .map(|p| {
+            let set = Arc::clone(&set);
+            std::thread::spawn(move || {
+                for n in 0..N {
+                    set.submit(&rec(p, n)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for p in producers {
+        p.join().unwrap();
+    }
+    stop.store(true, Ordering::Release);
+    set.wake();
+    assert_eq!(reader.join().unwrap(), vec![N; 4]);
+    let c = set.counters();
+    assert_eq!((c.submitted, c.consumed, c.pending()), (4 * N, 4 * N, 0));
+}
+
+#[test]
+fn a_thread_that_exits_with_records_in_its_lane_loses_none() {
+    let set = LaneSet::new(8192, 0, BLOCK).unwrap();
+    let mut reader = set.reader();
+    {
+        let set = Arc::clone(&set);
+        std::thread::spawn(move || {
+            for n in 0..50 {
+                set.submit(&rec(0, n)).unwrap();
+            }
+        })
+        .join()
+        .unwrap();
+    }
+    let mut seen = Vec::new();
+    reader.pass(|r| seen.push(parse(r.record).1));
+    assert_eq!(seen, (0..50).collect::<Vec<_>>());
+    // The lane was retired by the thread's exit and is dropped once read; its counters stay.
+    assert_eq!(set.lane_count(), 0);
+    let c = set.counters();
+    assert_eq!((c.submitted, c.consumed), (50, 50));
+}
+
+#[test]
+fn close_racing_producers_delivers_every_accepted_record_and_counts_no_other() {
+    let set = LaneSet::new(4096, 0, BLOCK).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (set, stop) = (Arc::clone(&set), Arc::clone(&stop));
+        std::thread::spawn(move || read_all(set, 4, stop))
+    };
+    let accepted: Vec<_> = (0..4)
+        .map(|p| {
+            let set = Arc::clone(&set);
+            std::thread::spawn(move || {
+                let mut n = 0;
+                loop {
+                    match set.submit(&rec(p, n)) {
+                        Ok(()) => n += 1,
+                        Err(SubmitError::Closed) => return n,
+                        Err(e) => panic!("{e:?}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(set.close(Instant::now() + Duration::from_secs(10)));
+    let accepted: Vec<u64> = accepted.into_iter().map(|t| t.join().unwrap()).collect();
+    stop.store(true, Ordering::Release);
+    set.wake();
+    assert_eq!(reader.join().unwrap(), accepted);
+    assert!(accepted.iter().all(|&n| n > 0), "{accepted:?}");
+    let c = set.counters();
+    let total: u64 = accepted.iter().sum();
+    assert_eq!((c.submitted, c.consumed), (total, total));
+    // A thread that first submits after close gets a lane that is closed from the start.
+    let late = Arc::clone(&set);
+    let r = std::thread::spawn(move || late.submit(&rec(9, 0)))
+        .join()
+        .unwrap();
+    assert_eq!(r, Err(SubmitError::Closed));
+}
+
+#[test]
+fn a_record_larger_than_the_rings_moves_the_thread_to_a_larger_lane_in_order() {
+    let set = LaneSet::new(4096, 0, BLOCK).unwrap();
+    let mut reader = set.reader();
+    let big = {
+        let pad = "y".repeat(10_000);
+        let mut b = Vec::new();
+        encode(
+            &Record {
+                message: "0 1",
+                fields: &[("pad", crate::ValueRef::Str(&pad))],
+                ..Record::default()
+            },
+            &mut b,
+        )
+        .unwrap();
+        b
+    };
+    set.submit(&rec(0, 0)).unwrap();
+    set.submit(&big).unwrap();
+    set.submit(&rec(0, 2)).unwrap();
+    let mut seen = Vec::new();
+    reader.pass(|r| seen.push(parse(r.record).1));
+    assert_eq!(seen, [0, 1, 2]);
+}
+
+#[test]
+fn a_reader_that_waits_elsewhere_still_serves_drop_oldest() {
+    let policy = FullPolicy::DropOldest(Duration::from_secs(30));
+    let set = LaneSet::new(4096, 4, policy).unwrap();
+    let reader = {
+        let set = Arc::clone(&set);
+        std::thread::spawn(move || {
+            // Waits elsewhere (as for room in a sink's queue) and only serves evictions,
+            // until the producer has submitted everything; then reads what is left.
+            let mut r = set.reader();
+            let mut evicted = 0;
+            while !set.is_closed() {
+                evicted += r.serve_evictions();
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            let mut seen = Vec::new();
+            r.pass(|x| seen.push(parse(x.record).1));
+            (evicted, seen)
+        })
+    };
+    for n in 0..10 {
+        set.submit(&rec(0, n)).unwrap();
+    }
+    assert!(set.close(Instant::now() + Duration::from_secs(10)));
+    let (evicted, seen) = reader.join().unwrap();
+    // The four newest survive, in order; the six oldest were evicted, undecoded.
+    assert_eq!((evicted, seen), (6, vec![6, 7, 8, 9]));
+    let c = set.counters();
+    assert_eq!(
+        (c.submitted, c.evicted, c.consumed, c.dropped_full),
+        (10, 6, 4, 0)
+    );
+}

@@ -1,0 +1,338 @@
+//! The pipeline's intake through lanes (docs/lane-protocol.md): each producing thread's
+//! records and entries arrive once and in its order, a thread that exits leaves its records
+//! delivered and its lane dropped, close racing producers loses nothing it accepted, a
+//! consumer held up by a sink still serves `drop_oldest`, and the shared queue is used when
+//! lanes are off or a stage runs on the producer's side.
+
+mod common;
+
+use common::fill_standard;
+use logcap_core::entry::EntryData;
+use logcap_core::record::encode_entry;
+use logcap_core::{Config, Error, Pipeline, Stats, ValueRef};
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+const LONG: Duration = Duration::from_secs(60);
+
+type Seen = Arc<Mutex<Vec<(u64, u64)>>>;
+
+/// A pipeline with `queue` (a JSON object) and one callback sink that keeps the `thread` and
+/// `seq` fields of every entry, in the order delivered. The sink blocks rather than drops
+/// (a callback sink's default) when its queue is full; `sink` adds or replaces settings.
+fn capture(queue: &str, sink: &str, delay: Duration) -> (Pipeline, Seen) {
+    let sink = if sink.is_empty() {
+        r#","when_full":"block","block_timeout_ms":60000"#
+    } else {
+        sink
+    };
+    let cfg = Config::from_json(&format!(
+        r#"{{"queue":{queue},"batch":{{"max_entries":64,"max_delay_ms":5}},
+            "sinks":[{{"type":"callback","name":"cap"{sink}}}]}}"#
+    ))
+    .unwrap();
+    let seen: Seen = Arc::default();
+    let s = Arc::clone(&seen);
+    let p = Pipeline::builder(cfg)
+        .callback("cap", move |batch| {
+            let mut s = s.lock();
+            for e in batch.iter() {
+                s.push((num(e, "thread"), num(e, "seq")));
+            }
+            drop(s);
+            std::thread::sleep(delay);
+            Ok(())
+        })
+        .build()
+        .unwrap();
+    (p, seen)
+}
+
+fn num(e: &EntryData, key: &str) -> u64 {
+    match e.field(key) {
+        Some(ValueRef::U64(n)) => n,
+        other => panic!("{key}: {other:?}"),
+    }
+}
+
+/// The standard event with `thread` and `seq` fields, as a packed record.
+fn record(thread: u64, seq: u64) -> Vec<u8> {
+    let mut d = EntryData::new();
+    fill_standard(&mut d);
+    d.set_field("thread", thread).unwrap();
+    d.set_field("seq", seq).unwrap();
+    let mut out = Vec::new();
+    encode_entry(&d, &mut out).unwrap();
+    out
+}
+
+/// Submits the standard event: as a record for even `seq`, through the entry API for odd.
+fn submit_mixed(p: &Pipeline, thread: u64, seq: u64) -> Result<(), Error> {
+    if seq.is_multiple_of(2) {
+        return p.submit_record(&record(thread, seq));
+    }
+    let e = p.acquire();
+    e.with(|d| {
+        fill_standard(d);
+        d.set_field("thread", thread).unwrap();
+        d.set_field("seq", seq).unwrap();
+    });
+    p.submit(e)
+}
+
+/// The sequence numbers each of `threads` threads delivered, in order of delivery.
+fn per_thread(seen: &Seen, threads: u64) -> Vec<Vec<u64>> {
+    let mut out = vec![Vec::new(); threads as usize];
+    for &(t, s) in seen.lock().iter() {
+        out[t as usize].push(s);
+    }
+    out
+}
+
+/// `submitted = accepted + dropped() + queued + held`, with nothing queued or held: the
+/// invariant of src/stats.rs once flushed or closed.
+fn assert_settled(s: &Stats) {
+    assert_eq!(s.queued, 0, "{s:#?}");
+    assert_eq!(s.held, 0, "{s:#?}");
+    assert_eq!(s.submitted, s.accepted + s.dropped(), "{s:#?}");
+    for k in &s.sinks {
+        assert_eq!(
+            (k.delivered, k.dropped, k.failed),
+            (s.accepted, 0, 0),
+            "{s:#?}"
+        );
+    }
+}
+
+#[test]
+fn each_threads_records_and_entries_arrive_once_and_in_its_order() {
+    let (p, seen) = capture(r#"{"capacity":256,"lanes":true}"#, "", Duration::ZERO);
+    let p = Arc::new(p);
+    const THREADS: u64 = 4;
+    const EACH: u64 = 5_000;
+    let start = Arc::new(Barrier::new(THREADS as usize));
+    let lanes_seen = Arc::new(AtomicU64::new(0));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let (p, start, lanes_seen) = (Arc::clone(&p), Arc::clone(&start), lanes_seen.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                for seq in 0..EACH {
+                    submit_mixed(&p, t, seq).unwrap();
+                }
+                // Every thread still holds its lane here.
+                start.wait();
+                lanes_seen.fetch_max(p.stats().lanes, Ordering::Relaxed);
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    p.flush(LONG).unwrap();
+    for (t, seqs) in per_thread(&seen, THREADS).into_iter().enumerate() {
+        assert_eq!(seqs, (0..EACH).collect::<Vec<_>>(), "thread {t}");
+    }
+    let s = p.stats();
+    assert_settled(&s);
+    assert_eq!((s.submitted, s.accepted), (THREADS * EACH, THREADS * EACH));
+    assert_eq!(
+        lanes_seen.load(Ordering::Relaxed),
+        THREADS,
+        "a lane per thread"
+    );
+    // The threads have exited: their lanes were retired, read to their end and dropped.
+    assert_eq!((s.lanes, s.lane_bytes), (0, 0), "{s:#?}");
+}
+
+#[test]
+fn a_thread_that_exits_leaves_its_records_delivered_and_its_lane_dropped() {
+    // A long batch delay: the records are still in the lane when the thread exits.
+    let cfg = Config::from_json(
+        r#"{"queue":{"lanes":true},"batch":{"max_entries":100000,"max_delay_ms":60000},
+            "sinks":[{"type":"callback","name":"cap","when_full":"block"}]}"#,
+    )
+    .unwrap();
+    let seen: Seen = Arc::default();
+    let s2 = Arc::clone(&seen);
+    let p = Arc::new(
+        Pipeline::builder(cfg)
+            .callback("cap", move |b| {
+                s2.lock()
+                    .extend(b.iter().map(|e| (num(e, "thread"), num(e, "seq"))));
+                Ok(())
+            })
+            .build()
+            .unwrap(),
+    );
+    let q = Arc::clone(&p);
+    std::thread::spawn(move || {
+        for seq in 0..1_000 {
+            q.submit_record(&record(0, seq)).unwrap();
+        }
+        let s = q.stats();
+        assert_eq!(s.lanes, 1, "{s:#?}");
+        assert_eq!(s.lane_bytes, 256 + 256 * 1024, "the default lane: {s:#?}");
+    })
+    .join()
+    .unwrap();
+    p.flush(LONG).unwrap();
+    assert_eq!(per_thread(&seen, 1)[0], (0..1_000).collect::<Vec<_>>());
+    let s = p.stats();
+    assert_settled(&s);
+    assert_eq!((s.accepted, s.lanes), (1_000, 0), "{s:#?}");
+}
+
+#[test]
+fn close_racing_producers_delivers_every_record_it_accepted() {
+    let (p, seen) = capture(r#"{"capacity":64,"lanes":true}"#, "", Duration::ZERO);
+    let p = Arc::new(p);
+    const THREADS: u64 = 4;
+    let started = Arc::new(Barrier::new(THREADS as usize + 1));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let (p, started) = (Arc::clone(&p), Arc::clone(&started));
+            std::thread::spawn(move || {
+                started.wait();
+                let mut ok = Vec::new();
+                for seq in 0.. {
+                    match submit_mixed(&p, t, seq) {
+                        Ok(()) => ok.push(seq),
+                        Err(Error::Closed) => return ok,
+                        Err(e) => panic!("thread {t}: {e}"),
+                    }
+                }
+                unreachable!()
+            })
+        })
+        .collect();
+    started.wait();
+    std::thread::sleep(Duration::from_millis(30));
+    p.close(LONG).unwrap();
+    let accepted: Vec<Vec<u64>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let got = per_thread(&seen, THREADS);
+    for t in 0..THREADS as usize {
+        assert!(!accepted[t].is_empty(), "thread {t} submitted nothing");
+        assert_eq!(
+            got[t], accepted[t],
+            "thread {t}: delivered = accepted, in order"
+        );
+    }
+    let s = p.stats();
+    assert_settled(&s);
+    let n: u64 = accepted.iter().map(|a| a.len() as u64).sum();
+    assert_eq!((s.submitted, s.accepted), (n, n), "{s:#?}");
+}
+
+#[test]
+fn a_consumer_held_up_by_a_sink_still_serves_drop_oldest() {
+    // The sink takes one batch at a time, blocks the batcher while it is busy, and takes
+    // 200 ms a batch: the batcher spends most of the run waiting in front of it. A producer
+    // under drop_oldest that finds its lane full asks the batcher to skip its oldest records
+    // and waits at most 100 ms for that: unless the batcher serves the request while it
+    // waits for the sink, the request times out and the record is refused.
+    let (p, seen) = capture(
+        r#"{"capacity":64,"when_full":"drop_oldest","block_timeout_ms":100,"lanes":true}"#,
+        r#","queue_capacity":1,"when_full":"block","block_timeout_ms":60000"#,
+        Duration::from_millis(200),
+    );
+    let mut refused = 0u64;
+    for seq in 0..2_000 {
+        match p.submit_record(&record(0, seq)) {
+            Ok(()) => {}
+            Err(Error::QueueFull) => refused += 1,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    p.flush(LONG).unwrap();
+    let s = p.stats();
+    assert_settled(&s);
+    assert_eq!(s.submitted, 2_000);
+    assert!(s.dropped_queue_evicted > 0, "{s:#?}");
+    assert_eq!((refused, s.dropped_queue_full), (0, 0), "{s:#?}");
+    // What arrived is in order, with gaps where records were evicted.
+    let got = per_thread(&seen, 1).remove(0);
+    assert_eq!(got.len() as u64, s.accepted);
+    assert!(got.windows(2).all(|w| w[0] < w[1]), "in order");
+}
+
+#[test]
+fn the_shared_queue_is_used_when_lanes_are_off_or_a_stage_runs_before_it() {
+    let lanes_after_submit = |extra: &str| {
+        let p = Pipeline::from_json(&format!(
+            r#"{{"sinks":[{{"type":"null","name":"n"}}]{extra}}}"#
+        ))
+        .unwrap();
+        p.submit_record(&record(0, 0)).unwrap();
+        let lanes = p.stats().lanes;
+        p.flush(LONG).unwrap();
+        let s = p.stats();
+        assert_settled(&s);
+        assert_eq!(s.submitted, 1);
+        lanes
+    };
+    assert_eq!(lanes_after_submit(""), 0, "the shared queue is the default");
+    assert_eq!(lanes_after_submit(r#","queue":{"lanes":true}"#), 1);
+    assert_eq!(lanes_after_submit(r#","queue":{"lanes":false}"#), 0);
+    let lanes = r#","queue":{"lanes":true}"#;
+    assert_eq!(
+        lanes_after_submit(&format!(
+            r#"{lanes},"sampling":{{"initial":1,"thereafter":1,"tick_ms":1000}}"#
+        )),
+        0
+    );
+    assert_eq!(
+        lanes_after_submit(&format!(r#"{lanes},"redact":{{"keys":["password"]}}"#)),
+        0
+    );
+}
+
+#[test]
+fn a_record_without_a_timestamp_is_stamped_when_submitted_not_when_read() {
+    // The batcher reads the lane only after the sink let go of a first, slow batch.
+    let cfg = Config::from_json(
+        r#"{"queue":{"lanes":true},"batch":{"max_entries":1},
+            "sinks":[{"type":"callback","name":"cap","queue_capacity":1,"when_full":"block"}]}"#,
+    )
+    .unwrap();
+    let stamps = Arc::new(Mutex::new(Vec::new()));
+    let (st, slow) = (Arc::clone(&stamps), Arc::new(AtomicBool::new(true)));
+    let p = Pipeline::builder(cfg)
+        .callback("cap", move |b| {
+            if slow.swap(false, Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            st.lock().extend(b.iter().map(|e| e.timestamp_ns()));
+            Ok(())
+        })
+        .build()
+        .unwrap();
+    let before = logcap_core::clock::now_ns();
+    for seq in 0..4 {
+        p.submit_record(&record(0, seq)).unwrap();
+    }
+    let after = logcap_core::clock::now_ns();
+    p.flush(LONG).unwrap();
+    let stamps = stamps.lock();
+    assert_eq!(stamps.len(), 4);
+    for &t in stamps.iter() {
+        assert!((before..=after).contains(&t), "{before} <= {t} <= {after}");
+    }
+}
+
+#[test]
+fn lane_bytes_must_be_a_power_of_two_within_the_protocols_bounds() {
+    for bad in ["1000", "2048", "134217728"] {
+        let e = Config::from_json(&format!(r#"{{"queue":{{"lane_bytes":{bad}}}}}"#))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("queue.lane_bytes") && e.contains(bad),
+            "{bad}: {e}"
+        );
+    }
+    let c = Config::from_json(r#"{"queue":{"lane_bytes":4096,"lanes":true}}"#).unwrap();
+    assert_eq!(c.queue.lane_bytes, 4096);
+}
