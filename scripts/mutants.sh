@@ -38,7 +38,7 @@ declare -A TESTS=(
   [record_decode]="core: --lib"
   [sink_worker]="workspace: --lib --test pipeline --test drop_oldest --test file_sink_faults --test stats --test reliability"
   [intake]="workspace: --lib --test pipeline --test drop_oldest --test processing --test stats --test reliability"
-  [dispatcher]="workspace: --lib --test pipeline --test drop_oldest --test processing"
+  [dispatcher]="workspace: --lib --test pipeline --test drop_oldest --test processing --test replay --test reliability"
   [delivery]="workspace: --lib --test replay"
 )
 # Seconds each test run of a mutant may take before it counts as a timeout (caught): a few
