@@ -34,7 +34,7 @@ declare -A FILES=(
 # MUTANTS_TESTS overrides the module's entry, e.g. to re-run survivors against more tests.
 declare -A TESTS=(
   [stats]="workspace: --lib --test stats --test processing --test drop_oldest --test replay"
-  [pool]="workspace: --lib --test pool"
+  [pool]="workspace: --lib --test pool --test limits --test reliability"
   [record_decode]="core: --lib"
   [sink_worker]="workspace: --lib --test pipeline --test drop_oldest --test file_sink_faults --test stats --test reliability"
   [intake]="workspace: --lib --test pipeline --test drop_oldest --test processing --test stats --test reliability"
@@ -44,7 +44,7 @@ declare -A TESTS=(
 # Seconds each test run of a mutant may take before it counts as a timeout (caught): a few
 # times the unmutated run of that module's tests on 2 busy cores.
 declare -A TIMEOUT=(
-  [stats]=120 [pool]=120 [record_decode]=30 [sink_worker]=60 [intake]=60 [dispatcher]=60
+  [stats]=120 [pool]=60 [record_decode]=30 [sink_worker]=60 [intake]=60 [dispatcher]=60
   [delivery]=30
 )
 ORDER=(stats pool record_decode sink_worker intake dispatcher delivery)
