@@ -8,7 +8,8 @@
 #
 # Needs `cargo install cargo-mutants`. Mutants are applied in place (the working tree is
 # restored after each, one at a time), so the build reuses target/; do not edit the tree
-# during a run. Runs at nice 19. MUTANTS_TIMEOUT overrides the module's test timeout (the
+# during a run. Runs at nice 19. Each module's tests run once unmutated first (see baseline
+# below). MUTANTS_TIMEOUT overrides the module's test timeout (the
 # TIMEOUT table), MUTANTS_TESTS its tests, and MUTANTS_ARGS adds cargo-mutants options (split
 # at spaces), e.g. MUTANTS_ARGS='--re >=.in.walk' to re-run some mutants.
 set -euo pipefail
@@ -33,20 +34,52 @@ declare -A FILES=(
 # MUTANTS_TESTS overrides the module's entry, e.g. to re-run survivors against more tests.
 declare -A TESTS=(
   [stats]="workspace: --lib --test stats --test processing --test drop_oldest --test replay"
-  [pool]="workspace: --lib --test pool"
+  [pool]="workspace: --lib --test pool --test limits --test reliability"
   [record_decode]="core: --lib"
   [sink_worker]="workspace: --lib --test pipeline --test drop_oldest --test file_sink_faults --test stats --test reliability"
   [intake]="workspace: --lib --test pipeline --test drop_oldest --test processing --test stats --test reliability"
-  [dispatcher]="workspace: --lib --test pipeline --test drop_oldest --test processing"
+  [dispatcher]="workspace: --lib --test pipeline --test drop_oldest --test processing --test replay --test reliability"
   [delivery]="workspace: --lib --test replay"
 )
 # Seconds each test run of a mutant may take before it counts as a timeout (caught): a few
 # times the unmutated run of that module's tests on 2 busy cores.
 declare -A TIMEOUT=(
-  [stats]=120 [pool]=120 [record_decode]=30 [sink_worker]=60 [intake]=60 [dispatcher]=120
-  [delivery]=120
+  [stats]=120 [pool]=60 [record_decode]=30 [sink_worker]=60 [intake]=60 [dispatcher]=60
+  [delivery]=30
 )
 ORDER=(stats pool record_decode sink_worker intake dispatcher delivery)
+
+# The module's tests, unmutated, as cargo-mutants runs them (the core's package alone, or the
+# workspace). The runs below skip cargo-mutants' own baseline, so a test that fails, or takes
+# longer than the timeout, without any mutant would make every mutant look caught: stop
+# instead, naming the failing tests. MUTANTS_BASELINE=skip leaves the check out (e.g. to
+# re-run a few mutants right after a full run).
+baseline() {
+  local m=$1 scope=$2; shift 2
+  local pkg=(--package logcap-core) log="build/mutants/$m/baseline.log" rc=0
+  [[ $scope == workspace ]] && pkg=(--workspace)
+  local limit=${MUTANTS_TIMEOUT:-${TIMEOUT[$m]}}
+  mkdir -p "build/mutants/$m"
+  echo "mutants: $m: the unmutated tests first (cargo test ${pkg[*]} $*; log: $log)" >&2
+  nice -n 19 cargo test --no-run "${pkg[@]}" "$@" </dev/null >"$log" 2>&1 || {
+    tail -n 30 "$log" >&2
+    echo "mutants: $m: the unmutated tests do not build (above); no mutant was run" >&2
+    exit 1
+  }
+  local start=$SECONDS
+  timeout "$limit" nice -n 19 cargo test --no-fail-fast "${pkg[@]}" "$@" </dev/null >>"$log" 2>&1 || rc=$?
+  if [[ $rc == 124 ]]; then
+    echo "mutants: $m: the unmutated tests took longer than the timeout (${limit} s), so every" \
+      "mutant would time out: raise it (MUTANTS_TIMEOUT) or find the slow test in $log" >&2
+    exit 1
+  elif [[ $rc != 0 ]]; then
+    echo "mutants: $m: these tests fail without any mutant, so every mutant would look caught;" \
+      "no mutant was run (log: $log):" >&2
+    grep -E '^test .* \.\.\. FAILED$|^error: test failed' "$log" >&2 || tail -n 30 "$log" >&2
+    exit 1
+  fi
+  echo "mutants: $m: the unmutated tests pass in $((SECONDS - start)) s (timeout ${limit} s)" >&2
+}
 
 modules=("$@")
 [[ ${#modules[@]} -eq 0 ]] && modules=("${ORDER[@]}")
@@ -63,6 +96,7 @@ for m in "${modules[@]}"; do
   for a in ${tests#*:}; do args+=("--cargo-arg=$a"); done
   [[ $scope == workspace ]] && args+=(--test-workspace=true) || args+=(--test-workspace=false)
   echo "mutants: $m (${FILES[$m]}) with cargo test ${tests}" >&2
+  [[ ${MUTANTS_BASELINE:-run} == skip ]] || baseline "$m" "$scope" ${tests#*:}
   # cargo-mutants exits 2 when a mutant was missed and 3 on a timeout: the summary below
   # says which; any other failure stops the run.
   rc=0

@@ -277,11 +277,250 @@ fn flush_returns_once_everything_before_it_is_delivered() {
     p.close(LONG).unwrap();
 }
 
+/// What a callback sink saw of one batch.
+#[derive(Debug, PartialEq)]
+struct Seen {
+    seq: u64,
+    len: usize,
+    is_empty: bool,
+    first: Option<String>,
+    past_the_end: bool,
+    messages: Vec<String>,
+}
+
+#[test]
+fn batches_close_by_count_and_reach_the_sink_numbered_from_one() {
+    // A minute's delay: only the count (4) and the flush close these batches.
+    let cfg = Config::from_json(
+        r#"{"batch":{"max_entries":4,"max_delay_ms":60000},"sinks":[{"type":"callback","name":"cb"}]}"#,
+    )
+    .unwrap();
+    let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let p = Pipeline::builder(cfg)
+        .callback("cb", move |b: &logcap_core::Batch| {
+            s.lock().push(Seen {
+                seq: b.seq(),
+                len: b.len(),
+                is_empty: b.is_empty(),
+                first: b.get(0).map(|e| e.message().to_owned()),
+                past_the_end: b.get(b.len()).is_some(),
+                messages: b.iter().map(|e| e.message().to_owned()).collect(),
+            });
+            Ok::<(), SinkError>(())
+        })
+        .build()
+        .unwrap();
+    for i in 0..10 {
+        let e = p.acquire();
+        e.set_message(&format!("m{i}"));
+        p.submit(e).unwrap();
+    }
+    p.flush(LONG).unwrap();
+    let batch = |seq: u64, range: std::ops::Range<usize>| Seen {
+        seq,
+        len: range.len(),
+        is_empty: false,
+        first: Some(format!("m{}", range.start)),
+        past_the_end: false,
+        messages: range.map(|i| format!("m{i}")).collect(),
+    };
+    assert_eq!(
+        *seen.lock(),
+        [batch(1, 0..4), batch(2, 4..8), batch(3, 8..10)]
+    );
+    p.close(LONG).unwrap();
+    let s = p.stats();
+    assert_eq!((s.batches, s.accepted), (3, 10));
+}
+
+/// A pipeline of configuration `queue_and_batch` (its `queue` and `batch` members) with a
+/// callback sink that records each batch's size.
+fn batch_sizes(queue_and_batch: &str) -> (Pipeline, Arc<parking_lot::Mutex<Vec<usize>>>) {
+    let cfg = Config::from_json(&format!(
+        r#"{{{queue_and_batch}, "sinks":[{{"type":"callback","name":"cb"}}]}}"#
+    ))
+    .unwrap();
+    let sizes = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let s = sizes.clone();
+    let p = Pipeline::builder(cfg)
+        .callback("cb", move |b: &logcap_core::Batch| {
+            s.lock().push(b.len());
+            Ok::<(), SinkError>(())
+        })
+        .build()
+        .unwrap();
+    (p, sizes)
+}
+
+/// A pipeline whose queue holds `capacity` entries (submits wait for room), with batches of
+/// up to `max_entries` and a minute's delay, and a callback sink that records each batch's
+/// size.
+fn small_queue(
+    capacity: usize,
+    max_entries: usize,
+) -> (Pipeline, Arc<parking_lot::Mutex<Vec<usize>>>) {
+    batch_sizes(&format!(
+        r#""queue":{{"capacity":{capacity},"when_full":"block","block_timeout_ms":120000}},
+           "batch":{{"max_entries":{max_entries},"max_delay_ms":60000}}"#
+    ))
+}
+
+#[test]
+fn a_batch_closes_by_bytes_too() {
+    // Each entry is over the byte limit on its own, so each closes its batch.
+    let (p, sizes) =
+        batch_sizes(r#""batch":{"max_entries":1000,"max_bytes":1,"max_delay_ms":60000}"#);
+    for i in 0..5 {
+        p.submit(standard_entry(&p, i)).unwrap();
+    }
+    p.flush(LONG).unwrap();
+    assert_eq!(*sizes.lock(), [1; 5]);
+    p.close(LONG).unwrap();
+}
+
+#[test]
+fn under_queue_pressure_batches_still_close_only_by_count() {
+    // The batcher finds the queue of 4 (nearly) full at each drain, and waits for the next
+    // entries instead of parking; the open batch must still close only when full.
+    let (p, sizes) = small_queue(4, 500);
+    for i in 0..2_000 {
+        p.submit(standard_entry(&p, i)).unwrap();
+    }
+    p.flush(LONG).unwrap();
+    assert_eq!(*sizes.lock(), [500; 4]);
+    p.close(LONG).unwrap();
+    assert_invariants(&p.stats(), 2_000);
+}
+
+#[test]
+fn a_flush_after_a_drain_under_pressure_is_answered() {
+    // Batches of 2 into a sink that holds the first until released; its queue takes one more
+    // and then the batcher waits to offer the third. Three more entries wait in the intake
+    // queue (of 4) meanwhile.
+    let cfg = Config::from_json(
+        r#"{"queue":{"capacity":4,"when_full":"block","block_timeout_ms":120000},
+            "batch":{"max_entries":2,"max_delay_ms":60000},
+            "sinks":[{"type":"callback","name":"cb","queue_capacity":1,
+                      "when_full":"block","block_timeout_ms":120000}]}"#,
+    )
+    .unwrap();
+    let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(0);
+    let seen = Arc::new(AtomicU64::new(0));
+    let s = seen.clone();
+    let p = Pipeline::builder(cfg)
+        .callback("cb", move |b: &logcap_core::Batch| {
+            // Returns at once when the test drops the sender.
+            let _ = release_rx.recv();
+            s.fetch_add(b.len() as u64, Ordering::Relaxed);
+            Ok::<(), SinkError>(())
+        })
+        .build()
+        .unwrap();
+    for i in 0..6 {
+        p.submit(standard_entry(&p, i)).unwrap();
+    }
+    let deadline = Instant::now() + LONG;
+    while p.stats().sinks[0].received < 6 {
+        assert!(Instant::now() < deadline, "the third batch was not offered");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    for i in 6..9 {
+        p.submit(standard_entry(&p, i)).unwrap();
+    }
+    assert_eq!(p.stats().queued, 3);
+    // Released, the batcher drains those three at once (half its queue or more: pressure),
+    // leaves the last one in an open batch and finds the queue empty: it must go back to
+    // serving requests, not wait for entries that will not come.
+    drop(release_tx);
+    // The flush comes once the batcher has taken the last entry (had it come sooner, the
+    // batcher would have seen it between batches).
+    while p.stats().sinks[0].received < 8 || p.stats().queued > 0 {
+        assert!(Instant::now() < deadline, "the entries were not taken");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    p.flush(LONG).unwrap();
+    assert_eq!(seen.load(Ordering::Relaxed), 9);
+    p.close(LONG).unwrap();
+    assert_invariants(&p.stats(), 9);
+}
+
+/// The ids of this process's threads named `name`.
+fn threads_named(name: &str) -> std::collections::BTreeSet<String> {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| {
+            let t = t.ok()?;
+            let comm = std::fs::read_to_string(t.path().join("comm")).ok()?;
+            (comm.trim_end() == name).then(|| t.file_name().into_string().unwrap())
+        })
+        .collect()
+}
+
+/// How long the thread `tid` has run or waited to run, in nanoseconds (the kernel's
+/// schedstat): it grows with the wall clock for a thread that never sleeps, however busy the
+/// machine, and not at all for one that is blocked.
+fn runnable_ns(tid: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat"))
+        .unwrap()
+        .split_whitespace()
+        .take(2)
+        .map(|n| n.parse::<u64>().unwrap())
+        .sum()
+}
+
+#[test]
+fn an_idle_pipeline_keeps_its_batcher_asleep() {
+    let before = threads_named("logcap-batcher");
+    let p =
+        Pipeline::from_json(r#"{"batch":{"max_delay_ms":1},"sinks":[{"type":"null"}]}"#).unwrap();
+    p.submit(standard_entry(&p, 0)).unwrap();
+    // A thread takes its name once it runs, which it has once it delivered the entry.
+    p.flush(LONG).unwrap();
+    let ours: Vec<String> = threads_named("logcap-batcher")
+        .difference(&before)
+        .cloned()
+        .collect();
+    assert!(!ours.is_empty(), "no batcher thread started");
+    // Nothing more to do: the batcher blocks until an entry or a request comes.
+    let start: Vec<u64> = ours.iter().map(|t| runnable_ns(t)).collect();
+    std::thread::sleep(Duration::from_millis(500));
+    // Another test's pipeline may have started a batcher at the same moment: the least
+    // busy of the new ones is at least as idle as ours.
+    let least = ours
+        .iter()
+        .zip(start)
+        .map(|(t, s)| runnable_ns(t) - s)
+        .min()
+        .unwrap();
+    assert!(
+        least < 100_000_000,
+        "the idle batcher ran or waited to run for {least} ns of 500 ms"
+    );
+    p.close(LONG).unwrap();
+}
+
+#[test]
+fn delivered_entries_go_back_to_the_pool() {
+    let p = Pipeline::from_json(r#"{"sinks":[{"type":"null"},{"type":"null","name":"second"}]}"#)
+        .unwrap();
+    for i in 0..10 {
+        p.submit(standard_entry(&p, i)).unwrap();
+    }
+    // Once both sinks let go of the batches (close joins their threads), every entry is idle
+    // in the pool, ready for the next acquire.
+    p.close(LONG).unwrap();
+    let pool = p.stats().pool;
+    assert_eq!((pool.acquired, pool.idle), (10, 10), "{pool:#?}");
+}
+
 #[test]
 fn submit_after_close_is_refused_and_close_is_idempotent() {
     let p = Pipeline::from_json(r#"{"sinks":[{"type":"null"}]}"#).unwrap();
     p.submit(standard_entry(&p, 0)).unwrap();
+    assert!(!p.is_closed());
     p.close(LONG).unwrap();
+    assert!(p.is_closed());
     assert_eq!(p.submit(standard_entry(&p, 1)), Err(Error::Closed));
     assert_eq!(p.flush(LONG), Err(Error::Closed));
     p.close(LONG).unwrap();
@@ -305,11 +544,14 @@ fn the_minimum_level_changes_at_runtime() {
     assert!(p.enabled(Level::Info));
     submit(Level::Info);
     submit(Level::Trace);
+    // An encoder that checked `enabled` first counts its entry without building it.
+    p.submit_below_level().unwrap();
     p.close(LONG).unwrap();
+    assert_eq!(p.submit_below_level(), Err(Error::Closed));
     let s = p.stats();
     assert_eq!(
         (s.submitted, s.dropped_level, s.sinks[0].delivered),
-        (4, 2, 2)
+        (5, 3, 2)
     );
 }
 

@@ -86,3 +86,39 @@ impl Drop for Batch {
         }
     }
 }
+
+/// A batch, not tied to a pool, of `n` entries with the messages `m0`, `m1`, …
+#[cfg(test)]
+pub(crate) fn of_messages(n: usize) -> Batch {
+    Batch::from_entries(
+        (0..n)
+            .map(|i| {
+                let mut e = EntryData::new();
+                e.set_message(&format!("m{i}"));
+                Box::new(e)
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_made_from_entries_holds_them_in_order() {
+        let empty = Batch::from_entries(Vec::new());
+        assert!(empty.is_empty());
+        assert_eq!(empty.len(), 0);
+        assert!(empty.get(0).is_none());
+        assert_eq!(empty.seq(), 0);
+
+        let b = of_messages(3);
+        assert!(!b.is_empty());
+        assert_eq!(b.len(), 3);
+        assert_eq!(b.get(2).map(EntryData::message), Some("m2"));
+        assert!(b.get(3).is_none());
+        let messages: Vec<&str> = b.iter().map(EntryData::message).collect();
+        assert_eq!(messages, ["m0", "m1", "m2"]);
+    }
+}

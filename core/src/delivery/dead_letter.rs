@@ -437,6 +437,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dead.jsonl");
         let mut d = DeadLetters::new(Some(path.clone()), "loki-0");
+        assert_eq!(d.path(), Some(path.as_path()));
+        // Nothing to write: no file either (and no sync).
+        assert_eq!(d.write([], "HTTP 400: bad", 1).unwrap(), 0);
+        assert!(!path.exists());
         let e = sample();
         assert_eq!(d.write([&e, &e], "HTTP 400: bad", 1).unwrap(), 2);
         let text = fs::read_to_string(&path).unwrap();
@@ -458,6 +462,7 @@ mod tests {
     #[test]
     fn no_path_writes_nothing() {
         let mut d = DeadLetters::new(None, "s");
+        assert_eq!(d.path(), None);
         assert_eq!(d.write([&sample()], "e", 3).unwrap(), 0);
     }
 
@@ -572,5 +577,123 @@ mod tests {
         });
         assert_eq!(written.0, 300);
         assert_eq!(written.1, 300);
+    }
+
+    /// How many of this process's file descriptors are open on the file at `path`.
+    fn fds_on(path: &Path) -> usize {
+        let path = fs::canonicalize(path).unwrap();
+        fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .filter_map(|d| fs::read_link(d.ok()?.path()).ok())
+            .filter(|p| *p == path)
+            .count()
+    }
+
+    /// Replays `path` on another thread while this one holds the lock on the file there:
+    /// once the replay has opened that file (and so waits for the lock), runs `meanwhile`,
+    /// then lets go of the lock. Returns the messages the replay submitted and its result.
+    fn replay_waiting_for_the_lock(
+        path: &Path,
+        meanwhile: impl FnOnce(),
+    ) -> (Vec<String>, Result<ReplayReport, Error>) {
+        let held = File::open(path).unwrap();
+        held.lock().unwrap();
+        std::thread::scope(|s| {
+            let replaying = s.spawn(|| {
+                let mut seen = Vec::new();
+                let r = replay(path, |line| {
+                    let mut e = EntryData::new();
+                    decode_record(line, &mut e).unwrap();
+                    seen.push(e.message().to_owned());
+                    Replayed::Submitted
+                });
+                (seen, r)
+            });
+            while fds_on(path) < 2 {
+                assert!(
+                    !replaying.is_finished(),
+                    "the replay did not wait for the lock"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            meanwhile();
+            drop(held);
+            replaying.join().unwrap()
+        })
+    }
+
+    fn entry(msg: &str) -> EntryData {
+        let mut e = sample();
+        e.set_message(msg);
+        e
+    }
+
+    #[test]
+    fn a_replay_reads_the_file_that_replaced_the_one_it_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dead.jsonl");
+        let moved = dir.path().join("elsewhere.jsonl");
+        let mut d = DeadLetters::new(Some(path.clone()), "s");
+        d.write([&entry("old")], "x", 1).unwrap();
+        let (seen, r) = replay_waiting_for_the_lock(&path, || {
+            // Another process takes the file away and a writer starts a new one.
+            fs::rename(&path, &moved).unwrap();
+            d.write([&entry("new")], "x", 1).unwrap();
+        });
+        assert_eq!(r.unwrap().submitted, 1);
+        assert_eq!(seen, ["new"]);
+        assert!(!path.exists());
+        // The file it had opened is not its to take: left whole where it went.
+        let old = fs::read_to_string(&moved).unwrap();
+        assert_eq!(old.lines().count(), 1);
+        assert!(old.contains("\"msg\":\"old\""), "{old}");
+    }
+
+    #[test]
+    fn a_replay_whose_file_went_away_while_it_waited_replays_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dead.jsonl");
+        let moved = dir.path().join("elsewhere.jsonl");
+        DeadLetters::new(Some(path.clone()), "s")
+            .write([&entry("taken")], "x", 1)
+            .unwrap();
+        let (seen, r) = replay_waiting_for_the_lock(&path, || fs::rename(&path, &moved).unwrap());
+        assert_eq!(r.unwrap(), ReplayReport::default());
+        assert!(seen.is_empty());
+        assert_eq!(fs::read_to_string(&moved).unwrap().lines().count(), 1);
+    }
+
+    #[test]
+    fn a_dead_letter_path_that_cannot_be_looked_at_is_an_error_not_an_empty_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // Under a regular file: not absent, but not a path that can be opened either.
+        let file = dir.path().join("file");
+        fs::write(&file, "").unwrap();
+        let err = replay(&file.join("dead.jsonl"), |_| unreachable!()).unwrap_err();
+        assert!(
+            matches!(&err, Error::Io(m) if m.contains("cannot open")),
+            "{err}"
+        );
+
+        // The same once the file is opened: its directory replaced by a regular file while
+        // the replay waits for the lock.
+        let sub = dir.path().join("sub");
+        fs::create_dir(&sub).unwrap();
+        let path = sub.join("dead.jsonl");
+        DeadLetters::new(Some(path.clone()), "s")
+            .write([&entry("kept")], "x", 1)
+            .unwrap();
+        let (seen, r) = replay_waiting_for_the_lock(&path, || {
+            fs::rename(&sub, dir.path().join("sub.moved")).unwrap();
+            fs::write(&sub, "").unwrap();
+        });
+        let err = r.unwrap_err();
+        assert!(
+            matches!(&err, Error::Io(m) if m.contains("cannot open")),
+            "{err}"
+        );
+        assert!(seen.is_empty());
+        let kept = dir.path().join("sub.moved").join("dead.jsonl");
+        assert_eq!(fs::read_to_string(kept).unwrap().lines().count(), 1);
     }
 }

@@ -222,6 +222,7 @@ mod tests {
     #[test]
     fn delays_double_up_to_the_cap_with_jitter_in_the_upper_half() {
         let mut r = Retrier::with_sleep(cfg(100, 1_000, 10), no_sleep);
+        assert_eq!(r.config(), &cfg(100, 1_000, 10));
         for _ in 0..200 {
             for (n, base) in [
                 (1, 100),
@@ -246,6 +247,29 @@ mod tests {
         assert_eq!(r.delay(1, Some(Duration::from_secs(60))).as_millis(), 1_000);
         // A huge retry number does not overflow.
         assert!(r.delay(u32::MAX, None) <= Duration::from_secs(1));
+    }
+
+    #[test]
+    fn jitter_reaches_both_ends_of_the_upper_half() {
+        // d = 4 ms: every delay is 2, 3 or 4 ms, and each of them comes up.
+        let mut r = Retrier::with_sleep(cfg(4, 1_000, 10), no_sleep);
+        let seen: std::collections::BTreeSet<u128> =
+            (0..300).map(|_| r.delay(1, None).as_millis()).collect();
+        assert_eq!(seen, [2, 3, 4].into());
+    }
+
+    #[test]
+    fn retriers_made_together_do_not_jitter_in_step() {
+        // Sinks that lost the same backend must not come back in step: each retrier's jitter
+        // is its own, even for retriers made at the same moment.
+        let delays: Vec<Vec<Duration>> = (0..8)
+            .map(|_| {
+                let mut r = Retrier::with_sleep(cfg(100, 1_000, 10), no_sleep);
+                (0..20).map(|_| r.delay(4, None)).collect()
+            })
+            .collect();
+        let distinct: std::collections::HashSet<_> = delays.iter().collect();
+        assert_eq!(distinct.len(), delays.len(), "{delays:?}");
     }
 
     #[test]

@@ -147,4 +147,18 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn a_batch_is_encoded_once_per_format_and_shared() {
+        let batch = crate::batch::of_messages(3);
+        for format in Format::ALL {
+            let first = batch.encoded(format);
+            let mut whole = Vec::new();
+            encode_all(format, batch.iter(), &mut whole);
+            assert_eq!(first, whole);
+            // Every later caller (each sink) gets the same bytes, not an encoding of its own.
+            assert!(std::ptr::eq(first, batch.encoded(format)), "{format}");
+        }
+        assert_ne!(batch.encoded(Format::Json), batch.encoded(Format::Text));
+    }
 }
