@@ -152,11 +152,7 @@ impl Batcher {
                     std::thread::park_timeout(POLL.min(wait));
                 }
                 self.release_held(&mut open, &mut seq, max_delay, false);
-                match self.ctl.try_recv() {
-                    Ok(c) => Some(c),
-                    Err(TryRecvError::Empty) => None,
-                    Err(TryRecvError::Disconnected) => Some(Control::Shutdown),
-                }
+                self.request()
             };
             if let Some(c) = control {
                 if !self.handle(c, &mut open, &mut seq) {
@@ -179,12 +175,7 @@ impl Batcher {
         let mut pressed = false;
         loop {
             let (taken, full) = self.take_lanes(&mut got, &mut open, &mut seq, max_delay);
-            let control = match self.ctl.try_recv() {
-                Ok(c) => Some(c),
-                Err(TryRecvError::Empty) => None,
-                Err(TryRecvError::Disconnected) => Some(Control::Shutdown),
-            };
-            if let Some(c) = control {
+            if let Some(c) = self.request() {
                 if !self.handle(c, &mut open, &mut seq) {
                     return;
                 }
@@ -240,6 +231,15 @@ impl Batcher {
                 // park token keeps an unpark that comes before the park.
                 r.sleep(wait);
             }
+        }
+    }
+
+    /// The next request, without waiting; a batcher whose requesters are all gone shuts down.
+    fn request(&self) -> Option<Control> {
+        match self.ctl.try_recv() {
+            Ok(c) => Some(c),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => Some(Control::Shutdown),
         }
     }
 

@@ -153,10 +153,7 @@ impl Intake {
             return self.submit_to_queue(data);
         };
         if level < self.min_level() {
-            return lanes
-                .count_below_level()
-                .map(|()| false)
-                .map_err(lane_error);
+            return below_level(lanes);
         }
         let stamp = if timestamp_ns == 0 { now_ns() } else { 0 };
         lanes
@@ -176,10 +173,7 @@ impl Intake {
     ) -> Result<bool, Error> {
         if e.level() < self.min_level() {
             self.pool.put(e);
-            return lanes
-                .count_below_level()
-                .map(|()| false)
-                .map_err(lane_error);
+            return below_level(lanes);
         }
         stamp(&mut e);
         match lanes.submit_entry(e) {
@@ -322,6 +316,15 @@ impl Intake {
     pub(crate) fn queued(&self) -> usize {
         self.tx.len()
     }
+}
+
+/// Counts, in the calling thread's lane, an entry below the minimum level: `Ok(false)`, as a
+/// decision of the configuration.
+fn below_level(lanes: &Arc<LaneSet>) -> Result<bool, Error> {
+    lanes
+        .count_below_level()
+        .map(|()| false)
+        .map_err(lane_error)
 }
 
 /// What a submit into a lane answers for a record the lane did not take. `Closed`, `Full`

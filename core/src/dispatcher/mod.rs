@@ -305,17 +305,7 @@ impl Dispatcher {
             dropped_queue_evicted,
             dropped_queue_timeout,
             dropped_malformed,
-            // Saturating: a snapshot taken while records move may see an outcome before
-            // its submit.
-            queued: self.intake.queued() as u64
-                + lanes.submitted.saturating_sub(
-                    lanes.dropped_level
-                        + lanes.dropped_full
-                        + lanes.dropped_timeout
-                        + lanes.consumed
-                        + lanes.evicted
-                        + lanes.malformed,
-                ),
+            queued: self.intake.queued() as u64 + lanes.pending_saturating(),
             batches: c.batches.get(),
             sampled_out,
             rate_limited,

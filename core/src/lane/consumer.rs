@@ -47,6 +47,22 @@ pub struct Consumer {
     poisoned: bool,
 }
 
+/// `take` behind `record::check`: the reader of unchecked frames that hands on each
+/// well-formed record with its level and timestamp, and answers whether it was well-formed.
+pub(super) fn checking(mut take: impl FnMut(Checked<'_>)) -> impl FnMut(&[u8]) -> bool {
+    move |record: &[u8]| match crate::record::check(record) {
+        Ok((level, timestamp_ns)) => {
+            take(Checked {
+                record,
+                level,
+                timestamp_ns,
+            });
+            true
+        }
+        Err(_) => false,
+    }
+}
+
 /// Within a pass, a producer that waits for room is woken after at most this many released
 /// frames, not only at the end of the pass.
 const WAKE_EVERY: u64 = 256;
@@ -108,21 +124,10 @@ impl Consumer {
     /// entry taken for it is dropped).
     pub fn drain_all(
         &mut self,
-        mut take: impl FnMut(Checked<'_>),
+        take: impl FnMut(Checked<'_>),
         take_entry: impl FnMut(Box<EntryData>),
     ) -> Pass {
-        let checked = |record: &[u8]| match crate::record::check(record) {
-            Ok((level, timestamp_ns)) => {
-                take(Checked {
-                    record,
-                    level,
-                    timestamp_ns,
-                });
-                true
-            }
-            Err(_) => false,
-        };
-        self.run(Some((checked, take_entry)))
+        self.run(Some((checking(take), take_entry)))
     }
 
     /// [`Consumer::drain_all`] for a reader that checks each record itself as it decodes it

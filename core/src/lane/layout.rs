@@ -226,6 +226,19 @@ impl LaneCounters {
             .wrapping_sub(self.evicted)
             .wrapping_sub(self.malformed)
     }
+
+    /// [`LaneCounters::pending`] for a snapshot read while records move, which may see an
+    /// outcome before its submit: 0 rather than a wrapped count.
+    pub fn pending_saturating(&self) -> u64 {
+        self.submitted.saturating_sub(
+            self.dropped_level
+                + self.dropped_full
+                + self.dropped_timeout
+                + self.consumed
+                + self.evicted
+                + self.malformed,
+        )
+    }
 }
 
 /// One lane: its header and its ring. Shared by its producer and the consumer (in an `Arc`);

@@ -61,6 +61,15 @@ pub enum SubmitError {
     Timeout,
 }
 
+impl From<Refused> for SubmitError {
+    fn from(r: Refused) -> SubmitError {
+        match r {
+            Refused::Closed => SubmitError::Closed,
+            Refused::Poisoned => SubmitError::Poisoned,
+        }
+    }
+}
+
 /// The writing side of one lane.
 pub struct Producer {
     lane: Arc<Lane>,
@@ -313,10 +322,7 @@ impl Producer {
         if self.taken(record.len()).is_none() || (stamp != 0 && record.len() < STAMP_END) {
             return Err(SubmitError::TooLarge);
         }
-        self.enter().map_err(|r| match r {
-            Refused::Closed => SubmitError::Closed,
-            Refused::Poisoned => SubmitError::Poisoned,
-        })?;
+        self.enter()?;
         self.count_submitted();
         let fill = |b: &mut [u8]| {
             b.copy_from_slice(record);
@@ -343,11 +349,7 @@ impl Producer {
         wake: &dyn Fn(),
     ) -> Result<(), (SubmitError, Box<EntryData>)> {
         if let Err(r) = self.enter() {
-            let e = match r {
-                Refused::Closed => SubmitError::Closed,
-                Refused::Poisoned => SubmitError::Poisoned,
-            };
-            return Err((e, entry));
+            return Err((r.into(), entry));
         }
         self.count_submitted();
         let number = self.entries;

@@ -3,10 +3,10 @@
 //! (thread-local), retired when the thread exits; the one consumer reads them all in the
 //! order they were registered, sleeps when all are empty, and drops the lanes that are done.
 
-use super::consumer::{prepare_sleep, woke, Checked, Consumer, Pass};
+use super::consumer::{checking, prepare_sleep, woke, Checked, Consumer, Pass};
 use super::control::close_lanes;
 use super::layout::{frame_size, Lane, LaneCounters, ENTRY_PAYLOAD, MAX_CAPACITY};
-use super::producer::{FullPolicy, Producer, Refused, SubmitError};
+use super::producer::{FullPolicy, Producer, SubmitError};
 use crate::entry::EntryData;
 use parking_lot::Mutex;
 use std::cell::RefCell;
@@ -159,10 +159,7 @@ impl LaneSet {
     /// `submitted` and one `dropped level`, nothing written to the ring. `Closed` after close.
     pub fn count_below_level(self: &Arc<Self>) -> Result<(), SubmitError> {
         self.with_producer(0, |p| {
-            p.enter().map_err(|r| match r {
-                Refused::Closed => SubmitError::Closed,
-                Refused::Poisoned => SubmitError::Poisoned,
-            })?;
+            p.enter()?;
             p.count_submitted();
             p.count_dropped_level();
             p.leave();
@@ -319,21 +316,10 @@ impl SetReader {
     /// places (see [`Consumer::drain_all`]).
     pub fn pass_all(
         &mut self,
-        mut take: impl FnMut(Checked<'_>),
+        take: impl FnMut(Checked<'_>),
         take_entry: impl FnMut(Box<EntryData>),
     ) -> Pass {
-        let checked = |record: &[u8]| match crate::record::check(record) {
-            Ok((level, timestamp_ns)) => {
-                take(Checked {
-                    record,
-                    level,
-                    timestamp_ns,
-                });
-                true
-            }
-            Err(_) => false,
-        };
-        self.pass_unchecked(checked, take_entry)
+        self.pass_unchecked(checking(take), take_entry)
     }
 
     /// [`SetReader::pass_all`] for a reader that checks each record as it decodes it (see
