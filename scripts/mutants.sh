@@ -27,6 +27,7 @@ declare -A FILES=(
   [intake]="core/src/dispatcher/intake.rs"
   [dispatcher]="core/src/dispatcher/mod.rs core/src/dispatcher/batcher.rs core/src/batch.rs"
   [delivery]="core/src/delivery/dead_letter.rs core/src/delivery/retry.rs"
+  [lane]="core/src/lane/control.rs core/src/lane/layout.rs core/src/lane/producer.rs core/src/lane/consumer.rs core/src/lane/set.rs"
 )
 # The test targets, as cargo test arguments: "core:" = the core's own unit tests only (one
 # crate to rebuild per mutant, a few seconds), "workspace:" = with the integration tests at the
@@ -37,17 +38,18 @@ declare -A TESTS=(
   [pool]="workspace: --lib --test pool --test limits --test reliability"
   [record_decode]="core: --lib"
   [sink_worker]="workspace: --lib --test pipeline --test drop_oldest --test file_sink_faults --test stats --test reliability"
-  [intake]="workspace: --lib --test pipeline --test drop_oldest --test processing --test stats --test reliability"
-  [dispatcher]="workspace: --lib --test pipeline --test drop_oldest --test processing --test replay --test reliability"
+  [intake]="workspace: --lib --test pipeline --test drop_oldest --test processing --test stats --test reliability --test lanes"
+  [dispatcher]="workspace: --lib --test pipeline --test drop_oldest --test processing --test replay --test reliability --test lanes"
   [delivery]="workspace: --lib --test replay"
+  [lane]="core: --lib"
 )
 # Seconds each test run of a mutant may take before it counts as a timeout (caught): a few
 # times the unmutated run of that module's tests on 2 busy cores.
 declare -A TIMEOUT=(
   [stats]=120 [pool]=60 [record_decode]=30 [sink_worker]=60 [intake]=60 [dispatcher]=60
-  [delivery]=30
+  [delivery]=30 [lane]=60
 )
-ORDER=(stats pool record_decode sink_worker intake dispatcher delivery)
+ORDER=(stats pool record_decode sink_worker intake dispatcher delivery lane)
 
 # The module's tests, unmutated, as cargo-mutants runs them (the core's package alone, or the
 # workspace). The runs below skip cargo-mutants' own baseline, so a test that fails, or takes

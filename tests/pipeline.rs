@@ -571,3 +571,91 @@ fn callback_binding_errors_are_clear() {
         other => panic!("{:?}", other.err()),
     }
 }
+
+/// Entries that never let the intake queue empty, with deduplication on, and a flush in the
+/// middle of them: the batcher must answer it between batches, not once the stream stops.
+/// `dedup` is the configuration's "dedup" object and `clock` the pipeline's: each pair sends
+/// entries to batches through another path (a held entry whose window ended, or one evicted
+/// to make room).
+fn a_flush_is_answered_during_an_endless_stream(dedup: &str, clock: Arc<dyn logcap_core::Clock>) {
+    // A queue of 4 under `block`, kept full by a producer; batches of one entry each into a
+    // sink that takes 5 ms per batch and holds one batch in its queue, so the batcher waits
+    // for it between batches while the producer refills the slot it freed.
+    let cfg = Config::from_json(&format!(
+        r#"{{"queue":{{"capacity":4,"when_full":"block","block_timeout_ms":120000}},
+            "batch":{{"max_entries":1,"max_delay_ms":60000}},
+            "dedup":{dedup},
+            "sinks":[{{"type":"callback","name":"cb","queue_capacity":1,
+                      "when_full":"block","block_timeout_ms":120000}}]}}"#
+    ))
+    .unwrap();
+    let seen = Arc::new(AtomicU64::new(0));
+    let s = seen.clone();
+    let p = Pipeline::builder(cfg)
+        .clock(clock)
+        .callback("cb", move |b: &logcap_core::Batch| {
+            std::thread::sleep(Duration::from_millis(5));
+            s.fetch_add(b.len() as u64, Ordering::Relaxed);
+            Ok::<(), SinkError>(())
+        })
+        .build()
+        .unwrap();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (flushed, submitted) = std::thread::scope(|scope| {
+        let producer = scope.spawn(|| {
+            let mut n = 0u64;
+            // Distinct messages: deduplication holds each, merges none.
+            while !stop.load(Ordering::Relaxed) {
+                let e = standard_entry(&p, n);
+                e.with(|d| d.set_message(&format!("stream {n}")));
+                p.submit(e).unwrap();
+                n += 1;
+            }
+            n
+        });
+        let deadline = Instant::now() + LONG;
+        while seen.load(Ordering::Relaxed) < 20 {
+            assert!(Instant::now() < deadline, "the stream did not start");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // The producer is still writing: the queue has not emptied since it started (at most
+        // one of its four slots is free at a time, for a few microseconds every 5 ms).
+        let flushed = p.flush(Duration::from_secs(10));
+        stop.store(true, Ordering::Relaxed);
+        (flushed, producer.join().unwrap())
+    });
+    flushed.expect("a flush during a stream that never lets the queue empty");
+    p.flush(LONG).unwrap();
+    assert_eq!(seen.load(Ordering::Relaxed), submitted);
+    p.close(LONG).unwrap();
+    assert_invariants(&p.stats(), submitted);
+}
+
+/// A clock that moves a millisecond on each reading.
+struct Ticking(AtomicU64);
+
+impl logcap_core::Clock for Ticking {
+    fn now_ns(&self) -> u64 {
+        self.0.fetch_add(1_000_000, Ordering::Relaxed)
+    }
+}
+
+#[test]
+fn a_flush_is_answered_during_an_endless_stream_of_entries_whose_window_ends() {
+    // Each entry is held for 1 ms, which the ticking clock makes over by the batcher's next
+    // take: every take moves the entry before it into a batch. (On the wall clock a take
+    // right after another finds nothing expired, and the queue may empty meanwhile.)
+    a_flush_is_answered_during_an_endless_stream(
+        r#"{"window_ms":1,"max_keys":1000}"#,
+        Arc::new(Ticking(AtomicU64::new(0))),
+    );
+}
+
+#[test]
+fn a_flush_is_answered_during_an_endless_stream_of_entries_evicted_from_the_window() {
+    // One key held at a time for a minute: each entry evicts the one before into a batch.
+    a_flush_is_answered_during_an_endless_stream(
+        r#"{"window_ms":60000,"max_keys":1}"#,
+        Arc::new(logcap_core::clock::MonotonicClock::new()),
+    );
+}
