@@ -297,6 +297,14 @@ typedef struct {
   // what it had), a submit with a message too long, a packed record over a limit. Not part
   // of `submitted`.
   uint64_t refused_limit;
+  // Records the pipeline found malformed in a lane and dropped: something broke the lane
+  // protocol (the library's own writers never do). Part of the dropped entries.
+  uint64_t dropped_malformed;
+  // Lanes in use now: one per thread that has submitted and not exited; 0 when the
+  // pipeline uses its shared queue (`queue.lanes` false, the default).
+  uint64_t lanes;
+  // The bytes those lanes take (headers and rings).
+  uint64_t lane_bytes;
 } logcap_stats;
 
 // One sink's counters (entries, except `batches`, `bytes`, `requests`, `retries` and

@@ -176,6 +176,15 @@ pub struct logcap_stats {
     /// what it had), a submit with a message too long, a packed record over a limit. Not part
     /// of `submitted`.
     pub refused_limit: u64,
+    // Appended in 0.1 with the lanes (docs/lane-protocol.md).
+    /// Records the pipeline found malformed in a lane and dropped: something broke the lane
+    /// protocol (the library's own writers never do). Part of the dropped entries.
+    pub dropped_malformed: u64,
+    /// Lanes in use now: one per thread that has submitted and not exited; 0 when the
+    /// pipeline uses its shared queue (`queue.lanes` false, the default).
+    pub lanes: u64,
+    /// The bytes those lanes take (headers and rings).
+    pub lane_bytes: u64,
 }
 
 /// One sink's counters (entries, except `batches`, `bytes`, `requests`, `retries` and

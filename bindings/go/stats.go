@@ -34,14 +34,22 @@ type Stats struct {
 	// Calls refused with ErrLimit (a setter, a log call, a record), whatever the API; not
 	// part of Submitted.
 	RefusedLimit uint64
-	Sinks        []SinkStats
+	// Records found malformed in a lane and dropped: something broke the lane protocol (the
+	// library's own writers never do); part of Dropped().
+	DroppedMalformed uint64
+	// Lanes in use now (one per thread that has submitted, with "queue": {"lanes": true}),
+	// and the bytes they take; 0 with the shared queue, this binding's default.
+	Lanes     uint64
+	LaneBytes uint64
+	Sinks     []SinkStats
 }
 
 // Dropped is every entry that did not reach a batch, whatever the reason: the level, the
-// processing stage (sampling, rate limit, hook, deduplication) or the queue.
+// processing stage (sampling, rate limit, hook, deduplication), the queue or a malformed
+// record in a lane.
 func (s *Stats) Dropped() uint64 {
 	return s.DroppedLevel + s.DroppedQueueFull + s.DroppedQueueEvicted + s.DroppedQueueTimeout +
-		s.SampledOut + s.RateLimited + s.Deduplicated + s.DroppedByHook
+		s.SampledOut + s.RateLimited + s.Deduplicated + s.DroppedByHook + s.DroppedMalformed
 }
 
 // Sink is the counters of the sink named name, if there is one.
@@ -102,6 +110,9 @@ func (p *Pipeline) Stats() (Stats, error) {
 		HookErrors:          uint64(c.hook_errors),
 		Held:                uint64(c.held),
 		RefusedLimit:        uint64(c.refused_limit),
+		DroppedMalformed:    uint64(c.dropped_malformed),
+		Lanes:               uint64(c.lanes),
+		LaneBytes:           uint64(c.lane_bytes),
 		Sinks:               make([]SinkStats, len(p.sinkNames)),
 	}
 	var k C.logcap_sink_stats

@@ -8,8 +8,9 @@ import (
 
 func TestStatsHelpers(t *testing.T) {
 	s := Stats{DroppedLevel: 1, DroppedQueueFull: 2, DroppedQueueEvicted: 3, DroppedQueueTimeout: 4,
+		SampledOut: 10, RateLimited: 20, Deduplicated: 40, DroppedByHook: 80, DroppedMalformed: 160,
 		Sinks: []SinkStats{{Name: "a", Received: 5}, {Name: "b", Received: 6}}}
-	if s.Dropped() != 10 {
+	if s.Dropped() != 320 {
 		t.Fatalf("Dropped = %d", s.Dropped())
 	}
 	if k, ok := s.Sink("b"); !ok || k.Received != 6 {
@@ -59,6 +60,32 @@ func TestStatsCounters(t *testing.T) {
 			t.Fatalf("sink %+v", k)
 		}
 	}
+}
+
+// A pipeline opened with lanes counts the lane of the thread that logged and its memory (a
+// 256-byte header and the ring); one opened without, this binding's default, has none.
+func TestStatsLanes(t *testing.T) {
+	p, err := OpenJSON(`{"queue":{"lanes":true,"lane_bytes":8192},"sinks":[{"type":"null"}]}`)
+	must(t, err)
+	must(t, p.Log(LevelInfo, "one")) // one cgo call: one thread, one lane
+	must(t, p.Flush(context.Background()))
+	st, err := p.Stats()
+	must(t, err)
+	if st.Lanes != 1 || st.LaneBytes != 256+8192 || st.Accepted != 1 || st.DroppedMalformed != 0 {
+		t.Fatalf("with lanes: %+v", st)
+	}
+	closeOK(t, p)
+
+	p, err = OpenJSON(`{"sinks":[{"type":"null"}]}`)
+	must(t, err)
+	must(t, p.Log(LevelInfo, "one"))
+	must(t, p.Flush(context.Background()))
+	st, err = p.Stats()
+	must(t, err)
+	if st.Lanes != 0 || st.LaneBytes != 0 || st.Accepted != 1 {
+		t.Fatalf("without lanes: %+v", st)
+	}
+	closeOK(t, p)
 }
 
 func TestProcessingStageCountsAndMetrics(t *testing.T) {

@@ -178,6 +178,15 @@ export interface Stats {
    * the API; not part of `submitted`.
    */
   refusedLimit: number;
+  /**
+   * Records found malformed in a lane and dropped: something broke the lane protocol (the
+   * library's own writers never do). Part of the dropped entries.
+   */
+  droppedMalformed: number;
+  /** Lanes in use now (with `"queue": {"lanes": true}`): one per thread that has logged. */
+  lanes: number;
+  /** The bytes those lanes take. */
+  laneBytes: number;
   sinks: SinkStats[];
 }
 

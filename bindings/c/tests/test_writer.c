@@ -465,6 +465,30 @@ static void test_thread_exit_with_an_open_record(void) {
   logcap_pipeline_free(p);
 }
 
+/* With lanes on, the stats count the calling thread's lane and its memory (a 256-byte header
+ * and the ring), and no malformed record; with the shared queue, no lane. */
+static void test_lane_counters(void) {
+  logcap_pipeline *p = NULL;
+  OK(logcap_pipeline_new(S("{\"queue\":{\"lanes\":true,\"lane_bytes\":8192},"
+                           "\"sinks\":[{\"type\":\"null\"}]}"),
+                         &p));
+  logcap_stats s = stats(p);
+  CHECK(s.lanes == 0 && s.lane_bytes == 0);
+  OK(write_standard(p));
+  OK(logcap_pipeline_flush(p, 10000));
+  s = stats(p);
+  CHECK(s.lanes == 1 && s.lane_bytes == 256 + 8192);
+  CHECK(s.submitted == 1 && s.accepted == 1 && s.dropped_malformed == 0);
+  logcap_pipeline_free(p);
+
+  p = open_null();
+  OK(write_standard(p));
+  OK(logcap_pipeline_flush(p, 10000));
+  s = stats(p);
+  CHECK(s.lanes == 0 && s.lane_bytes == 0 && s.accepted == 1);
+  logcap_pipeline_free(p);
+}
+
 int main(int argc, char **argv) {
   test_same_output_as_the_packed_record(argc > 1 ? argv[1] : "tests/vectors/records.json");
   test_calls_out_of_order();
@@ -474,5 +498,6 @@ int main(int argc, char **argv) {
   test_many_threads(0);
   test_many_threads(1);
   test_thread_exit_with_an_open_record();
+  test_lane_counters();
   return finish("test_writer");
 }

@@ -213,6 +213,9 @@ function declareTypes() {
     hook_errors: 'uint64_t',
     held: 'uint64_t',
     refused_limit: 'uint64_t',
+    dropped_malformed: 'uint64_t',
+    lanes: 'uint64_t',
+    lane_bytes: 'uint64_t',
   });
   const sinkStats = koffi.struct('logcap_sink_stats', {
     received: 'uint64_t',

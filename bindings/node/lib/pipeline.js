@@ -318,6 +318,9 @@ class Pipeline extends Logger {
       hookErrors: Number(st.hook_errors),
       held: Number(st.held),
       refusedLimit: Number(st.refused_limit),
+      droppedMalformed: Number(st.dropped_malformed),
+      lanes: Number(st.lanes),
+      laneBytes: Number(st.lane_bytes),
       sinks,
     };
   }

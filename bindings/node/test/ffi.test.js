@@ -58,8 +58,14 @@ test('the struct layouts match the header (sizes and offsets on this platform)',
   assert.equal(koffi.offsetof(types.fieldView, 'boolean'), 32);
   assert.equal(koffi.offsetof(types.fieldView, 'str'), 40);
   assert.equal(koffi.sizeof(types.fieldView), 56);
-  assert.equal(koffi.sizeof(types.stats), 22 * 8);
-  assert.equal(koffi.sizeof(types.sinkStats), 13 * 8);
+  // The two counter structs: every field of the header's, in its order, each a uint64_t.
+  for (const [name, type] of [['logcap_stats', types.stats], ['logcap_sink_stats', types.sinkStats]]) {
+    const body = new RegExp(`typedef struct \\{([^}]*)\\} ${name};`).exec(HEADER)[1];
+    const fields = [...body.matchAll(/^\s*uint64_t (\w+);/gm)].map((m) => m[1]);
+    assert.ok(fields.length >= 13, name);
+    assert.equal(koffi.sizeof(type), fields.length * 8, name);
+    fields.forEach((f, i) => assert.equal(koffi.offsetof(type, f), i * 8, `${name}.${f}`));
+  }
 });
 
 test('the library and the header agree on the version', () => {

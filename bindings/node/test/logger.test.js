@@ -233,3 +233,19 @@ test('log() submits the right bytes after its buffer grows, and from a reentrant
   );
   assert.deepEqual(lines[1].labels, { service: 'grow' });
 });
+
+test('stats count the lane of the thread that logged, with lanes on, and none without', async () => {
+  const p = logcap.open({ queue: { lanes: true, lane_bytes: 8192 }, sinks: [{ type: 'null' }] });
+  assert.equal(p.log('info', 'one'), true);
+  await p.flush();
+  let s = p.stats();
+  // The main thread's lane: a 256-byte header and the ring.
+  assert.deepEqual([s.lanes, s.laneBytes, s.accepted, s.droppedMalformed], [1, 256 + 8192, 1, 0]);
+  await p.close();
+  const q = logcap.open({ sinks: [{ type: 'null' }] });
+  assert.equal(q.log('info', 'one'), true);
+  await q.flush();
+  s = q.stats();
+  assert.deepEqual([s.lanes, s.laneBytes, s.accepted], [0, 0, 1]);
+  await q.close();
+});
