@@ -381,7 +381,7 @@ fn commit(open: &Open, writer: &mut Writer) -> FfiResult {
     if !writer.encoding() {
         return p.submit_below_level().map_err(|e| from_error(&e));
     }
-    p.submit_record(writer.finish()).map_err(|e| from_error(&e))
+    p.submit_written(writer).map_err(|e| from_error(&e))
 }
 
 /// Ends the calling thread's open record without submitting it. Does not touch the record's

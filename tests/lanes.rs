@@ -8,8 +8,8 @@ mod common;
 
 use common::fill_standard;
 use logcap_core::entry::EntryData;
-use logcap_core::record::encode_entry;
-use logcap_core::{Config, Error, Pipeline, Stats, ValueRef};
+use logcap_core::record::{encode_entry, Writer};
+use logcap_core::{Config, Error, Level, Pipeline, Stats, ValueRef};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
@@ -68,10 +68,21 @@ fn record(thread: u64, seq: u64) -> Vec<u8> {
     out
 }
 
-/// Submits the standard event: as a record for even `seq`, through the entry API for odd.
+/// Submits the standard event through each API in turn: as a packed record, through the
+/// record writer (`Pipeline::submit_written`, which the C writer's commit calls), through the
+/// entry API.
 fn submit_mixed(p: &Pipeline, thread: u64, seq: u64) -> Result<(), Error> {
-    if seq.is_multiple_of(2) {
-        return p.submit_record(&record(thread, seq));
+    match seq % 3 {
+        0 => return p.submit_record(&record(thread, seq)),
+        1 => {
+            let mut w = Writer::new();
+            w.begin(Level::Info, b"request completed", true).unwrap();
+            w.label(b"service", b"checkout").unwrap();
+            w.field_u64(b"thread", thread).unwrap();
+            w.field_u64(b"seq", seq).unwrap();
+            return p.submit_written(&mut w);
+        }
+        _ => {}
     }
     let e = p.acquire();
     e.with(|d| {
@@ -335,4 +346,45 @@ fn lane_bytes_must_be_a_power_of_two_within_the_protocols_bounds() {
     }
     let c = Config::from_json(r#"{"queue":{"lane_bytes":4096,"lanes":true}}"#).unwrap();
     assert_eq!(c.queue.lane_bytes, 4096);
+}
+
+#[test]
+fn a_written_record_arrives_as_the_same_record_submitted_whole() {
+    // Pipeline::submit_written (the C writer's commit) skips the caller-side check with lanes
+    // on, where the batcher checks as it decodes; with the shared queue it checks. Either way
+    // the entry is the one the same bytes make through submit_record.
+    for queue in [r#"{"lanes":true}"#, r#"{"lanes":false}"#] {
+        let cfg = Config::from_json(&format!(
+            r#"{{"queue":{queue},"sinks":[{{"type":"callback","name":"cap"}}]}}"#
+        ))
+        .unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = Arc::clone(&seen);
+        let p = Pipeline::builder(cfg)
+            .callback("cap", move |batch| {
+                s.lock()
+                    .extend(batch.iter().map(|e| format!("{:?}", e.clone())));
+                Ok(())
+            })
+            .build()
+            .unwrap();
+        let mut w = Writer::new();
+        w.begin(Level::Warn, "über 9000 ✓".as_bytes(), true)
+            .unwrap();
+        w.timestamp(1_735_689_600_000_000_000);
+        w.label(b"service", b"checkout").unwrap();
+        w.field_str(b"path", b"/api/v1/orders/12345").unwrap();
+        w.field_f64(b"latency_ms", 12.5).unwrap();
+        w.trace(&[7; 16], &[9; 8]).unwrap();
+        let whole = w.finish().to_vec();
+        p.submit_written(&mut w).unwrap();
+        p.submit_record(&whole).unwrap();
+        p.close(LONG).unwrap();
+        let seen = seen.lock();
+        assert_eq!(seen.len(), 2, "{queue}");
+        assert_eq!(seen[0], seen[1], "{queue}");
+        assert!(seen[0].contains("über 9000 ✓"), "{}", seen[0]);
+        assert_settled(&p.stats());
+        assert_eq!(p.submit_written(&mut w), Err(Error::Closed), "{queue}");
+    }
 }

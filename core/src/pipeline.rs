@@ -245,6 +245,31 @@ impl Pipeline {
         self.dispatcher.submit_record(record, level, timestamp_ns)
     }
 
+    /// Submits the record `writer` holds (begun with `encode` true and not yet reset), as
+    /// [`Pipeline::submit_record`] submits a record, with one difference: when the pipeline
+    /// has lanes, the record is not checked again on the caller's thread. The writer refused
+    /// every fault as it came, and the batcher checks each record it reads from a lane as it
+    /// decodes it (a fault would be dropped and counted in `dropped_malformed`, never
+    /// trusted). With the shared queue, whose records the batcher decodes without checking
+    /// them, it is checked here as `submit_record` checks it.
+    #[inline]
+    pub fn submit_written(&self, writer: &mut crate::record::Writer) -> Result<(), Error> {
+        let record = writer.finish();
+        if !self.dispatcher.has_lanes() {
+            return self.submit_record(record);
+        }
+        if self.is_closed() {
+            return Err(Error::Closed);
+        }
+        // The header alone (magic, version, level, length, counts against the limits).
+        match crate::record::header(record) {
+            Some(h) => self
+                .dispatcher
+                .submit_record(record, h.level, h.timestamp_ns),
+            None => self.submit_record(record),
+        }
+    }
+
     /// What [`Pipeline::submit_record`] answers for a record refused with `e`: [`Error::Closed`]
     /// after close; otherwise [`Error::Record`], counted in `refused_limit` when `e` is over a
     /// limit. For an encoder that found the fault itself while writing the record (the C

@@ -208,6 +208,11 @@ impl Dispatcher {
         self.intake.is_closed()
     }
 
+    /// Whether submits go through lanes, whose every record the batcher checks as it reads.
+    pub(crate) fn has_lanes(&self) -> bool {
+        self.intake.lanes().is_some()
+    }
+
     /// Waits until everything submitted before the call is delivered, dropped or failed in
     /// every sink, and every sink has flushed.
     pub(crate) fn flush(&self, timeout: Duration) -> Result<(), Error> {

@@ -6,7 +6,7 @@ use super::layout::{
     bump, frame_size, read_frame_header, Lane, ENTRY_PAYLOAD, FRAME_ALIGN, FRAME_HEADER,
     HEADER_LEN, KIND_ENTRY, KIND_RECORD, KIND_SKIP, LANE_MAGIC, LANE_VERSION,
 };
-use super::sync::fence;
+use super::sync::{fence, heavy_fence};
 use crate::entry::EntryData;
 use crate::entry::Level;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
@@ -332,8 +332,8 @@ pub fn prepare_sleep(lanes: &[Consumer]) -> bool {
     for c in lanes {
         c.lane.header().control.asleep.store(1, Relaxed);
     }
-    // Pairs with the fence a producer makes after publishing (see `Producer::publish`).
-    fence(SeqCst);
+    // Pairs with the light fence a producer makes after publishing (`Producer::publish`).
+    heavy_fence();
     if lanes.iter().all(Consumer::is_empty) {
         return true;
     }

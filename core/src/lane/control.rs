@@ -2,8 +2,8 @@
 //! with no record half-way.
 
 use super::layout::Lane;
-use super::sync::fence;
-use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
+use super::sync::heavy_fence;
+use std::sync::atomic::Ordering::{Acquire, Relaxed};
 
 impl Lane {
     /// Whether the pipeline stopped intake into this lane.
@@ -29,11 +29,11 @@ impl Lane {
     }
 }
 
-/// Steps 1–2 of close: marks every lane closed, then a SeqCst fence, which pairs with the one
-/// in `Producer::enter`. Then wait until no lane [`Lane::is_busy`], and drain them all.
+/// Steps 1–2 of close: marks every lane closed, then a heavy fence, which pairs with the light
+/// one in `Producer::enter`. Then wait until no lane [`Lane::is_busy`], and drain them all.
 pub fn close_lanes<'a>(lanes: impl IntoIterator<Item = &'a Lane>) {
     for l in lanes {
         l.header().control.closed.store(1, Relaxed);
     }
-    fence(SeqCst);
+    heavy_fence();
 }

@@ -287,6 +287,8 @@ impl Lane {
         if !(MIN_CAPACITY..=MAX_CAPACITY).contains(&capacity) || !capacity.is_power_of_two() {
             return None;
         }
+        // Before the lane exists, so that its producer and its consumer see the same fences.
+        super::sync::init_fences();
         let layout = Self::layout(capacity);
         // SAFETY: the layout's size is at least HEADER_LEN, never zero.
         #[allow(unsafe_code)]

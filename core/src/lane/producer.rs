@@ -5,7 +5,7 @@ use super::layout::{
     bump, frame_size, read_frame_header, write_frame_header, Lane, ENTRY_PAYLOAD, FRAME_HEADER,
     KIND_ENTRY, KIND_RECORD, KIND_SKIP,
 };
-use super::sync::fence;
+use super::sync::{fence, light_fence};
 use crate::entry::EntryData;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::sync::Arc;
@@ -116,9 +116,9 @@ impl Producer {
     pub fn enter(&self) -> Result<(), Refused> {
         let h = self.lane.header();
         h.producer.busy.store(1, Relaxed);
-        // Pairs with the closer's fence after it sets `closed` (a Dekker pair): either this
-        // load sees `closed`, or the closer sees `busy` and waits for `leave`.
-        fence(SeqCst);
+        // Pairs with the closer's heavy fence after it sets `closed` (a Dekker pair): either
+        // this load sees `closed`, or the closer sees `busy` and waits for `leave`.
+        light_fence();
         let refused = if h.control.closed.load(Relaxed) != 0 {
             Some(Refused::Closed)
         } else if h.control.poisoned.load(Acquire) != 0 {
@@ -231,7 +231,7 @@ impl Producer {
     }
 
     /// Publishes every frame pushed so far (a Release store of the write position), then
-    /// tells whether the consumer is asleep and must be woken (a SeqCst fence, then the flag).
+    /// tells whether the consumer is asleep and must be woken (a light fence, then the flag).
     #[inline]
     #[must_use = "an asleep consumer must be woken"]
     pub fn publish(&mut self) -> bool {
@@ -240,9 +240,9 @@ impl Producer {
             self.published = self.write;
             h.producer.write.store(self.write, Release);
         }
-        // Pairs with the consumer's fence between setting `asleep` and its last look at
+        // Pairs with the consumer's heavy fence between setting `asleep` and its last look at
         // `write`: one of the two sides sees the other's store.
-        fence(SeqCst);
+        light_fence();
         h.control.asleep.load(Relaxed) != 0
     }
 
@@ -462,7 +462,7 @@ impl Producer {
         }
         h.producer.retired.store(1, Release);
         // As in `publish`: the consumer sees the lane retired, or the producer sees it asleep.
-        fence(SeqCst);
+        light_fence();
         h.control.asleep.load(Relaxed) != 0
     }
 }

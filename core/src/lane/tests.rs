@@ -351,6 +351,64 @@ fn a_producer_thread_and_a_sleeping_consumer_lose_nothing() {
 }
 
 #[test]
+fn every_publish_that_races_the_consumer_going_to_sleep_is_seen_or_wakes_it() {
+    // One record at a time, each published while the consumer is on its way to sleep (with
+    // the heavy fence, a membarrier on Linux, on its path): a handshake that loses a wake-up
+    // (a flag not looked at, a wake on the wrong side) leaves the consumer parked on a record,
+    // and the record is not consumed within ten seconds; the consumer parks without a timeout,
+    // so that is a failure here, not a slow test. The store/load ordering itself is the loom
+    // model's to check (with SeqCst fences for the pair) and membarrier's to give: a race that
+    // narrow does not show in a test on x86, where even both fences removed passed 100,000
+    // rounds of this one.
+    const N: u64 = 5_000;
+    let lane = Arc::new(Lane::new(4096).unwrap());
+    let consumed = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let consumer = {
+        let (lane, consumed) = (Arc::clone(&lane), Arc::clone(&consumed));
+        std::thread::spawn(move || {
+            let mut lanes = [Consumer::new(lane)];
+            let mut next = 0u64;
+            while next < N {
+                lanes[0].drain(|r| {
+                    assert_eq!(seq(r.record), next);
+                    next += 1;
+                });
+                consumed.store(next, Ordering::Release);
+                if next < N && prepare_sleep(&lanes) {
+                    std::thread::park();
+                    woke(&lanes);
+                }
+            }
+        })
+    };
+    let t = consumer.thread().clone();
+    let wake = move || t.unpark();
+    let mut p = Producer::new(Arc::clone(&lane));
+    for n in 0..N {
+        // Vary the moment of the publish against the consumer's way to sleep.
+        for _ in 0..(n % 64) {
+            std::hint::spin_loop();
+        }
+        p.submit(
+            &rec(n, 0),
+            FullPolicy::Block(Duration::from_secs(10)),
+            &wake,
+        )
+        .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while consumed.load(Ordering::Acquire) <= n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "record {n} was published and never consumed: a lost wake-up"
+            );
+            std::thread::yield_now();
+        }
+    }
+    consumer.join().unwrap();
+    assert_eq!(lane.counters().consumed, N);
+}
+
+#[test]
 fn a_bound_on_records_holds_alongside_the_bytes() {
     let lane = Arc::new(Lane::bounded(4096, 2).unwrap());
     let (mut p, mut c) = (Producer::new(Arc::clone(&lane)), Consumer::new(lane));

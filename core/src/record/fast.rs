@@ -14,9 +14,9 @@ use crate::entry::{
 };
 
 /// The fixed header, read and checked.
-pub(super) struct Header {
-    pub(super) level: Level,
-    pub(super) timestamp_ns: u64,
+pub(crate) struct Header {
+    pub(crate) level: Level,
+    pub(crate) timestamp_ns: u64,
     labels: usize,
     fields: usize,
 }
@@ -24,7 +24,7 @@ pub(super) struct Header {
 /// Reads the header and checks everything it says on its own (magic, version, level, total
 /// length against `buf`, counts against the limits).
 #[inline]
-pub(super) fn header(buf: &[u8]) -> Option<Header> {
+pub(crate) fn header(buf: &[u8]) -> Option<Header> {
     let h: &[u8; HEADER_LEN] = buf.get(..HEADER_LEN)?.try_into().ok()?;
     if h[..2] != MAGIC || h[2] != VERSION {
         return None;

@@ -62,6 +62,7 @@ pub(crate) use decode::expanded;
 pub use decode::{check, decode_into, unpack_into};
 pub use encode::{encode, encode_entry, Record};
 pub use error::{RecordError, RecordErrorKind};
+pub(crate) use fast::header;
 pub use writer::{Writer, WRITER_RETAINED_BYTES};
 
 /// The first two bytes of every record.
