@@ -388,3 +388,64 @@ fn a_written_record_arrives_as_the_same_record_submitted_whole() {
         assert_eq!(p.submit_written(&mut w), Err(Error::Closed), "{queue}");
     }
 }
+
+#[test]
+fn the_minimum_level_holds_in_the_lanes_for_every_api() {
+    // With lanes the level is judged on the producer's side, before the lane: below the
+    // minimum is dropped and counted, at it and above are delivered, through the packed
+    // record, the record writer and the entry API alike.
+    let cfg = Config::from_json(
+        r#"{"queue":{"lanes":true},"min_level":"warn",
+            "sinks":[{"type":"callback","name":"cap"}]}"#,
+    )
+    .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = Arc::clone(&seen);
+    let p = Pipeline::builder(cfg)
+        .callback("cap", move |batch| {
+            s.lock()
+                .extend(batch.iter().map(|e| (e.level(), e.message().to_owned())));
+            Ok(())
+        })
+        .build()
+        .unwrap();
+    let levels = [Level::Debug, Level::Info, Level::Warn, Level::Error];
+    for level in levels {
+        let msg = format!("record {level:?}");
+        let mut rec = Vec::new();
+        logcap_core::record::encode(
+            &logcap_core::record::Record {
+                level,
+                message: &msg,
+                ..Default::default()
+            },
+            &mut rec,
+        )
+        .unwrap();
+        p.submit_record(&rec).unwrap();
+        let mut w = Writer::new();
+        w.begin(level, format!("writer {level:?}").as_bytes(), true)
+            .unwrap();
+        p.submit_written(&mut w).unwrap();
+        let e = p.acquire();
+        e.with(|d| {
+            d.set_level(level);
+            d.set_message(&format!("entry {level:?}"));
+        });
+        p.submit(e).unwrap();
+    }
+    p.close(LONG).unwrap();
+    let mut got = seen.lock().clone();
+    got.sort();
+    let mut want = Vec::new();
+    for level in [Level::Warn, Level::Error] {
+        for api in ["record", "writer", "entry"] {
+            want.push((level, format!("{api} {level:?}")));
+        }
+    }
+    want.sort();
+    assert_eq!(got, want);
+    let st = p.stats();
+    assert_eq!((st.submitted, st.dropped_level, st.accepted), (12, 6, 6));
+    assert_settled(&st);
+}
