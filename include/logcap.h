@@ -618,6 +618,20 @@ logcap_result logcap_pipeline_submit_record(const logcap_pipeline *pipeline,
                                             const uint8_t *record,
                                             size_t len);
 
+// Submits a packed record from an encoder that keeps every rule of docs/record-format.md
+// itself, limits included (see logcap_core::Pipeline::submit_trusted_record): with lanes
+// (`queue.lanes`), only the record's header is checked here (magic, version, level, total
+// length against `len`, counts within the limits) and the body where the pipeline decodes it;
+// a body that breaks a rule is then dropped and counted in dropped_malformed, after this call
+// returned LOGCAP_RESULT_OK. A header that does not hold, and every record of a pipeline
+// without lanes, are checked in full and answered as logcap_pipeline_submit_record answers.
+// For an encoder that checks the limits as it encodes and calls
+// logcap_pipeline_submit_record for a record it finds over one, so that the refusal keeps its
+// code and counter (logcap.hpp's log() does). Does not take ownership of `record`.
+logcap_result logcap_pipeline_submit_trusted_record(const logcap_pipeline *pipeline,
+                                                    const uint8_t *record,
+                                                    size_t len);
+
 // Sets the minimum level (a logcap_level, 0 trace to 5 fatal): entries below it are dropped
 // at submit and counted. Takes effect for submits that start after the call.
 // Does not take ownership of `pipeline`.

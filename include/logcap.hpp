@@ -324,17 +324,29 @@ struct record_meta {
 
 }  // namespace detail
 
-/// Encodes an event as one packed record (docs/record-format.md) into `out`, replacing what
-/// it held (its capacity is reused). Counts beyond the format's 16 bits are written modulo
-/// 65536 and refused by the library, as every count above its limits is.
+namespace detail {
+
+constexpr bool key_within_limits(std::string_view key) noexcept {
+  return !key.empty() && key.size() <= LOGCAP_MAX_KEY_BYTES;
+}
+inline bool arg_within_limits(const label_arg &l) noexcept { return key_within_limits(l.key); }
+inline bool arg_within_limits(const field_arg &f) noexcept { return key_within_limits(f.key); }
+template <typename T>
+inline bool arg_within_limits(const T &) noexcept {
+  return true;
+}
+
+/// encode_record, and whether the record keeps every limit of docs/record-format.md (counts,
+/// key and message lengths, the total size): such a record can go to the library without a
+/// second check (logcap_pipeline_submit_trusted_record); one that does not is submitted with
+/// logcap_pipeline_submit_record, which refuses it with its code and counts it.
 template <typename... Args>
-void encode_record(std::vector<uint8_t> &out, level lvl, std::string_view message,
-                   const Args &...args) {
-  static_assert((detail::is_event_arg<Args>::value && ...),
+bool encode_within_limits(std::vector<uint8_t> &out, level lvl, std::string_view message,
+                          const Args &...args) {
+  static_assert((is_event_arg<Args>::value && ...),
                 "log arguments are logcap::label, field, trace_id, span_id or timestamp");
-  detail::record_meta meta;
+  record_meta meta;
   (meta.note(args), ...);
-  using namespace detail;
   const size_t size = LOGCAP_RECORD_HEADER_LEN + str_size(message) + str_size(meta.trace_id) +
                       str_size(meta.span_id) + (size_t{0} + ... + arg_size(args));
   out.resize(size);
@@ -352,6 +364,20 @@ void encode_record(std::vector<uint8_t> &out, level lvl, std::string_view messag
   p = put_str(p, meta.span_id);
   ((p = put_label(p, args)), ...);
   ((p = put_field(p, args)), ...);
+  return meta.labels <= LOGCAP_MAX_LABELS && meta.fields <= LOGCAP_MAX_FIELDS &&
+         message.size() <= LOGCAP_MAX_MESSAGE_BYTES && size <= LOGCAP_RECORD_MAX_BYTES &&
+         (arg_within_limits(args) && ...);
+}
+
+}  // namespace detail
+
+/// Encodes an event as one packed record (docs/record-format.md) into `out`, replacing what
+/// it held (its capacity is reused). Counts beyond the format's 16 bits are written modulo
+/// 65536 and refused by the library, as every count above its limits is.
+template <typename... Args>
+void encode_record(std::vector<uint8_t> &out, level lvl, std::string_view message,
+                   const Args &...args) {
+  detail::encode_within_limits(out, lvl, message, args...);
 }
 
 class pipeline;
@@ -562,12 +588,13 @@ class pipeline {
   template <typename... Args>
   status try_log(level lvl, std::string_view message, const Args &...args) const noexcept {
     std::vector<uint8_t> &buf = record_buffer();
+    bool trusted = false;
     LOGCAP_HPP_TRY {
-      encode_record(buf, lvl, message, args...);
+      trusted = detail::encode_within_limits(buf, lvl, message, args...);
     } LOGCAP_HPP_CATCH_ALL {  // std::bad_alloc while growing the buffer
       return status::without_detail(LOGCAP_RESULT_LIMIT);
     }
-    return status::from(logcap_pipeline_submit_record(p_, buf.data(), buf.size()));
+    return status::from(submit_encoded(buf, trusted));
   }
   /// Submits one packed record built by the caller (encode_record, or any encoder).
   status try_submit_record(const uint8_t *record, size_t len) const noexcept {
@@ -644,8 +671,8 @@ class pipeline {
   template <typename... Args>
   void log(level lvl, std::string_view message, const Args &...args) const {
     std::vector<uint8_t> &buf = record_buffer();
-    encode_record(buf, lvl, message, args...);
-    detail::check(logcap_pipeline_submit_record(p_, buf.data(), buf.size()), "logcap_pipeline_submit_record");
+    const bool trusted = detail::encode_within_limits(buf, lvl, message, args...);
+    detail::check(submit_encoded(buf, trusted), "logcap_pipeline_submit_record");
   }
   template <typename... Args>
   void trace(std::string_view message, const Args &...args) const { log(level::trace, message, args...); }
@@ -706,6 +733,14 @@ class pipeline {
 #endif
 
  private:
+  // A record log() encoded: within every limit, the library checks only its header here and
+  // the rest where it decodes it (with lanes); otherwise in full, which gives a refusal its
+  // code and counter.
+  logcap_result submit_encoded(const std::vector<uint8_t> &buf, bool within_limits) const noexcept {
+    return within_limits ? logcap_pipeline_submit_trusted_record(p_, buf.data(), buf.size())
+                         : logcap_pipeline_submit_record(p_, buf.data(), buf.size());
+  }
+
   // The calling thread's record buffer, reused by every log call on that thread.
   static std::vector<uint8_t> &record_buffer() noexcept {
     thread_local std::vector<uint8_t> buf;

@@ -111,10 +111,39 @@ pub extern "C" fn logcap_pipeline_submit_record(
     record: *const u8,
     len: usize,
 ) -> logcap_result {
+    submit_bytes(pipeline, record, len, Pipeline::submit_record)
+}
+
+/// Submits a packed record from an encoder that keeps every rule of docs/record-format.md
+/// itself, limits included (see logcap_core::Pipeline::submit_trusted_record): with lanes
+/// (`queue.lanes`), only the record's header is checked here (magic, version, level, total
+/// length against `len`, counts within the limits) and the body where the pipeline decodes it;
+/// a body that breaks a rule is then dropped and counted in dropped_malformed, after this call
+/// returned LOGCAP_RESULT_OK. A header that does not hold, and every record of a pipeline
+/// without lanes, are checked in full and answered as logcap_pipeline_submit_record answers.
+/// For an encoder that checks the limits as it encodes and calls
+/// logcap_pipeline_submit_record for a record it finds over one, so that the refusal keeps its
+/// code and counter (logcap.hpp's log() does). Does not take ownership of `record`.
+#[no_mangle]
+pub extern "C" fn logcap_pipeline_submit_trusted_record(
+    pipeline: *const logcap_pipeline,
+    record: *const u8,
+    len: usize,
+) -> logcap_result {
+    submit_bytes(pipeline, record, len, Pipeline::submit_trusted_record)
+}
+
+/// The two record submits: `len` bytes at `record` given to `submit`.
+fn submit_bytes(
+    pipeline: *const logcap_pipeline,
+    record: *const u8,
+    len: usize,
+    submit: fn(&Pipeline, &[u8]) -> Result<(), logcap_core::Error>,
+) -> logcap_result {
     boundary(|| {
         let p = try_ref(pipeline)?;
         let buf = bytes(record, len, "record")?;
-        p.submit_record(buf).map_err(|e| from_error(&e))
+        submit(p, buf).map_err(|e| from_error(&e))
     })
 }
 

@@ -449,3 +449,44 @@ fn the_minimum_level_holds_in_the_lanes_for_every_api() {
     assert_eq!((st.submitted, st.dropped_level, st.accepted), (12, 6, 6));
     assert_settled(&st);
 }
+
+#[test]
+fn a_trusted_record_is_checked_where_it_is_decoded_with_lanes_and_at_once_without() {
+    // A record whose header holds and whose body does not (a field of value type 9).
+    let mut bad = record(0, 0);
+    let at = bad.len() - 8 - 1; // the last field, `seq`: a u64 after its type byte
+    assert_eq!(bad[at], 2, "the type byte of a u64");
+    bad[at] = 9;
+    assert!(logcap_core::record::check(&bad).is_err());
+    // A record whose header does not hold (its total length one short of its bytes).
+    let mut short = record(0, 1);
+    short.push(0);
+    for lanes in [true, false] {
+        let (p, seen) = capture(&format!(r#"{{"lanes":{lanes}}}"#), "", Duration::ZERO);
+        p.submit_trusted_record(&record(0, 7)).unwrap();
+        let body = p.submit_trusted_record(&bad);
+        let header = p.submit_trusted_record(&short);
+        assert!(matches!(header, Err(Error::Record(_))), "{header:?}");
+        p.close(LONG).unwrap();
+        let s = p.stats();
+        if lanes {
+            // Taken, then dropped where the batcher decodes it, and counted.
+            assert_eq!(body, Ok(()));
+            assert_eq!(
+                (s.submitted, s.dropped_malformed, s.accepted),
+                (2, 1, 1),
+                "{s:#?}"
+            );
+        } else {
+            // Refused at once, as submit_record refuses it; nothing counted.
+            assert!(matches!(body, Err(Error::Record(_))), "{body:?}");
+            assert_eq!(
+                (s.submitted, s.dropped_malformed, s.accepted),
+                (1, 0, 1),
+                "{s:#?}"
+            );
+        }
+        assert_eq!(per_thread(&seen, 1), vec![vec![7]], "lanes {lanes}");
+        assert_settled(&s);
+    }
+}

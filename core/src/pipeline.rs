@@ -245,29 +245,41 @@ impl Pipeline {
         self.dispatcher.submit_record(record, level, timestamp_ns)
     }
 
-    /// Submits the record `writer` holds (begun with `encode` true and not yet reset), as
-    /// [`Pipeline::submit_record`] submits a record, with one difference: when the pipeline
-    /// has lanes, the record is not checked again on the caller's thread. The writer refused
-    /// every fault as it came, and the batcher checks each record it reads from a lane as it
-    /// decodes it (a fault would be dropped and counted in `dropped_malformed`, never
-    /// trusted). With the shared queue, whose records the batcher decodes without checking
-    /// them, it is checked here as `submit_record` checks it.
+    /// Submits a packed record from an encoder that keeps every rule of
+    /// docs/record-format.md itself, limits included, as [`Pipeline::submit_record`] does,
+    /// with one difference: when the pipeline has lanes, only the record's header (magic,
+    /// version, level, total length against `record`, counts within the limits) is checked on
+    /// the caller's thread. The body is checked where the batcher decodes the record, as every
+    /// record read from a lane is: a record that breaks a rule there is dropped and counted in
+    /// `dropped_malformed`, and this call has returned `Ok` for it. Nothing is read out of
+    /// bounds either way. A header that does not hold, and every record of a pipeline without
+    /// lanes (whose batcher decodes what it is given without checking it again), are checked
+    /// in full and refused as `submit_record` refuses them.
+    ///
+    /// For encoders that check the limits as they encode and use `submit_record` for what
+    /// they would refuse, so that a refusal keeps its code and counter: logcap.hpp's `log()`,
+    /// the record writer ([`Pipeline::submit_written`]).
     #[inline]
-    pub fn submit_written(&self, writer: &mut crate::record::Writer) -> Result<(), Error> {
-        let record = writer.finish();
+    pub fn submit_trusted_record(&self, record: &[u8]) -> Result<(), Error> {
         if !self.dispatcher.has_lanes() {
             return self.submit_record(record);
         }
         if self.is_closed() {
             return Err(Error::Closed);
         }
-        // The header alone (magic, version, level, length, counts against the limits).
         match crate::record::header(record) {
             Some(h) => self
                 .dispatcher
                 .submit_record(record, h.level, h.timestamp_ns),
             None => self.submit_record(record),
         }
+    }
+
+    /// Submits the record `writer` holds (begun with `encode` true and not yet reset) with
+    /// [`Pipeline::submit_trusted_record`]: the writer refused every fault as it came.
+    #[inline]
+    pub fn submit_written(&self, writer: &mut crate::record::Writer) -> Result<(), Error> {
+        self.submit_trusted_record(writer.finish())
     }
 
     /// What [`Pipeline::submit_record`] answers for a record refused with `e`: [`Error::Closed`]

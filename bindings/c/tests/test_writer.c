@@ -479,6 +479,20 @@ static void test_lane_counters(void) {
   s = stats(p);
   CHECK(s.lanes == 1 && s.lane_bytes == 256 + 8192);
   CHECK(s.submitted == 1 && s.accepted == 1 && s.dropped_malformed == 0);
+  /* A record whose header holds and whose one field has value type 9: through
+   * logcap_pipeline_submit_trusted_record it is taken (OK) and dropped where the pipeline
+   * decodes it, counted in dropped_malformed; logcap_pipeline_submit_record refuses it. */
+  uint8_t bad[46] = {'L', 'C', 1, LOGCAP_LEVEL_INFO, 46, 0, 0, 0};
+  bad[18] = 1;                 /* one field, no label */
+  size_t at = 20 + 4 + 4 + 4;  /* after the empty message, trace id and span id */
+  bad[at] = 1;                 /* the key's length, */
+  bad[at + 4] = 'k';           /* the key, */
+  bad[at + 5] = 9;             /* a value type that does not exist, then 8 bytes */
+  CHECK(logcap_pipeline_submit_record(p, bad, sizeof bad) == LOGCAP_RESULT_MALFORMED_RECORD);
+  OK(logcap_pipeline_submit_trusted_record(p, bad, sizeof bad));
+  OK(logcap_pipeline_flush(p, 10000));
+  s = stats(p);
+  CHECK(s.submitted == 2 && s.accepted == 1 && s.dropped_malformed == 1);
   logcap_pipeline_free(p);
 
   p = open_null();

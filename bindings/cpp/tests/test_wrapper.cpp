@@ -285,6 +285,33 @@ void test_pipeline_members() {
 
 }  // namespace
 
+// log() within every limit goes to the library with a check of its header only (with lanes,
+// the rest where it is decoded); over a limit it gets the library's full check, so each
+// refusal has its code and its count in refused_limit, with lanes and without.
+void test_log_limits() {
+  for (const char *cfg : {"{\"queue\":{\"lanes\":true},\"sinks\":[{\"type\":\"null\"}]}",
+                          "{\"sinks\":[{\"type\":\"null\"}]}"}) {
+    logcap::pipeline p = logcap::pipeline::open(cfg);
+    CHECK(p.try_log(logcap::level::info, "within", logcap::label("service", "checkout"),
+                    logcap::field("status", 200))
+              .ok());
+    const std::string long_key(LOGCAP_MAX_KEY_BYTES + 1, 'k');
+    const std::string long_message(LOGCAP_MAX_MESSAGE_BYTES + 1, 'm');
+    const std::string big(LOGCAP_RECORD_MAX_BYTES, 'b');
+    logcap::status s = p.try_log(logcap::level::info, "key", logcap::field(long_key, 1));
+    CHECK(s.code() == LOGCAP_RESULT_LIMIT && s.detail().find("key_too_long") != std::string::npos);
+    s = p.try_log(logcap::level::info, long_message);
+    CHECK(s.code() == LOGCAP_RESULT_LIMIT && s.detail().find("message_too_long") != std::string::npos);
+    s = p.try_log(logcap::level::info, "big", logcap::field("blob", big));
+    CHECK(s.code() == LOGCAP_RESULT_LIMIT && s.detail().find("too_large") != std::string::npos);
+    s = p.try_log(logcap::level::info, "empty key", logcap::label("", "v"));
+    CHECK(s.code() == LOGCAP_RESULT_MALFORMED_RECORD);
+    CHECK(p.try_flush(10s).ok());
+    const logcap_stats st = p.stats();
+    CHECK(st.submitted == 1 && st.accepted == 1 && st.refused_limit == 3 && st.dropped_malformed == 0);
+  }
+}
+
 int main(int argc, char **argv) {
   const char *vectors = argc > 1 ? argv[1] : "tests/vectors/records.json";
   const std::string json = read_text(vectors);
@@ -295,5 +322,6 @@ int main(int argc, char **argv) {
   test_errors_thrown_and_returned();
   test_entry_ownership();
   test_pipeline_members();
+  test_log_limits();
   return finish("test_wrapper");
 }

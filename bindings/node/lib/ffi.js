@@ -58,6 +58,7 @@ const PROTOTYPES = [
   'logcap_result logcap_pipeline_flush(const logcap_pipeline *pipeline, uint64_t timeout_ms)',
   'logcap_result logcap_pipeline_close(const logcap_pipeline *pipeline, uint64_t timeout_ms)',
   'logcap_result logcap_pipeline_submit_record(const logcap_pipeline *pipeline, const uint8_t *record, size_t len)',
+  'logcap_result logcap_pipeline_submit_trusted_record(const logcap_pipeline *pipeline, const uint8_t *record, size_t len)',
   'logcap_result logcap_pipeline_set_min_level(const logcap_pipeline *pipeline, uint32_t min_level)',
   'logcap_result logcap_pipeline_min_level(const logcap_pipeline *pipeline, _Out_ uint32_t *out_level)',
   'logcap_result logcap_pipeline_stats(const logcap_pipeline *pipeline, _Out_ logcap_stats *out_stats)',
