@@ -659,3 +659,66 @@ fn a_flush_is_answered_during_an_endless_stream_of_entries_evicted_from_the_wind
         Arc::new(logcap_core::clock::MonotonicClock::new()),
     );
 }
+
+#[test]
+fn a_sink_full_past_its_block_timeout_drops_the_batch_and_the_others_go_on() {
+    // "stuck" holds its first batch until the test lets go, and its queue holds one more:
+    // every later batch waits its block_timeout (50 ms) for room, then is dropped and counted,
+    // and the batcher goes on to "free", which must see every batch meanwhile.
+    let cfg = Config::from_json(
+        r#"{"batch":{"max_entries":1,"max_delay_ms":60000},
+            "sinks":[{"type":"callback","name":"stuck","queue_capacity":1,
+                      "when_full":"block","block_timeout_ms":50},
+                     {"type":"callback","name":"free","when_full":"block"}]}"#,
+    )
+    .unwrap();
+    let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(0);
+    let (started_tx, started_rx) = crossbeam_channel::unbounded::<()>();
+    let free = Arc::new(AtomicU64::new(0));
+    let f = free.clone();
+    let p = Pipeline::builder(cfg)
+        .callback("stuck", move |_b: &logcap_core::Batch| {
+            let _ = started_tx.send(());
+            // Returns once the test drops the sender.
+            let _ = release_rx.recv();
+            Ok::<(), SinkError>(())
+        })
+        .callback("free", move |b: &logcap_core::Batch| {
+            f.fetch_add(b.len() as u64, Ordering::Relaxed);
+            Ok::<(), SinkError>(())
+        })
+        .build()
+        .unwrap();
+    // The first batch in the callback before the others come, so that the queue's one place
+    // is free for the second.
+    p.submit(standard_entry(&p, 0)).unwrap();
+    started_rx.recv_timeout(LONG).unwrap();
+    for i in 1..5 {
+        p.submit(standard_entry(&p, i)).unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let went_on = loop {
+        if free.load(Ordering::Relaxed) == 5 {
+            break true;
+        }
+        if Instant::now() >= deadline {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let s = p.stats();
+    // Let the stuck sink go before any assertion, so that a failure ends the test.
+    drop(release_tx);
+    assert!(
+        went_on,
+        "the batcher is held up by a sink past its block timeout: {s:#?}"
+    );
+    let stuck = s.sinks.iter().find(|k| k.name == "stuck").unwrap();
+    // One batch in the callback, one in the queue, three dropped after waiting.
+    assert_eq!((stuck.received, stuck.dropped), (5, 3), "{stuck:#?}");
+    p.close(LONG).unwrap();
+    let s = p.stats();
+    let stuck = s.sinks.iter().find(|k| k.name == "stuck").unwrap();
+    assert_eq!((stuck.delivered, stuck.dropped), (2, 3), "{stuck:#?}");
+    assert_invariants(&s, 5);
+}
