@@ -490,3 +490,53 @@ fn a_trusted_record_is_checked_where_it_is_decoded_with_lanes_and_at_once_withou
         assert_settled(&s);
     }
 }
+
+#[test]
+fn a_full_lane_counts_its_refusals_in_the_pipelines_stats() {
+    // Batches of one entry into a sink that takes 100 ms a batch and holds the batcher while
+    // it is busy: a lane of 4 records fills, and each policy refuses what does not fit. Every
+    // refusal the caller saw is counted once in the pipeline's stats (the lanes' counters
+    // summed with the queue's), and the invariant holds once flushed.
+    for (policy, want) in [("drop_newest", Error::QueueFull), ("block", Error::Timeout)] {
+        let cfg = Config::from_json(&format!(
+            r#"{{"queue":{{"capacity":4,"when_full":"{policy}","block_timeout_ms":20,"lanes":true}},
+                "batch":{{"max_entries":1}},
+                "sinks":[{{"type":"callback","name":"cap","queue_capacity":1,
+                          "when_full":"block","block_timeout_ms":60000}}]}}"#
+        ))
+        .unwrap();
+        let delivered = Arc::new(AtomicU64::new(0));
+        let d = Arc::clone(&delivered);
+        let p = Pipeline::builder(cfg)
+            .callback("cap", move |batch| {
+                std::thread::sleep(Duration::from_millis(100));
+                d.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                Ok(())
+            })
+            .build()
+            .unwrap();
+        let mut refused = 0u64;
+        for seq in 0..20 {
+            match p.submit_record(&record(0, seq)) {
+                Ok(()) => {}
+                Err(e) if e == want => refused += 1,
+                Err(e) => panic!("{policy}: {e}"),
+            }
+        }
+        p.flush(LONG).unwrap();
+        let s = p.stats();
+        assert!(refused > 0, "{policy}: nothing refused: {s:#?}");
+        let counted = match policy {
+            "block" => (s.dropped_queue_timeout, s.dropped_queue_full),
+            _ => (s.dropped_queue_full, s.dropped_queue_timeout),
+        };
+        assert_eq!(counted, (refused, 0), "{policy}: {s:#?}");
+        assert_eq!(
+            (s.submitted, s.accepted),
+            (20, 20 - refused),
+            "{policy}: {s:#?}"
+        );
+        assert_settled(&s);
+        assert_eq!(delivered.load(Ordering::Relaxed), 20 - refused);
+    }
+}

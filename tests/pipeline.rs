@@ -290,10 +290,21 @@ struct Seen {
 
 #[test]
 fn batches_close_by_count_and_reach_the_sink_numbered_from_one() {
-    // A minute's delay: only the count (4) and the flush close these batches.
-    let cfg = Config::from_json(
-        r#"{"batch":{"max_entries":4,"max_delay_ms":60000},"sinks":[{"type":"callback","name":"cb"}]}"#,
-    )
+    batches_close_by_count(r#"{}"#);
+}
+
+#[test]
+fn batches_close_by_count_with_lanes_too() {
+    batches_close_by_count(r#"{"lanes":true}"#);
+}
+
+/// Ten entries into batches of 4 with a minute's delay, through a pipeline with `queue`: only
+/// the count (4) and the flush close these batches.
+fn batches_close_by_count(queue: &str) {
+    let cfg = Config::from_json(&format!(
+        r#"{{"queue":{queue},"batch":{{"max_entries":4,"max_delay_ms":60000}},
+            "sinks":[{{"type":"callback","name":"cb"}}]}}"#
+    ))
     .unwrap();
     let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
     let s = seen.clone();
@@ -471,9 +482,23 @@ fn runnable_ns(tid: &str) -> u64 {
 
 #[test]
 fn an_idle_pipeline_keeps_its_batcher_asleep() {
+    idle_batcher_sleeps(r#"{}"#);
+}
+
+#[test]
+fn an_idle_pipeline_with_lanes_keeps_its_batcher_asleep() {
+    // With lanes the batcher polls while entries stream, then sleeps on its lanes.
+    idle_batcher_sleeps(r#"{"lanes":true}"#);
+}
+
+/// After one entry and a flush, the batcher of a pipeline with `queue` is neither running nor
+/// waiting to run for 500 ms.
+fn idle_batcher_sleeps(queue: &str) {
     let before = threads_named("logcap-batcher");
-    let p =
-        Pipeline::from_json(r#"{"batch":{"max_delay_ms":1},"sinks":[{"type":"null"}]}"#).unwrap();
+    let p = Pipeline::from_json(&format!(
+        r#"{{"queue":{queue},"batch":{{"max_delay_ms":1}},"sinks":[{{"type":"null"}}]}}"#
+    ))
+    .unwrap();
     p.submit(standard_entry(&p, 0)).unwrap();
     // A thread takes its name once it runs, which it has once it delivered the entry.
     p.flush(LONG).unwrap();
