@@ -191,17 +191,11 @@ impl Batcher {
                 pressed = true;
                 continue;
             }
-            if std::mem::take(&mut pressed) && taken > 0 {
+            if std::mem::take(&mut pressed) && taken > 0 && self.wait_briefly() {
                 // Just after a full lane, its producer is writing again and the next records
-                // are microseconds away: wait for them briefly (spinning, then yielding)
-                // rather than for a poll, so that a small lane keeps moving.
-                let backoff = Backoff::new();
-                while self.idle() && !backoff.is_completed() {
-                    backoff.snooze();
-                }
-                if !self.idle() {
-                    continue;
-                }
+                // are microseconds away: they came while the batcher waited briefly for
+                // them, rather than for a poll, so that a small lane keeps moving.
+                continue;
             }
             let wait = self.next_wait(&open);
             if wait.is_some_and(|w| w.is_zero()) {
@@ -219,11 +213,7 @@ impl Batcher {
             }
             // Idle: the next record may be microseconds away, so look again for a moment
             // before sleeping; then sleep until a producer, a request or a timer wakes it.
-            let backoff = Backoff::new();
-            while !backoff.is_completed() && self.idle() {
-                backoff.snooze();
-            }
-            if !self.idle() {
+            if self.wait_briefly() {
                 continue;
             }
             if let Some(r) = self.lanes.as_mut() {
@@ -241,6 +231,18 @@ impl Batcher {
             Err(TryRecvError::Empty) => None,
             Err(TryRecvError::Disconnected) => Some(Control::Shutdown),
         }
+    }
+
+    /// Spins, then yields, for a moment while nothing comes; returns whether something did.
+    fn wait_briefly(&mut self) -> bool {
+        let backoff = Backoff::new();
+        while !backoff.is_completed() {
+            if !self.idle() {
+                return true;
+            }
+            backoff.snooze();
+        }
+        !self.idle()
     }
 
     /// Whether no lane, the queue and the requests have anything now.
