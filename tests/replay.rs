@@ -29,8 +29,17 @@ fn write_records(path: &Path, recs: &[String]) {
 
 /// A pipeline with one callback sink that records each message it delivers.
 fn collecting(min_level: &str, hook: bool) -> (Pipeline, Arc<Mutex<Vec<String>>>) {
+    collecting_with("{}", min_level, hook)
+}
+
+/// `collecting`, with `queue` as the configuration's queue.
+fn collecting_with(
+    queue: &str,
+    min_level: &str,
+    hook: bool,
+) -> (Pipeline, Arc<Mutex<Vec<String>>>) {
     let cfg = Config::from_json(&format!(
-        r#"{{"min_level":"{min_level}","batch":{{"max_delay_ms":1}},
+        r#"{{"queue":{queue},"min_level":"{min_level}","batch":{{"max_delay_ms":1}},
             "sinks":[{{"type":"callback","name":"cb"}}]}}"#
     ))
     .unwrap();
@@ -68,6 +77,36 @@ fn dir_names(dir: &Path) -> Vec<String> {
         .collect();
     v.sort();
     v
+}
+
+#[test]
+fn replayed_entries_reach_a_pipeline_with_lanes() {
+    // With lanes, replayed entries still go through the shared queue, which the batcher reads
+    // after each pass over the lanes, beside entries logged through the lanes meanwhile.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dead.jsonl");
+    let recs: Vec<String> = (0..10)
+        .map(|i| record("info", &format!("replayed-{i}")))
+        .collect();
+    write_records(&path, &recs);
+    let (p, seen) = collecting_with(r#"{"lanes":true}"#, "info", false);
+    let e = p.acquire();
+    e.set_message("logged");
+    p.submit(e).unwrap();
+    let r = p.replay_dead_letters(&path).unwrap();
+    assert_eq!((r.submitted, r.kept), (10, 0));
+    p.flush(LONG).unwrap();
+    let mut got = seen.lock().clone();
+    got.sort();
+    let mut want: Vec<String> = (0..10).map(|i| format!("replayed-{i}")).collect();
+    want.push("logged".into());
+    want.sort();
+    assert_eq!(got, want);
+    let s = p.stats();
+    assert_eq!((s.submitted, s.accepted, s.queued), (11, 11, 0), "{s:#?}");
+    assert_eq!(s.lanes, 1, "the logging thread's lane");
+    p.close(LONG).unwrap();
+    assert!(!path.exists());
 }
 
 #[test]
