@@ -189,7 +189,16 @@ fn a_malformed_record_in_a_good_frame_is_counted_and_the_lane_goes_on() {
 fn bad_framing_poisons_the_lane() {
     type Break = fn(&mut [u8], u64);
     let write_at = |b: &mut [u8], w: u64| b[64..72].copy_from_slice(&w.to_le_bytes());
-    let cases: [(&str, Break); 7] = [
+    let cases: [(&str, Break); 11] = [
+        // The identity line, which the consumer checks before each pass.
+        ("another magic", |b, _| b[0] ^= 1),
+        ("another version", |b, _| b[4] = 2),
+        ("another header length", |b, _| {
+            b[6..8].copy_from_slice(&128u16.to_le_bytes())
+        }),
+        ("another capacity", |b, _| {
+            b[8..12].copy_from_slice(&4096u32.to_le_bytes())
+        }),
         ("unaligned write", |b, w| {
             b[64..72].copy_from_slice(&(w + 3).to_le_bytes())
         }),
@@ -229,9 +238,10 @@ fn bad_framing_poisons_the_lane() {
         break_it(b, w);
         let lane = Arc::new(lane);
         let mut c = Consumer::new(Arc::clone(&lane));
+        assert!(!c.is_poisoned(), "{name}");
         let mut seen = 0u64;
         let pass = c.drain(|_| seen += 1);
-        assert!(pass.poisoned, "{name}");
+        assert!(pass.poisoned && c.is_poisoned(), "{name}");
         assert_eq!(seen + pass.malformed, 2, "{name}: {pass:?}");
         assert!(c.is_empty() && c.is_finished(), "{name}");
         assert_eq!(c.drain(|_| seen += 1), Pass::default(), "{name}");
