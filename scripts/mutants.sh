@@ -47,7 +47,7 @@ declare -A TESTS=(
 # times the unmutated run of that module's tests on 2 busy cores.
 declare -A TIMEOUT=(
   [stats]=120 [pool]=60 [record_decode]=30 [sink_worker]=60 [intake]=60 [dispatcher]=60
-  [delivery]=30 [lane]=60
+  [delivery]=30 [lane]=20
 )
 ORDER=(stats pool record_decode sink_worker intake dispatcher delivery lane)
 
