@@ -50,6 +50,24 @@ fn capture(queue: &str, sink: &str, delay: Duration) -> (Pipeline, Seen) {
     (p, seen)
 }
 
+/// A pipeline from the configuration `cfg`, whose callback sink "cap" keeps `map` of every
+/// entry it receives, in the order delivered.
+fn collecting<T: Send + 'static>(
+    cfg: &str,
+    map: fn(&EntryData) -> T,
+) -> (Pipeline, Arc<Mutex<Vec<T>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = Arc::clone(&seen);
+    let p = Pipeline::builder(Config::from_json(cfg).unwrap())
+        .callback("cap", move |batch| {
+            s.lock().extend(batch.iter().map(map));
+            Ok(())
+        })
+        .build()
+        .unwrap();
+    (p, seen)
+}
+
 fn num(e: &EntryData, key: &str) -> u64 {
     match e.field(key) {
         Some(ValueRef::U64(n)) => n,
@@ -354,20 +372,10 @@ fn a_written_record_arrives_as_the_same_record_submitted_whole() {
     // on, where the batcher checks as it decodes; with the shared queue it checks. Either way
     // the entry is the one the same bytes make through submit_record.
     for queue in [r#"{"lanes":true}"#, r#"{"lanes":false}"#] {
-        let cfg = Config::from_json(&format!(
-            r#"{{"queue":{queue},"sinks":[{{"type":"callback","name":"cap"}}]}}"#
-        ))
-        .unwrap();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let s = Arc::clone(&seen);
-        let p = Pipeline::builder(cfg)
-            .callback("cap", move |batch| {
-                s.lock()
-                    .extend(batch.iter().map(|e| format!("{:?}", e.clone())));
-                Ok(())
-            })
-            .build()
-            .unwrap();
+        let (p, seen) = collecting(
+            &format!(r#"{{"queue":{queue},"sinks":[{{"type":"callback","name":"cap"}}]}}"#),
+            |e| format!("{e:?}"),
+        );
         let mut w = Writer::new();
         w.begin(Level::Warn, "über 9000 ✓".as_bytes(), true)
             .unwrap();
@@ -394,21 +402,11 @@ fn the_minimum_level_holds_in_the_lanes_for_every_api() {
     // With lanes the level is judged on the producer's side, before the lane: below the
     // minimum is dropped and counted, at it and above are delivered, through the packed
     // record, the record writer and the entry API alike.
-    let cfg = Config::from_json(
+    let (p, seen) = collecting(
         r#"{"queue":{"lanes":true},"min_level":"warn",
             "sinks":[{"type":"callback","name":"cap"}]}"#,
-    )
-    .unwrap();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let s = Arc::clone(&seen);
-    let p = Pipeline::builder(cfg)
-        .callback("cap", move |batch| {
-            s.lock()
-                .extend(batch.iter().map(|e| (e.level(), e.message().to_owned())));
-            Ok(())
-        })
-        .build()
-        .unwrap();
+        |e| (e.level(), e.message().to_owned()),
+    );
     let levels = [Level::Debug, Level::Info, Level::Warn, Level::Error];
     for level in levels {
         let msg = format!("record {level:?}");

@@ -1,7 +1,7 @@
 use super::*;
 use crate::record::{encode, Record};
 use crate::{EntryData, Level, ValueRef};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -313,6 +313,40 @@ fn a_retired_lane_is_finished_once_read_to_its_end() {
     assert!(c.is_finished());
 }
 
+/// A consumer thread that reads `lane` until `n` records came, checking that they come in
+/// order and storing how many did in `consumed`, and sleeps (the protocol's handshake) when
+/// the lane is empty; it also returns, with the count so far, once `done` is set and the lane
+/// is empty.
+fn sleeping_consumer(
+    lane: &Arc<Lane>,
+    n: u64,
+    done: &Arc<AtomicBool>,
+    consumed: &Arc<AtomicU64>,
+) -> std::thread::JoinHandle<u64> {
+    let (lane, done, consumed) = (Arc::clone(lane), Arc::clone(done), Arc::clone(consumed));
+    std::thread::spawn(move || {
+        let mut lanes = [Consumer::new(lane)];
+        let mut next = 0u64;
+        loop {
+            lanes[0].drain(|r| {
+                assert_eq!(seq(r.record), next);
+                next += 1;
+            });
+            consumed.store(next, Ordering::Release);
+            if next == n {
+                return next;
+            }
+            if prepare_sleep(&lanes) {
+                if done.load(Ordering::Acquire) && lanes[0].is_empty() {
+                    return next;
+                }
+                std::thread::park();
+                woke(&lanes);
+            }
+        }
+    })
+}
+
 /// A producer thread under `block` and a consumer that sleeps when the lane is empty: every
 /// record arrives once, in order, and no wake-up is lost (the test would hang).
 #[test]
@@ -320,29 +354,7 @@ fn a_producer_thread_and_a_sleeping_consumer_lose_nothing() {
     const N: u64 = 20_000;
     let lane = Arc::new(Lane::new(4096).unwrap());
     let done = Arc::new(AtomicBool::new(false));
-    let consumer = {
-        let (lane, done) = (Arc::clone(&lane), Arc::clone(&done));
-        std::thread::spawn(move || {
-            let mut lanes = [Consumer::new(lane)];
-            let mut next = 0u64;
-            loop {
-                lanes[0].drain(|r| {
-                    assert_eq!(seq(r.record), next);
-                    next += 1;
-                });
-                if next == N {
-                    return next;
-                }
-                if prepare_sleep(&lanes) {
-                    if done.load(Ordering::Acquire) && lanes[0].is_empty() {
-                        return next;
-                    }
-                    std::thread::park();
-                    woke(&lanes);
-                }
-            }
-        })
-    };
+    let consumer = sleeping_consumer(&lane, N, &done, &Arc::default());
     let t = consumer.thread().clone();
     let wake = move || t.unpark();
     let mut p = Producer::new(Arc::clone(&lane));
@@ -372,25 +384,8 @@ fn every_publish_that_races_the_consumer_going_to_sleep_is_seen_or_wakes_it() {
     // rounds of this one.
     const N: u64 = 5_000;
     let lane = Arc::new(Lane::new(4096).unwrap());
-    let consumed = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let consumer = {
-        let (lane, consumed) = (Arc::clone(&lane), Arc::clone(&consumed));
-        std::thread::spawn(move || {
-            let mut lanes = [Consumer::new(lane)];
-            let mut next = 0u64;
-            while next < N {
-                lanes[0].drain(|r| {
-                    assert_eq!(seq(r.record), next);
-                    next += 1;
-                });
-                consumed.store(next, Ordering::Release);
-                if next < N && prepare_sleep(&lanes) {
-                    std::thread::park();
-                    woke(&lanes);
-                }
-            }
-        })
-    };
+    let consumed = Arc::new(AtomicU64::new(0));
+    let consumer = sleeping_consumer(&lane, N, &Arc::default(), &consumed);
     let t = consumer.thread().clone();
     let wake = move || t.unpark();
     let mut p = Producer::new(Arc::clone(&lane));
@@ -414,7 +409,7 @@ fn every_publish_that_races_the_consumer_going_to_sleep_is_seen_or_wakes_it() {
             std::thread::yield_now();
         }
     }
-    consumer.join().unwrap();
+    assert_eq!(consumer.join().unwrap(), N);
     assert_eq!(lane.counters().consumed, N);
 }
 
