@@ -10,6 +10,10 @@
 //! `sampling_flood`, zap's production setting under a flood of one message (99 in 100 are
 //! refused: the cost of shedding load).
 //!
+//! The `lanes_*` cases are the same with `"queue": {"lanes": true}`, where sampling, rate
+//! limiting and redaction run on the batcher (docs/processing.md, "Stages and lanes"): the
+//! submitting thread then pays for the level check, the stamp and the lane.
+//!
 //! After each case the pipeline is closed and its counters checked: the case panics unless
 //! every submitted entry was accepted and delivered by the sink, but for the refusals it is
 //! set up to measure (`sampled_out` in `sampling_flood`, `deduplicated` in `dedup` and `all`).
@@ -70,11 +74,23 @@ const CASES: [(&str, &str); 8] = [
     ),
 ];
 
+/// [`BASE`] with a lane per thread (`queue.lanes`): the stages run on the batcher. Each lane
+/// holds a chunk and more (the entry API writes 16-byte entry frames).
+const BASE_LANES: &str = r#""queue":{"capacity":1048576,"when_full":"drop_newest","lanes":true,"lane_bytes":1048576},"sinks":[{"type":"null"}]"#;
+
+/// The cases run again with lanes: what the submitting thread saves when the stages move to
+/// the batcher.
+const LANE_CASES: [&str; 4] = ["off", "sampling", "redact", "all"];
+
 fn config(stages: &str) -> String {
+    config_on(BASE, stages)
+}
+
+fn config_on(base: &str, stages: &str) -> String {
     if stages.is_empty() {
-        format!("{{{BASE}}}")
+        format!("{{{base}}}")
     } else {
-        format!("{{{BASE},{stages}}}")
+        format!("{{{base},{stages}}}")
     }
 }
 
@@ -164,6 +180,12 @@ fn bench(c: &mut Criterion) {
     for (name, stages) in CASES {
         let p = Pipeline::from_json(&config(stages)).unwrap();
         g.bench_function(name, |b| rust_events(b, &p));
+        p.close(Duration::from_secs(30)).unwrap();
+        assert_nothing_lost(name, &p.stats());
+    }
+    for (name, stages) in CASES.iter().filter(|(n, _)| LANE_CASES.contains(n)) {
+        let p = Pipeline::from_json(&config_on(BASE_LANES, stages)).unwrap();
+        g.bench_function(format!("lanes_{name}"), |b| rust_events(b, &p));
         p.close(Duration::from_secs(30)).unwrap();
         assert_nothing_lost(name, &p.stats());
     }

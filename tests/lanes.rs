@@ -9,7 +9,7 @@ mod common;
 use common::fill_standard;
 use logcap_core::entry::EntryData;
 use logcap_core::record::{encode_entry, Writer};
-use logcap_core::{Config, Error, Level, Pipeline, Stats, ValueRef};
+use logcap_core::{Config, Error, HookAction, Level, Pipeline, Stats, ValueRef};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
@@ -288,12 +288,17 @@ fn a_consumer_held_up_by_a_sink_still_serves_drop_oldest() {
 }
 
 #[test]
-fn the_shared_queue_is_used_when_lanes_are_off_or_a_stage_runs_before_it() {
-    let lanes_after_submit = |extra: &str| {
-        let p = Pipeline::from_json(&format!(
+fn the_shared_queue_is_used_when_lanes_are_off_or_a_hook_is_set() {
+    let lanes_after_submit = |extra: &str, hook: bool| {
+        let cfg = Config::from_json(&format!(
             r#"{{"sinks":[{{"type":"null","name":"n"}}]{extra}}}"#
         ))
         .unwrap();
+        let mut b = Pipeline::builder(cfg);
+        if hook {
+            b = b.processor(|_| HookAction::Keep);
+        }
+        let p = b.build().unwrap();
         p.submit_record(&record(0, 0)).unwrap();
         let lanes = p.stats().lanes;
         p.flush(LONG).unwrap();
@@ -302,20 +307,29 @@ fn the_shared_queue_is_used_when_lanes_are_off_or_a_stage_runs_before_it() {
         assert_eq!(s.submitted, 1);
         lanes
     };
-    assert_eq!(lanes_after_submit(""), 0, "the shared queue is the default");
-    assert_eq!(lanes_after_submit(r#","queue":{"lanes":true}"#), 1);
-    assert_eq!(lanes_after_submit(r#","queue":{"lanes":false}"#), 0);
+    assert_eq!(
+        lanes_after_submit("", false),
+        0,
+        "the shared queue is the default"
+    );
+    assert_eq!(lanes_after_submit(r#","queue":{"lanes":true}"#, false), 1);
+    assert_eq!(lanes_after_submit(r#","queue":{"lanes":false}"#, false), 0);
+    // Sampling, rate limiting and redaction run on the batcher with lanes
+    // (tests/processing.rs runs their tests both ways); the hook runs on the caller's thread,
+    // before the shared queue.
     let lanes = r#","queue":{"lanes":true}"#;
-    assert_eq!(
-        lanes_after_submit(&format!(
-            r#"{lanes},"sampling":{{"initial":1,"thereafter":1,"tick_ms":1000}}"#
-        )),
-        0
-    );
-    assert_eq!(
-        lanes_after_submit(&format!(r#"{lanes},"redact":{{"keys":["password"]}}"#)),
-        0
-    );
+    for stage in [
+        r#""sampling":{"initial":1,"thereafter":1,"tick_ms":1000}"#,
+        r#""rate_limit":{"per_second":10,"burst":5}"#,
+        r#""redact":{"keys":["password"]}"#,
+    ] {
+        assert_eq!(
+            lanes_after_submit(&format!("{lanes},{stage}"), false),
+            1,
+            "{stage}"
+        );
+    }
+    assert_eq!(lanes_after_submit(lanes, true), 0, "a hook");
 }
 
 #[test]

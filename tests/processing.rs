@@ -19,11 +19,22 @@ const LONG: Duration = Duration::from_secs(60);
 type Seen = Arc<Mutex<Vec<EntryData>>>;
 
 /// A builder for `stages` (JSON members) with one callback sink, "cap", that keeps a copy of
-/// every entry it receives.
+/// every entry it receives; the shared queue.
 fn capture(stages: &str) -> (PipelineBuilder, Seen) {
+    capture_in(false, stages)
+}
+
+/// [`capture`], through lanes when `lanes` (where the stages run on the batcher, as it takes
+/// each entry) or the shared queue (where they run on the submitting thread).
+fn capture_in(lanes: bool, stages: &str) -> (PipelineBuilder, Seen) {
+    capture_queue(&format!(r#""lanes":{lanes}"#), stages)
+}
+
+/// [`capture`] with `queue` as the members of the configuration's queue.
+fn capture_queue(queue: &str, stages: &str) -> (PipelineBuilder, Seen) {
     let comma = if stages.is_empty() { "" } else { "," };
     let cfg = Config::from_json(&format!(
-        r#"{{"batch":{{"max_entries":64,"max_delay_ms":5}},
+        r#"{{"batch":{{"max_entries":64,"max_delay_ms":5}},"queue":{{{queue}}},
             "sinks":[{{"type":"callback","name":"cap","when_full":"block"}}]{comma}{stages}}}"#
     ))
     .unwrap();
@@ -35,6 +46,36 @@ fn capture(stages: &str) -> (PipelineBuilder, Seen) {
     });
     (b, seen)
 }
+
+/// Each named test function, given whether the pipeline has lanes, runs twice: `name::
+/// shared_queue` and `name::lanes`. Tests that move a manual clock flush first, since with
+/// lanes a stage decides when the batcher takes the entry.
+macro_rules! in_both_intakes {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn shared_queue() {
+                    super::$name(false)
+                }
+                #[test]
+                fn lanes() {
+                    super::$name(true)
+                }
+            }
+        )*
+    };
+}
+
+in_both_intakes!(
+    sampling_keeps_the_first_n_then_every_mth_per_level_and_message_and_tick,
+    sampling_runs_after_the_level_check,
+    rate_limit_is_a_token_bucket_on_the_injected_clock,
+    rate_limit_by_label_gives_each_value_its_bucket_and_bounds_them,
+    dedup_collapses_identical_entries_into_one_with_repeats,
+    redaction_happens_before_any_sink_or_file_sees_the_entry,
+    counts_add_up_with_every_stage_on_across_threads,
+);
 
 fn submit(p: &Pipeline, level: Level, msg: &str, seq: u64) {
     let e = p.acquire();
@@ -115,10 +156,12 @@ fn assert_adds_up(s: &Stats) {
     }
 }
 
-#[test]
-fn sampling_keeps_the_first_n_then_every_mth_per_level_and_message_and_tick() {
+fn sampling_keeps_the_first_n_then_every_mth_per_level_and_message_and_tick(lanes: bool) {
     let clock = Arc::new(ManualClock::new());
-    let (b, seen) = capture(r#""sampling":{"initial":3,"thereafter":5,"tick_ms":1000}"#);
+    let (b, seen) = capture_in(
+        lanes,
+        r#""sampling":{"initial":3,"thereafter":5,"tick_ms":1000}"#,
+    );
     let p = b.clock(clock.clone()).build().unwrap();
     // Two keys that never share a counter: the level picks the counter table.
     for i in 1..=20 {
@@ -133,6 +176,7 @@ fn sampling_keeps_the_first_n_then_every_mth_per_level_and_message_and_tick() {
     for i in 21..=25 {
         submit(&p, Level::Info, "cache miss", i);
     }
+    p.flush(LONG).unwrap();
     // A new tick starts counting again.
     clock.advance(Duration::from_millis(1));
     for i in 26..=30 {
@@ -148,10 +192,11 @@ fn sampling_keeps_the_first_n_then_every_mth_per_level_and_message_and_tick() {
     assert_adds_up(&s);
 }
 
-#[test]
-fn sampling_runs_after_the_level_check() {
-    let (b, seen) =
-        capture(r#""min_level":"info","sampling":{"initial":1,"thereafter":0,"tick_ms":60000}"#);
+fn sampling_runs_after_the_level_check(lanes: bool) {
+    let (b, seen) = capture_in(
+        lanes,
+        r#""min_level":"info","sampling":{"initial":1,"thereafter":0,"tick_ms":60000}"#,
+    );
     let p = b.build().unwrap();
     for i in 0..5 {
         submit(&p, Level::Debug, "m", i);
@@ -166,10 +211,9 @@ fn sampling_runs_after_the_level_check() {
     assert_adds_up(&s);
 }
 
-#[test]
-fn rate_limit_is_a_token_bucket_on_the_injected_clock() {
+fn rate_limit_is_a_token_bucket_on_the_injected_clock(lanes: bool) {
     let clock = Arc::new(ManualClock::new());
-    let (b, seen) = capture(r#""rate_limit":{"per_second":10,"burst":5}"#);
+    let (b, seen) = capture_in(lanes, r#""rate_limit":{"per_second":10,"burst":5}"#);
     let p = b.clock(clock.clone()).build().unwrap();
     let mut seq = 0;
     let mut burst = |n: usize| {
@@ -178,9 +222,12 @@ fn rate_limit_is_a_token_bucket_on_the_injected_clock() {
             submit(&p, Level::Info, "m", seq);
         }
     };
+    let flush = |p: &Pipeline| p.flush(LONG).unwrap();
     burst(20); // the burst: 5 pass
+    flush(&p);
     clock.advance(Duration::from_millis(350));
     burst(20); // 3.5 tokens: 3 pass
+    flush(&p);
     clock.advance(Duration::from_secs(10));
     burst(20); // refilled, but never beyond the burst: 5 pass
     p.close(LONG).unwrap();
@@ -193,11 +240,12 @@ fn rate_limit_is_a_token_bucket_on_the_injected_clock() {
     assert_adds_up(&s);
 }
 
-#[test]
-fn rate_limit_by_label_gives_each_value_its_bucket_and_bounds_them() {
+fn rate_limit_by_label_gives_each_value_its_bucket_and_bounds_them(lanes: bool) {
     let clock = Arc::new(ManualClock::new());
-    let (b, _seen) =
-        capture(r#""rate_limit":{"per_second":1,"burst":2,"by_label":"service","max_keys":2}"#);
+    let (b, _seen) = capture_in(
+        lanes,
+        r#""rate_limit":{"per_second":1,"burst":2,"by_label":"service","max_keys":2}"#,
+    );
     let p = b.clock(clock.clone()).build().unwrap();
     let send = |service: Option<&str>, n: usize| {
         for _ in 0..n {
@@ -222,10 +270,9 @@ fn rate_limit_by_label_gives_each_value_its_bucket_and_bounds_them() {
     assert_adds_up(&s);
 }
 
-#[test]
-fn dedup_collapses_identical_entries_into_one_with_repeats() {
+fn dedup_collapses_identical_entries_into_one_with_repeats(lanes: bool) {
     let clock = Arc::new(ManualClock::new());
-    let (b, seen) = capture(r#""dedup":{"window_ms":1000,"max_keys":100}"#);
+    let (b, seen) = capture_in(lanes, r#""dedup":{"window_ms":1000,"max_keys":100}"#);
     let p = b.clock(clock.clone()).build().unwrap();
     let send = |level: Level, msg: &str, labels: &[(&str, &str)], seq: u64| {
         let e = p.acquire();
@@ -364,12 +411,12 @@ fn dedup_max_keys_closes_the_oldest_window_early_and_loses_nothing() {
     assert_adds_up(&p.stats());
 }
 
-#[test]
-fn redaction_happens_before_any_sink_or_file_sees_the_entry() {
+fn redaction_happens_before_any_sink_or_file_sees_the_entry(lanes: bool) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.log");
     let cfg = Config::from_json(&format!(
-        r#"{{"sinks":[{{"type":"file","path":{:?}}},{{"type":"callback","name":"cap","when_full":"block"}}],
+        r#"{{"queue":{{"lanes":{lanes}}},
+            "sinks":[{{"type":"file","path":{:?}}},{{"type":"callback","name":"cap","when_full":"block"}}],
             "redact":{{"keys":["password","*token*","X-Api-*"],
                        "patterns":["credit_card","email","bearer_token","\\bsk-[a-z0-9]{{8,}}\\b"],
                        "censor":"[X]"}}}}"#,
@@ -499,22 +546,25 @@ fn the_hook_sees_only_what_sampling_and_the_limiter_let_through() {
     assert_adds_up(&s);
 }
 
-#[test]
-fn counts_add_up_with_every_stage_on_across_threads() {
-    let cfg = r#""queue":{"capacity":4096,"when_full":"drop_oldest"},
-        "sampling":{"initial":200,"thereafter":3,"tick_ms":1000},
+fn counts_add_up_with_every_stage_on_across_threads(lanes: bool) {
+    let queue = format!(r#""capacity":4096,"when_full":"drop_oldest","lanes":{lanes}"#);
+    let cfg = r#""sampling":{"initial":200,"thereafter":3,"tick_ms":1000},
         "rate_limit":{"per_second":200000,"burst":500,"by_label":"service","max_keys":3},
         "dedup":{"window_ms":1000,"max_keys":400},
         "redact":{"keys":["user_id"],"patterns":["email"]}"#;
-    let (b, seen) = capture(cfg);
-    let p = b
-        .processor(|e| match e.field("seq") {
+    let (b, seen) = capture_queue(&queue, cfg);
+    // A hook keeps a pipeline on the shared queue (it runs on the caller's thread), so the
+    // run with lanes has every other stage, on the batcher.
+    let b = if lanes {
+        b
+    } else {
+        b.processor(|e| match e.field("seq") {
             Some(ValueRef::U64(n)) if n % 7 == 0 => HookAction::Drop,
             Some(ValueRef::U64(n)) if n % 101 == 0 => panic!("expected: sometimes"),
             _ => HookAction::Keep,
         })
-        .build()
-        .unwrap();
+    };
+    let p = b.build().unwrap();
     quiet_expected_panics();
     let threads = 4u64;
     let per_thread = 20_000u64;
@@ -536,15 +586,19 @@ fn counts_add_up_with_every_stage_on_across_threads() {
             });
         }
     });
+    let lanes_used = p.stats().lanes;
     p.close(LONG).unwrap();
     let s = p.stats();
     assert_eq!(s.submitted, threads * per_thread);
     assert_adds_up(&s);
-    assert!(
-        s.sampled_out > 0 && s.dropped_by_hook > 0 && s.deduplicated > 0,
-        "{s:#?}"
-    );
-    assert!(s.hook_errors > 0, "{s:#?}");
+    assert!(s.sampled_out > 0 && s.deduplicated > 0, "{s:#?}");
+    if lanes {
+        assert_eq!(s.dropped_malformed, 0, "{s:#?}");
+        assert_eq!((s.dropped_by_hook, s.hook_errors), (0, 0), "{s:#?}");
+    } else {
+        assert_eq!(lanes_used, 0);
+        assert!(s.dropped_by_hook > 0 && s.hook_errors > 0, "{s:#?}");
+    }
     // Every delivered entry stands for `repeats` submitted ones.
     let got = seen.lock();
     assert_eq!(got.len() as u64, s.accepted);

@@ -13,7 +13,7 @@ use crate::entry::EntryData;
 use crate::lane::SetReader;
 use crate::pool::Pool;
 use crate::process::dedup::Offer;
-use crate::process::BatcherDedup;
+use crate::process::{BatcherDedup, Stages};
 use crate::stats::IntakeCounters;
 use crossbeam_channel::{select, Receiver, Sender, TryRecvError};
 use crossbeam_utils::Backoff;
@@ -57,6 +57,9 @@ pub(crate) struct Batcher {
     pub(crate) cfg: BatchConfig,
     pub(crate) counters: Arc<IntakeCounters>,
     pub(crate) dedup: Option<BatcherDedup>,
+    /// The stages that run on the batcher rather than on the producer's thread: those of a
+    /// pipeline with lanes (sampling, rate limiting, redaction; see crate::process).
+    pub(crate) stages: Option<Box<Stages>>,
     /// The reader of the pipeline's lanes, when it has them (see [`Batcher::run_lanes`]).
     pub(crate) lanes: Option<SetReader>,
 }
@@ -305,7 +308,8 @@ impl Batcher {
         }
     }
 
-    /// Takes one entry off the queue: through deduplication, when on, into the open batch.
+    /// Takes one entry off the queue: through the stages that run here and deduplication,
+    /// when on, into the open batch.
     /// Returns whether a batch was dispatched.
     fn take(
         &mut self,
@@ -314,7 +318,14 @@ impl Batcher {
         e: Box<EntryData>,
         max_delay: Duration,
     ) -> bool {
-        let e = crate::record::expanded(e);
+        let mut e = crate::record::expanded(e);
+        if let Some(stages) = &self.stages {
+            match stages.run(e, &self.counters) {
+                Some(kept) => e = kept,
+                // Dropped by a stage: counted, and back in the pool.
+                None => return false,
+            }
+        }
         let Some(mut d) = self.dedup.take() else {
             return self.push(open, seq, e, max_delay);
         };

@@ -29,13 +29,14 @@ pub(crate) struct Intake {
     block_timeout: Duration,
     pub(crate) counters: Arc<IntakeCounters>,
     pool: Arc<Pool>,
-    /// The stages that run before the queue; `None` when all are off.
+    /// The stages that run before the shared queue; `None` when all are off, and with lanes
+    /// (the batcher runs them then).
     stages: Option<Box<Stages>>,
     /// The batcher's thread, which polls while a batch is open: a producer that finds the
     /// queue full unparks it, so that room appears at once rather than at its next poll.
     batcher: Option<Thread>,
     /// The lanes, one per producing thread, when the pipeline uses them (`queue.lanes`, and
-    /// no stage on the producer's side); `None`: every submit goes into the shared queue.
+    /// no processor hook); `None`: every submit goes into the shared queue.
     lanes: Option<Arc<LaneSet>>,
 }
 
@@ -78,7 +79,7 @@ impl Intake {
     pub(crate) fn with_lanes(mut self, lanes: Arc<LaneSet>) -> Self {
         debug_assert!(
             self.stages.is_none(),
-            "the stages run before the shared queue"
+            "with lanes, the stages run on the batcher"
         );
         self.lanes = Some(lanes);
         self

@@ -7,10 +7,11 @@
 //! ```
 //! Each producing thread writes packed records into a lane of its own (crate::lane,
 //! docs/lane-protocol.md); the batcher reads every lane, and the shared intake queue, which
-//! takes every submit when lanes are off (`queue.lanes`) or a stage runs on the producer's
-//! side. A batch is immutable and shared by every sink; when the last sink lets go of it its
-//! entries go back to the pool. The processing stages (crate::process) run in submit, before
-//! the queue, except deduplication, which runs in the batcher.
+//! takes every submit when lanes are off (`queue.lanes`) or a processor hook is set. A batch is
+//! immutable and shared by every sink; when the last sink lets go of it its entries go back to
+//! the pool. The processing stages (crate::process) run in submit, before the shared queue,
+//! or, with lanes, in the batcher as it takes each entry; deduplication always runs in the
+//! batcher.
 
 mod batcher;
 mod intake;
@@ -35,10 +36,11 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// The lane set of a pipeline whose configuration asks for lanes and that has no stage on
-/// the producer's side (those run before the shared queue).
+/// The lane set of a pipeline whose configuration asks for lanes and that has no processor
+/// hook (the hook runs on the caller's thread, before the shared queue: crate::process says
+/// why).
 fn lane_set(cfg: &Config, stages: &Option<Box<Stages>>) -> Option<Arc<LaneSet>> {
-    if !cfg.queue.lanes || stages.is_some() {
+    if !cfg.queue.lanes || stages.as_ref().is_some_and(|s| s.has_hook()) {
         return None;
     }
     let records = u32::try_from(cfg.queue.capacity).unwrap_or(u32::MAX);
@@ -69,7 +71,8 @@ pub(crate) struct Dispatcher {
 
 impl Dispatcher {
     /// Starts the batcher and one thread per sink. `sinks` pairs each sink configuration with
-    /// its built sink, in configuration order. `stages` run in submit, `dedup` in the batcher.
+    /// its built sink, in configuration order. `stages` run in submit (in the batcher with
+    /// lanes), `dedup` in the batcher.
     pub(crate) fn start(
         cfg: &Config,
         sinks: Vec<Box<dyn Sink>>,
@@ -99,6 +102,12 @@ impl Dispatcher {
         }
         let shared: Vec<_> = feeds.iter().map(|f| Arc::clone(&f.shared)).collect();
         let lanes = lane_set(cfg, &stages);
+        // With lanes, the stages run on the batcher as it takes each entry; without, on the
+        // producer's thread before the shared queue.
+        let (stages, batcher_stages) = match lanes {
+            Some(_) => (None, stages),
+            None => (stages, None),
+        };
         let reader_of = lanes.clone();
         let batcher = Batcher {
             rx: rx.clone(),
@@ -108,6 +117,7 @@ impl Dispatcher {
             cfg: cfg.batch.clone(),
             counters: Arc::clone(&counters),
             dedup,
+            stages: batcher_stages,
             lanes: None,
         };
         let done = done_tx;

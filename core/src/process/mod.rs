@@ -4,7 +4,17 @@
 //! ```text
 //! submit ─▶ level ─▶ sample ─▶ rate limit ─▶ stamp ─▶ hook ─▶ redact ─▶ queue ─▶ dedup ─▶ batch
 //!          └──────────── the submitting thread ─────────────────────┘        └─ batcher ─┘
+//!
+//! with lanes (`queue.lanes`) and no hook:
+//! submit ─▶ level ─▶ stamp ─▶ lane ─▶ sample ─▶ rate limit ─▶ redact ─▶ dedup ─▶ batch
+//!          └─ submitting thread ─┘      └─────────────── batcher ──────────────────┘
 //! ```
+//!
+//! With lanes, [`Stages`] runs on the batcher as it takes each entry (the dispatcher gives it
+//! to the batcher instead of the intake): lanes exist to take work off the caller's path, and
+//! the stages need the decoded entry, which with lanes exists only on the batcher. A hook keeps
+//! a pipeline on the shared queue, for the reasons below and because hooks read the caller's
+//! thread-local context. docs/processing.md says what changes with lanes.
 //!
 //! # Where each stage runs, and why
 //!
@@ -59,7 +69,8 @@ use limit::RateLimiter;
 use sample::Sampler;
 use std::sync::Arc;
 
-/// The stages that run on the submitting thread. Exists only when one of them is on.
+/// The stages that run on the submitting thread (on the batcher, with lanes). Exists only
+/// when one of them is on.
 pub(crate) struct Stages {
     clock: Arc<dyn Clock>,
     sampler: Option<Sampler>,
@@ -101,6 +112,12 @@ impl Stages {
             || stages.hook.is_some()
             || stages.redactor.is_some();
         Ok(any.then(|| Box::new(stages)))
+    }
+
+    /// Whether a processor hook is among them (it runs on the caller's thread, so a pipeline
+    /// with a hook takes its submits through the shared queue, never through lanes).
+    pub(crate) fn has_hook(&self) -> bool {
+        self.hook.is_some()
     }
 
     /// Runs the stages on an entry that passed the level check, and stamps it. Returns the
