@@ -350,8 +350,14 @@ impl SetReader {
                 r.lanes.retain(|l| !Arc::ptr_eq(l, c.lane()));
                 false
             });
+            // The reader's list is still a prefix of the set's. Its generation may follow the
+            // set's only if it had seen every change before this one: a lane registered since
+            // the pass took the list is not in the reader's list yet, and must stay due.
+            let up_to_date = r.generation == self.generation;
             r.generation += 1;
-            self.generation = r.generation;
+            if up_to_date {
+                self.generation = r.generation;
+            }
         }
         total
     }

@@ -200,3 +200,31 @@ fn a_reader_that_waits_elsewhere_still_serves_drop_oldest() {
         (10, 6, 4, 0)
     );
 }
+
+#[test]
+fn a_lane_registered_while_a_pass_drops_a_finished_one_is_still_read() {
+    // Thread 0 submits a record and exits: its lane is retired with the record in it. The
+    // reader's pass takes the lane list, and while it reads that record (in `take`), thread
+    // 1 registers a lane of its own and submits into it. At the end of the pass the first
+    // lane is finished and dropped from the list: the reader must still take the second lane
+    // on its next look, although the list changed twice since its last.
+    let set = LaneSet::new(4096, 0, BLOCK).unwrap();
+    let submit_from_a_thread = |producer: u64| {
+        let set = Arc::clone(&set);
+        std::thread::spawn(move || set.submit(&rec(producer, 0)).unwrap())
+            .join()
+            .unwrap();
+    };
+    submit_from_a_thread(0);
+    let mut reader = set.reader();
+    let mut got = Vec::new();
+    reader.pass(|r| {
+        got.push(parse(r.record));
+        submit_from_a_thread(1);
+    });
+    assert_eq!(got, [(0, 0)]);
+    reader.pass(|r| got.push(parse(r.record)));
+    assert_eq!(got, [(0, 0), (1, 0)], "the second lane's record was never read");
+    assert!(reader.is_empty());
+    assert_eq!(set.counters().consumed, 2);
+}
