@@ -185,6 +185,10 @@ typedef struct logcap_builder logcap_builder;
 // handle is detected (LOGCAP_RESULT_STALE_HANDLE) rather than undefined behaviour.
 typedef struct logcap_entry logcap_entry;
 
+// The calling thread's lane of a pipeline, as logcap_pipeline_lane gives it: its memory stays
+// allocated until logcap_lane_release, whatever happens to the lane or the pipeline.
+typedef struct logcap_lane logcap_lane;
+
 // A pipeline: a pool of entries, a dispatcher and its sinks.
 typedef struct logcap_pipeline logcap_pipeline;
 
@@ -566,6 +570,33 @@ logcap_result logcap_entry_clone(const logcap_entry *entry, logcap_entry **out_e
 // (CLOSED, QUEUE_FULL, TIMEOUT) and before any failure. Owned by the library: valid until the
 // next failing call on this thread; must not be freed.
 const char *logcap_last_error(void);
+
+// Writes the calling thread's lane of `pipeline` to `*out_lane`, its memory (header and ring,
+// aligned to 64) to `*out_memory` and that memory's length in bytes to `*out_len`, for a
+// producer that writes records into it as docs/lane-protocol.md (version 2) says, on this
+// thread only, between this library's calls. The library's own submits from this thread go
+// into the same lane after taking up what that producer published, so the thread's records
+// keep one order. Writes NULL, NULL and 0 when the pipeline takes its submits through the
+// shared queue (`queue.lanes` off, or a processor hook set): submit through the functions
+// then. LOGCAP_RESULT_CLOSED after close.
+//
+// The lane stays the thread's until the thread exits or the library replaces it (it was
+// poisoned, or a record did not fit its ring), which sets the lane's `retired` flag: a
+// producer that finds it set releases the lane and asks again. The memory lives until
+// logcap_lane_release. Does not take ownership of `pipeline`.
+logcap_result logcap_pipeline_lane(const logcap_pipeline *pipeline,
+                                   logcap_lane **out_lane,
+                                   uint8_t **out_memory,
+                                   size_t *out_len);
+
+// Wakes the pipeline's batcher: for a producer that published into `lane` and found its
+// `asleep` flag set (docs/lane-protocol.md, "Sleep and wake"). Nothing once the pipeline is
+// freed. Does not take ownership of `lane`.
+logcap_result logcap_lane_wake(const logcap_lane *lane);
+
+// Lets go of a lane from logcap_pipeline_lane: its memory may be freed from now on, so its
+// producer must not touch it again. `lane` is consumed. Releasing NULL is a no-op.
+void logcap_lane_release(logcap_lane *lane);
 
 // Parses a JSON configuration (`len` bytes; NULL or empty gives the embedded default: one
 // JSON-lines sink on stdout), starts a pipeline and writes it to `*out_pipeline`.

@@ -13,6 +13,7 @@ pub mod builder;
 pub mod entry;
 pub mod error;
 mod handles;
+pub mod lane;
 mod panic;
 pub mod pipeline;
 mod pointer;

@@ -275,6 +275,21 @@ impl Pipeline {
         }
     }
 
+    /// The calling thread's lane, for a producer in another language on this thread that
+    /// writes records into it directly, as docs/lane-protocol.md says, with no call into the
+    /// library per record (the Node.js binding's `log()`); `Ok(None)` when the pipeline takes
+    /// its submits through the shared queue (lanes off, or a processor hook set).
+    /// `Err(Error::Closed)` after close.
+    ///
+    /// Every submit of this thread through the library goes into the same lane, after taking
+    /// up what the other writer published, so the thread's records stay in one order. The
+    /// lane's memory lives as long as the returned value. When the library replaces the lane
+    /// (it was poisoned, or a record did not fit), it marks the old one retired: a writer that
+    /// finds `retired` set asks again.
+    pub fn thread_lane(&self) -> Result<Option<crate::lane::ThreadLane>, Error> {
+        self.dispatcher.thread_lane()
+    }
+
     /// Submits the record `writer` holds (begun with `encode` true and not yet reset) with
     /// [`Pipeline::submit_trusted_record`]: the writer refused every fault as it came.
     #[inline]

@@ -2,6 +2,8 @@
  * after close: each call answers with its error code, never a crash (after sentry-native's
  * test_uninit.c). Run under AddressSanitizer and UndefinedBehaviorSanitizer. */
 #include <stdint.h>
+#include <string.h>
+
 #include "check.h"
 
 static const char NULL_CONFIG[] = "{\"sinks\":[{\"type\":\"null\"}]}";
@@ -72,6 +74,11 @@ static void null_everywhere(void) {
   EXPECT_RC(logcap_pipeline_metrics(NULL, buf, sizeof buf, &n), LOGCAP_RESULT_NULL_ARGUMENT);
   EXPECT_RC(logcap_builder_build(NULL, &p), LOGCAP_RESULT_NULL_ARGUMENT);
   logcap_builder_free(NULL);
+  logcap_lane *lane = NULL;
+  uint8_t *mem = NULL;
+  EXPECT_RC(logcap_pipeline_lane(NULL, &lane, &mem, &n), LOGCAP_RESULT_NULL_ARGUMENT);
+  EXPECT_RC(logcap_lane_wake(NULL), LOGCAP_RESULT_NULL_ARGUMENT);
+  logcap_lane_release(NULL);
   logcap_str s;
   logcap_entry_view ev;
   logcap_field_view fv;
@@ -200,6 +207,30 @@ static void after_close(void) {
   OK(logcap_set_label(e, S("k"), S("v")));
   OK(logcap_release(e));
   logcap_pipeline_free(p);
+
+  /* A thread's lane: none with the shared queue; a lane outlives its pipeline until released;
+     none after close. */
+  logcap_lane *lane = (logcap_lane *)1;
+  uint8_t *mem = (uint8_t *)1;
+  size_t len = 1;
+  OK(logcap_pipeline_new(S(NULL_CONFIG), &p));
+  OK(logcap_pipeline_lane(p, &lane, &mem, &len));
+  CHECK(lane == NULL && mem == NULL && len == 0);
+  EXPECT_RC(logcap_pipeline_lane(p, NULL, &mem, &len), LOGCAP_RESULT_NULL_ARGUMENT);
+  logcap_pipeline_free(p);
+  OK(logcap_pipeline_new(S("{\"queue\":{\"lanes\":true,\"lane_bytes\":4096},\"sinks\":[{\"type\":\"null\"}]}"), &p));
+  OK(logcap_pipeline_lane(p, &lane, &mem, &len));
+  CHECK(lane != NULL && mem != NULL && len == 256 + 4096);
+  CHECK(mem != NULL && memcmp(mem, "LCLN", 4) == 0 && mem[4] == 2);
+  OK(logcap_lane_wake(lane));
+  OK(logcap_pipeline_close(p, 10000));
+  CHECK(mem != NULL && mem[196] == 1); /* the control line says closed */
+  logcap_lane *after = NULL;
+  EXPECT_RC(logcap_pipeline_lane(p, &after, &mem, &len), LOGCAP_RESULT_CLOSED);
+  CHECK(after == NULL);
+  logcap_pipeline_free(p);
+  OK(logcap_lane_wake(lane)); /* the pipeline is gone: nothing to wake */
+  logcap_lane_release(lane);
 }
 
 int main(void) {

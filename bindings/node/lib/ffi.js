@@ -66,6 +66,12 @@ const PROTOTYPES = [
   'logcap_result logcap_pipeline_sink_name(const logcap_pipeline *pipeline, size_t index, uint8_t *buf, size_t buf_len, _Out_ size_t *out_len)',
   'logcap_result logcap_pipeline_metrics(const logcap_pipeline *pipeline, uint8_t *buf, size_t buf_len, _Out_ size_t *out_len)',
   'logcap_result logcap_pipeline_replay(const logcap_pipeline *pipeline, const uint8_t *path, size_t len, _Out_ uint64_t *out_count)',
+  // The thread's lane, for a producer that writes it directly (logcap.hpp's log() does; a
+  // JS producer measured slower than one call per record, docs/benchmarks.md); declared so
+  // that this list is the whole header
+  'logcap_result logcap_pipeline_lane(const logcap_pipeline *pipeline, _Out_ logcap_lane **out_lane, _Out_ uint8_t **out_memory, _Out_ size_t *out_len)',
+  'logcap_result logcap_lane_wake(const logcap_lane *lane)',
+  'void logcap_lane_release(logcap_lane *lane)',
   // The record writer (for C: Node encodes its records itself, lib/record.js); declared so that
   // this list is the whole header
   'logcap_result logcap_write_begin(const logcap_pipeline *pipeline, uint32_t level, const uint8_t *message, size_t len)',
@@ -169,6 +175,7 @@ function declareTypes() {
   koffi.opaque('logcap_batch');
   koffi.opaque('logcap_builder');
   koffi.opaque('logcap_entry');
+  koffi.opaque('logcap_lane');
   koffi.opaque('logcap_pipeline');
   const str = koffi.struct('logcap_str', {
     ptr: 'const uint8_t *',

@@ -6,7 +6,7 @@ use crate::clock::{now_ns, stamp};
 use crate::config::{QueueConfig, WhenFull};
 use crate::entry::{EntryData, Level};
 use crate::error::Error;
-use crate::lane::{FullPolicy, LaneSet, SubmitError};
+use crate::lane::{FullPolicy, LaneSet, SubmitError, ThreadLane};
 use crate::pool::Pool;
 use crate::process::Stages;
 use crate::stats::IntakeCounters;
@@ -81,6 +81,7 @@ impl Intake {
             self.stages.is_none(),
             "with lanes, the stages run on the batcher"
         );
+        lanes.set_min_level(self.min_level.load(Ordering::Relaxed));
         self.lanes = Some(lanes);
         self
     }
@@ -103,6 +104,19 @@ impl Intake {
 
     pub(crate) fn set_min_level(&self, l: Level) {
         self.min_level.store(l as u8, Ordering::Relaxed);
+        if let Some(lanes) = &self.lanes {
+            lanes.set_min_level(l as u8);
+        }
+    }
+
+    /// The calling thread's lane, for code in another language on this thread that writes it
+    /// directly (see [`LaneSet::attach`]); `Ok(None)` when submits go through the shared queue.
+    pub(crate) fn thread_lane(&self) -> Result<Option<ThreadLane>, Error> {
+        match &self.lanes {
+            None => Ok(None),
+            Some(_) if self.is_closed() => Err(Error::Closed),
+            Some(lanes) => lanes.attach().map(Some).map_err(lane_error),
+        }
     }
 
     #[inline]

@@ -223,6 +223,10 @@ impl Dispatcher {
         self.intake.lanes().is_some()
     }
 
+    pub(crate) fn thread_lane(&self) -> Result<Option<crate::lane::ThreadLane>, Error> {
+        self.intake.thread_lane()
+    }
+
     /// Waits until everything submitted before the call is delivered, dropped or failed in
     /// every sink, and every sink has flushed.
     pub(crate) fn flush(&self, timeout: Duration) -> Result<(), Error> {

@@ -22,6 +22,21 @@ impl Lane {
         self.header().producer.retired.load(Acquire) != 0
     }
 
+    /// Tells the lane's producer the pipeline's minimum level (a level's number, 0 trace to 5
+    /// fatal), for a producer that checks it itself (docs/lane-protocol.md, the control line).
+    /// Relaxed: a level change orders nothing, and a call that races it may see either.
+    pub fn set_min_level(&self, level: u8) {
+        self.header()
+            .control
+            .min_level
+            .store(u32::from(level), Relaxed);
+    }
+
+    /// The minimum level last stored by [`Lane::set_min_level`].
+    pub fn min_level(&self) -> u8 {
+        self.header().control.min_level.load(Relaxed) as u8
+    }
+
     /// Marks a lane closed from the start, for a lane registered after the pipeline closed
     /// (before its producer gets it, so no fence is needed).
     pub fn mark_closed(&self) {

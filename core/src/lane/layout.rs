@@ -14,7 +14,10 @@ use std::sync::atomic::Ordering::Relaxed;
 /// The identity line's magic: the bytes `"LCLN"`.
 pub const LANE_MAGIC: u32 = u32::from_le_bytes(*b"LCLN");
 /// The version of the lane protocol this library writes and reads.
-pub const LANE_VERSION: u16 = 1;
+pub const LANE_VERSION: u16 = 2;
+/// The identity line's flag that says the library's heavy fence is a membarrier, so that a
+/// producer's light fence may be a compiler fence (docs/lane-protocol.md, "Conventions").
+pub const FLAG_LIGHT_FENCE_COMPILER: u32 = 1;
 /// The header's length: the ring starts at this offset.
 pub const HEADER_LEN: usize = 256;
 /// The smallest ring a pipeline's lane has, in bytes.
@@ -70,7 +73,8 @@ pub(crate) struct Identity {
     pub(crate) header_len: u16,
     pub(crate) capacity: u32,
     pub(crate) max_records: u32,
-    _reserved: [u32; 12],
+    pub(crate) flags: u32,
+    _reserved: [u32; 11],
 }
 
 /// Offset 64: written by the producer only.
@@ -104,7 +108,8 @@ pub(crate) struct ControlLine {
     pub(crate) asleep: AtomicU32,
     pub(crate) closed: AtomicU32,
     pub(crate) poisoned: AtomicU32,
-    _reserved: [u32; 13],
+    pub(crate) min_level: AtomicU32,
+    _reserved: [u32; 12],
 }
 
 /// The whole header.
@@ -126,6 +131,7 @@ const _: () = {
     assert!(offset_of!(Identity, header_len) == 6);
     assert!(offset_of!(Identity, capacity) == 8);
     assert!(offset_of!(Identity, max_records) == 12);
+    assert!(offset_of!(Identity, flags) == 16);
     assert!(offset_of!(Header, producer) == 64);
     assert!(offset_of!(ProducerLine, write) == 0);
     assert!(offset_of!(ProducerLine, evict_to) == 8);
@@ -145,6 +151,7 @@ const _: () = {
     assert!(offset_of!(ControlLine, asleep) == 0);
     assert!(offset_of!(ControlLine, closed) == 4);
     assert!(offset_of!(ControlLine, poisoned) == 8);
+    assert!(offset_of!(ControlLine, min_level) == 12);
 };
 
 impl Header {
@@ -157,7 +164,12 @@ impl Header {
                 header_len: HEADER_LEN as u16,
                 capacity: capacity as u32,
                 max_records,
-                _reserved: [0; 12],
+                flags: if super::sync::light_fence_is_compiler_only() {
+                    FLAG_LIGHT_FENCE_COMPILER
+                } else {
+                    0
+                },
+                _reserved: [0; 11],
             },
             producer: ProducerLine {
                 write: u64s(),
@@ -183,7 +195,8 @@ impl Header {
                 asleep: AtomicU32::new(1),
                 closed: AtomicU32::new(0),
                 poisoned: AtomicU32::new(0),
-                _reserved: [0; 13],
+                min_level: AtomicU32::new(0),
+                _reserved: [0; 12],
             },
         }
     }
@@ -366,6 +379,13 @@ impl Lane {
         f(unsafe { std::slice::from_raw_parts(self.ring().add(off), len) })
     }
 
+    /// The lane's memory, header and ring (`HEADER_LEN + capacity` bytes, aligned to 64), for
+    /// a producer in another language that writes it as docs/lane-protocol.md says. It lives
+    /// as long as this lane: the caller keeps an `Arc` of it while the address is in use.
+    pub fn memory(&self) -> *mut u8 {
+        self.base.as_ptr()
+    }
+
     /// The whole lane, header and ring, as bytes, for tests and fuzzing that play a producer
     /// who writes anything at all. Exclusive, so no other side reads meanwhile.
     pub fn bytes_mut(&mut self) -> &mut [u8] {
@@ -410,6 +430,12 @@ impl Lane {
     #[inline]
     pub(crate) fn header(&self) -> &Header {
         &self.header
+    }
+
+    /// Under loom the header and the ring are apart: the header's address, which no model
+    /// uses (producers in another language are outside the model).
+    pub fn memory(&self) -> *mut u8 {
+        (&*self.header as *const Header).cast_mut().cast()
     }
 
     /// # Safety

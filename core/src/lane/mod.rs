@@ -52,8 +52,9 @@ mod tests;
 pub use consumer::{prepare_sleep, woke, Checked, Consumer, Pass};
 pub use control::close_lanes;
 pub use layout::{
-    align8, frame_size, Lane, LaneCounters, ENTRY_PAYLOAD, FRAME_ALIGN, FRAME_HEADER, HEADER_LEN,
-    KIND_ENTRY, KIND_RECORD, KIND_SKIP, LANE_MAGIC, LANE_VERSION, MAX_CAPACITY, MIN_CAPACITY,
+    align8, frame_size, Lane, LaneCounters, ENTRY_PAYLOAD, FLAG_LIGHT_FENCE_COMPILER, FRAME_ALIGN,
+    FRAME_HEADER, HEADER_LEN, KIND_ENTRY, KIND_RECORD, KIND_SKIP, LANE_MAGIC, LANE_VERSION,
+    MAX_CAPACITY, MIN_CAPACITY,
 };
 pub use producer::{FullPolicy, Producer, PushError, Refused, SubmitError};
-pub use set::{LaneSet, SetReader};
+pub use set::{LaneSet, SetReader, ThreadLane};

@@ -87,6 +87,9 @@ pub struct Producer {
     released: u64,
     /// Whether the lane is retired (by `retire` or the drop).
     retired: bool,
+    /// Whether a producer in another language writes the lane too, from this same thread
+    /// (see [`Producer::share`]).
+    shared: bool,
 }
 
 impl Producer {
@@ -101,7 +104,40 @@ impl Producer {
             entries: 0,
             released: 0,
             retired: false,
+            shared: false,
         }
+    }
+
+    /// Lets code in another language on this same thread write this lane between this
+    /// producer's calls (a Node.js isolate's `log()`, docs/lane-protocol.md, "Who writes a
+    /// lane"): from now on each call first takes up the position and counts that code left in
+    /// the producer line ([`Producer::resync`]). The two never write at once: they are one
+    /// thread.
+    pub fn share(&mut self) {
+        self.shared = true;
+    }
+
+    /// Whether [`Producer::share`] was called.
+    pub fn is_shared(&self) -> bool {
+        self.shared
+    }
+
+    /// Takes up what the lane's other writer on this thread left: its published write
+    /// position, and the records it pushed (every submitted record that no counter says was
+    /// refused). Relaxed loads of the producer line: the same thread wrote them.
+    pub fn resync(&mut self) {
+        let p = &self.lane.header().producer;
+        let write = p.write.load(Relaxed);
+        self.write = write;
+        self.published = write;
+        // Wrapping: garbage from a faulty writer must not panic here (the consumer checks what
+        // it reads, and the ring's offsets are masked).
+        self.pushed = p
+            .submitted
+            .load(Relaxed)
+            .wrapping_sub(p.dropped_level.load(Relaxed))
+            .wrapping_sub(p.dropped_full.load(Relaxed))
+            .wrapping_sub(p.dropped_timeout.load(Relaxed));
     }
 
     /// The lane.

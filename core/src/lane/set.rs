@@ -10,7 +10,7 @@ use super::producer::{FullPolicy, Producer, SubmitError};
 use crate::entry::EntryData;
 use parking_lot::Mutex;
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
@@ -37,6 +37,40 @@ pub struct LaneSet {
     /// The counters of lanes the consumer has dropped.
     retired: Mutex<LaneCounters>,
     closed: AtomicBool,
+    /// The pipeline's minimum level, which every lane's control line repeats.
+    min_level: AtomicU32,
+}
+
+/// A thread's lane as [`LaneSet::attach`] hands it to code in another language: the lane's
+/// memory stays allocated as long as this value lives, whatever happens to the lane.
+pub struct ThreadLane {
+    lane: Arc<Lane>,
+    set: Weak<LaneSet>,
+}
+
+impl ThreadLane {
+    /// The lane's memory, header and ring: [`ThreadLane::len`] bytes, aligned to 64.
+    pub fn memory(&self) -> *mut u8 {
+        self.lane.memory()
+    }
+
+    /// The lane's length in bytes, header and ring.
+    pub fn len(&self) -> usize {
+        super::HEADER_LEN + self.lane.capacity()
+    }
+
+    /// Never: a lane has at least its header.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Wakes the set's consumer (after a publish that found `asleep` set); nothing once the
+    /// set is gone.
+    pub fn wake(&self) {
+        if let Some(set) = self.set.upgrade() {
+            set.wake();
+        }
+    }
 }
 
 /// A thread's producers, one per set it has submitted to.
@@ -85,7 +119,17 @@ impl LaneSet {
             consumer: OnceLock::new(),
             retired: Mutex::new(LaneCounters::default()),
             closed: AtomicBool::new(false),
+            min_level: AtomicU32::new(0),
         }))
+    }
+
+    /// Sets the minimum level (a level's number) that every lane's control line repeats, for
+    /// producers that check it themselves (docs/lane-protocol.md).
+    pub fn set_min_level(&self, level: u8) {
+        self.min_level.store(u32::from(level), Ordering::Relaxed);
+        for l in &self.registry.lock().lanes {
+            l.set_min_level(level);
+        }
     }
 
     /// Wakes the consumer (the slow path of a publish that found it asleep).
@@ -107,6 +151,9 @@ impl LaneSet {
         if r.closed {
             lane.mark_closed();
         }
+        // Under the registry's lock, which `set_min_level` takes after storing the level: a
+        // lane registered meanwhile gets the new level either here or there.
+        lane.set_min_level(self.min_level.load(Ordering::Relaxed) as u8);
         r.lanes.push(Arc::clone(&lane));
         r.generation += 1;
         drop(r);
@@ -191,7 +238,11 @@ impl LaneSet {
                     locals.len() - 1
                 }
             };
-            match call(producer(&mut locals[at])) {
+            let p = producer(&mut locals[at]);
+            if p.is_shared() {
+                p.resync();
+            }
+            match call(p) {
                 Err(SubmitError::Poisoned | SubmitError::TooLarge) => {
                     let lane = self.register(len).ok_or(SubmitError::TooLarge)?;
                     locals[at] = Local {
@@ -207,6 +258,26 @@ impl LaneSet {
         PRODUCERS
             .try_with(|cell| run(&mut cell.borrow_mut()))
             .unwrap_or(Err(SubmitError::Closed))
+    }
+
+    /// The calling thread's lane of this set (created and registered if the thread has none),
+    /// for code in another language on this thread that writes it directly between the
+    /// library's own calls (docs/lane-protocol.md, "Who writes a lane"): the thread's
+    /// producer takes up what that code wrote before each of its own calls. The lane stays
+    /// the thread's until the thread exits or the library replaces it (a poisoned lane, a
+    /// record larger than its ring), which retires it: the other writer sees `retired` and
+    /// asks again. `Closed` when the thread is exiting.
+    pub fn attach(self: &Arc<Self>) -> Result<ThreadLane, SubmitError> {
+        let mut lane = None;
+        self.with_producer(0, |p| {
+            p.share();
+            lane = Some(Arc::clone(p.lane()));
+            Ok(())
+        })?;
+        Ok(ThreadLane {
+            lane: lane.expect("with_producer ran the call"),
+            set: Arc::downgrade(self),
+        })
     }
 
     /// Stops intake (docs/lane-protocol.md, "Close", steps 1–3): every lane, and every lane

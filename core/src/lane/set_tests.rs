@@ -224,7 +224,35 @@ fn a_lane_registered_while_a_pass_drops_a_finished_one_is_still_read() {
     });
     assert_eq!(got, [(0, 0)]);
     reader.pass(|r| got.push(parse(r.record)));
-    assert_eq!(got, [(0, 0), (1, 0)], "the second lane's record was never read");
+    assert_eq!(
+        got,
+        [(0, 0), (1, 0)],
+        "the second lane's record was never read"
+    );
     assert!(reader.is_empty());
     assert_eq!(set.counters().consumed, 2);
+}
+
+#[test]
+fn every_lane_repeats_the_minimum_level_set_before_or_after_it_was_made() {
+    let set = LaneSet::new(4096, 0, BLOCK).unwrap();
+    set.set_min_level(2);
+    let first = set.attach().unwrap();
+    let header_level = |t: &ThreadLane| {
+        // SAFETY: the lane's memory is `len()` bytes and lives as long as `t`.
+        #[allow(unsafe_code)]
+        unsafe {
+            *t.memory().add(204)
+        }
+    };
+    assert_eq!(
+        header_level(&first),
+        2,
+        "a lane made after the level was set"
+    );
+    set.set_min_level(4);
+    assert_eq!(header_level(&first), 4, "a lane made before");
+    // The thread's lane again: the same one.
+    assert_eq!(set.attach().unwrap().memory(), first.memory());
+    assert_eq!(first.len(), HEADER_LEN + 4096);
 }

@@ -25,12 +25,18 @@ pub(crate) use std::sync::atomic::{fence, AtomicU32, AtomicU64};
 pub(crate) type WordCell = loom::cell::UnsafeCell<[u8; 8]>;
 
 #[cfg(all(not(loom), not(miri), target_os = "linux"))]
-pub(crate) use membarrier::{heavy_fence, init_fences, light_fence};
+pub(crate) use membarrier::{heavy_fence, init_fences, light_fence, light_fence_is_compiler_only};
 
 /// Registers the process for the heavy fence, once; every lane calls it when it is made, so
 /// that both sides of every lane see the outcome.
 #[cfg(any(loom, miri, not(target_os = "linux")))]
 pub(crate) fn init_fences() {}
+
+/// Whether [`light_fence`] is a compiler fence (the heavy one a membarrier): never here.
+#[cfg(any(loom, miri, not(target_os = "linux")))]
+pub(crate) fn light_fence_is_compiler_only() -> bool {
+    false
+}
 
 /// The frequent side's barrier: a SeqCst fence here.
 #[cfg(any(loom, miri, not(target_os = "linux")))]
@@ -82,6 +88,12 @@ mod membarrier {
                 REGISTERED.store(true, Relaxed);
             }
         });
+    }
+
+    /// Whether [`light_fence`] is a compiler fence: once [`init_fences`] registered the
+    /// process, for good.
+    pub(crate) fn light_fence_is_compiler_only() -> bool {
+        REGISTERED.load(Relaxed)
     }
 
     /// The frequent side: the compiler may not move memory accesses across it; the CPU's

@@ -57,13 +57,30 @@ fn the_header_reads_as_the_document_says() {
     let mut lane = Lane::new(8192).unwrap();
     let b = lane.bytes_mut();
     assert_eq!(&b[0..4], b"LCLN");
-    assert_eq!(u16::from_le_bytes([b[4], b[5]]), 1);
+    assert_eq!(u16::from_le_bytes([b[4], b[5]]), LANE_VERSION);
+    assert_eq!(LANE_VERSION, 2);
     assert_eq!(u16::from_le_bytes([b[6], b[7]]), 256);
     assert_eq!(u32::from_le_bytes(b[8..12].try_into().unwrap()), 8192);
+    // The flags: whether a producer's light fence may be a compiler fence.
+    let flags = u32::from_le_bytes(b[16..20].try_into().unwrap());
+    assert_eq!(
+        flags,
+        if super::sync::light_fence_is_compiler_only() {
+            FLAG_LIGHT_FENCE_COMPILER
+        } else {
+            0
+        }
+    );
     // A new lane says its consumer is asleep, so that its first publish wakes it.
     assert_eq!(u32::from_le_bytes(b[192..196].try_into().unwrap()), 1);
-    assert!(b[12..64].iter().all(|&x| x == 0));
+    assert!(b[12..16].iter().all(|&x| x == 0));
+    assert!(b[20..64].iter().all(|&x| x == 0));
+    // The minimum level (trace) and the rest of the control line.
+    assert!(b[196..256].iter().all(|&x| x == 0));
     assert_eq!(b.len(), HEADER_LEN + 8192);
+    lane.set_min_level(3);
+    assert_eq!(lane.min_level(), 3);
+    assert_eq!(lane.bytes_mut()[204], 3);
 }
 
 #[test]
@@ -192,7 +209,7 @@ fn bad_framing_poisons_the_lane() {
     let cases: [(&str, Break); 11] = [
         // The identity line, which the consumer checks before each pass.
         ("another magic", |b, _| b[0] ^= 1),
-        ("another version", |b, _| b[4] = 2),
+        ("another version", |b, _| b[4] = 1),
         ("another header length", |b, _| {
             b[6..8].copy_from_slice(&128u16.to_le_bytes())
         }),
