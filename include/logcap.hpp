@@ -336,21 +336,20 @@ inline bool arg_within_limits(const T &) noexcept {
   return true;
 }
 
-/// encode_record, and whether the record keeps every limit of docs/record-format.md (counts,
-/// key and message lengths, the total size): such a record can go to the library without a
-/// second check (logcap_pipeline_submit_trusted_record); one that does not is submitted with
-/// logcap_pipeline_submit_record, which refuses it with its code and counts it.
+/// A record's size and what its arguments say (ids, timestamp, counts).
 template <typename... Args>
-bool encode_within_limits(std::vector<uint8_t> &out, level lvl, std::string_view message,
-                          const Args &...args) {
+size_t measure(record_meta &meta, std::string_view message, const Args &...args) noexcept {
   static_assert((is_event_arg<Args>::value && ...),
                 "log arguments are logcap::label, field, trace_id, span_id or timestamp");
-  record_meta meta;
   (meta.note(args), ...);
-  const size_t size = LOGCAP_RECORD_HEADER_LEN + str_size(message) + str_size(meta.trace_id) +
-                      str_size(meta.span_id) + (size_t{0} + ... + arg_size(args));
-  out.resize(size);
-  uint8_t *p = out.data();
+  return LOGCAP_RECORD_HEADER_LEN + str_size(message) + str_size(meta.trace_id) + str_size(meta.span_id) +
+         (size_t{0} + ... + arg_size(args));
+}
+
+/// Encodes the record `measure` sized into the `size` bytes at `p`.
+template <typename... Args>
+void encode_at(uint8_t *p, size_t size, level lvl, const record_meta &meta, std::string_view message,
+               const Args &...args) noexcept {
   p = put_u8(p, 'L');
   p = put_u8(p, 'C');
   p = put_u8(p, LOGCAP_RECORD_VERSION);
@@ -364,9 +363,29 @@ bool encode_within_limits(std::vector<uint8_t> &out, level lvl, std::string_view
   p = put_str(p, meta.span_id);
   ((p = put_label(p, args)), ...);
   ((p = put_field(p, args)), ...);
+}
+
+/// Whether a record keeps every limit of docs/record-format.md (counts, key and message
+/// lengths, the total size).
+template <typename... Args>
+bool within_limits(size_t size, const record_meta &meta, std::string_view message, const Args &...args) noexcept {
   return meta.labels <= LOGCAP_MAX_LABELS && meta.fields <= LOGCAP_MAX_FIELDS &&
          message.size() <= LOGCAP_MAX_MESSAGE_BYTES && size <= LOGCAP_RECORD_MAX_BYTES &&
          (arg_within_limits(args) && ...);
+}
+
+/// encode_record, and whether the record keeps every limit: such a record can go to the
+/// library without a second check (logcap_pipeline_submit_trusted_record); one that does not
+/// is submitted with logcap_pipeline_submit_record, which refuses it with its code and counts
+/// it.
+template <typename... Args>
+bool encode_within_limits(std::vector<uint8_t> &out, level lvl, std::string_view message,
+                          const Args &...args) {
+  record_meta meta;
+  const size_t size = measure(meta, message, args...);
+  out.resize(size);
+  encode_at(out.data(), size, lvl, meta, message, args...);
+  return within_limits(size, meta, message, args...);
 }
 
 }  // namespace detail
@@ -379,6 +398,205 @@ void encode_record(std::vector<uint8_t> &out, level lvl, std::string_view messag
                    const Args &...args) {
   detail::encode_within_limits(out, lvl, message, args...);
 }
+
+#if defined(__GNUC__) || defined(__clang__)
+#define LOGCAP_HPP_LANES 1
+#else
+#define LOGCAP_HPP_LANES 0
+#endif
+
+#if LOGCAP_HPP_LANES
+namespace detail {
+
+// The calling thread's lane of one pipeline (logcap_pipeline_lane), which pipeline::log
+// encodes its records into in place: the producer's steps of docs/lane-protocol.md, version 2,
+// with the GCC/Clang atomic builtins on the lane's header. Everything that is not the plain
+// case (a full lane, a record larger than the ring or over a limit, a closed pipeline, a
+// poisoned or replaced lane) goes to the library's submit, whose producer writes the same
+// lane (it takes up what this one published first), so a thread's records keep one order.
+class lane_writer {
+ public:
+  lane_writer() noexcept = default;
+  lane_writer(const lane_writer &) = delete;
+  lane_writer &operator=(const lane_writer &) = delete;
+  ~lane_writer() { forget(); }
+
+  // Header offsets (docs/lane-protocol.md, "The lane in memory").
+  static constexpr size_t MAGIC = 0, VERSION = 4, HEADER_LENGTH = 6, CAPACITY = 8, MAX_RECORDS = 12, FLAGS = 16;
+  static constexpr size_t WRITE = 64, SUBMITTED = 80, DROPPED_LEVEL = 88, DROPPED_FULL = 96, DROPPED_TIMEOUT = 104;
+  static constexpr size_t BUSY = 112, RETIRED = 116, READ = 128, RELEASED = 160;
+  static constexpr size_t ASLEEP = 192, CLOSED = 196, POISONED = 200, MIN_LEVEL = 204;
+  static constexpr uint32_t LANE_MAGIC = 0x4E4C434Cu, LANE_VERSION = 2, HEADER_LEN = 256;
+  static constexpr uint32_t FLAG_LIGHT_FENCE_COMPILER = 1, KIND_RECORD = 1, KIND_SKIP = 2;
+
+  // The lane of `p` for this thread: attached on first use; nullptr when `p` takes its submits
+  // through the shared queue, or no lane can be had now (the library's submit answers then).
+  static lane_writer *of(const logcap_pipeline *p) noexcept {
+    thread_local lane_writer lanes[4];
+    thread_local unsigned next = 0;
+    for (lane_writer &l : lanes) {
+      if (l.owner_ == p && p != nullptr) {
+        if (l.mem_ != nullptr && load_u32(l.mem_ + RETIRED, __ATOMIC_ACQUIRE) != 0) l.attach(p);
+        return l.mem_ != nullptr ? &l : nullptr;
+      }
+    }
+    lane_writer &l = lanes[next++ % 4];
+    l.attach(p);
+    return l.mem_ != nullptr ? &l : nullptr;
+  }
+
+  // Opens a call ("Close", steps 1-3). False when the pipeline is closed or the lane poisoned:
+  // the lane is forgotten, to be asked for again on the next call.
+  bool enter() noexcept {
+    store_u32(mem_ + BUSY, 1, __ATOMIC_RELAXED);
+    light_fence();
+    if (load_u32(mem_ + CLOSED, __ATOMIC_RELAXED) == 0 && load_u32(mem_ + POISONED, __ATOMIC_ACQUIRE) == 0) {
+      if (load_u64(mem_ + WRITE, __ATOMIC_RELAXED) != write_ ||
+          load_u64(mem_ + SUBMITTED, __ATOMIC_RELAXED) != submitted_) {
+        resync();  // the library's producer wrote this lane since (same thread)
+      }
+      return true;
+    }
+    leave();
+    forget();
+    return false;
+  }
+  void leave() noexcept { store_u32(mem_ + BUSY, 0, __ATOMIC_RELEASE); }
+
+  uint32_t min_level() const noexcept { return load_u32(mem_ + MIN_LEVEL, __ATOMIC_RELAXED); }
+
+  // A record below the minimum level: counted, nothing written.
+  void count_below_level() noexcept {
+    count(SUBMITTED, ++submitted_);
+    count(DROPPED_LEVEL, load_u64(mem_ + DROPPED_LEVEL, __ATOMIC_RELAXED) + 1);
+  }
+
+  // Room for a record of `n` bytes: where to write it, or nullptr (no room now, or larger than
+  // the ring). Commit it with publish().
+  uint8_t *reserve(size_t n) noexcept {
+    const uint64_t frame = 8 + ((uint64_t{n} + 7) & ~uint64_t{7});
+    if (frame > cap_) return nullptr;
+    const uint64_t off = write_ & (cap_ - 1);
+    const uint64_t to_end = cap_ - off;
+    const uint64_t taken = frame <= to_end ? frame : to_end + frame;
+    if (write_ + taken - read_ > cap_) {
+      read_ = load_u64(mem_ + READ, __ATOMIC_ACQUIRE);
+      if (write_ + taken - read_ > cap_) return nullptr;
+    }
+    if (max_records_ != 0 && pushed_ - released_ >= max_records_) {
+      released_ = load_u64(mem_ + RELEASED, __ATOMIC_ACQUIRE);
+      if (pushed_ - released_ >= max_records_) return nullptr;
+    }
+    uint8_t *ring = mem_ + HEADER_LEN;
+    uint64_t at = off;
+    if (frame > to_end) {
+      frame_header(ring + at, 0, KIND_SKIP);
+      at = 0;
+    }
+    frame_header(ring + at, static_cast<uint32_t>(n), KIND_RECORD);
+    next_write_ = write_ + taken;
+    return ring + at + 8;
+  }
+
+  // Publishes the record reserve() placed, and wakes the batcher if it sleeps.
+  void publish() noexcept {
+    write_ = next_write_;
+    pushed_++;
+    count(SUBMITTED, ++submitted_);
+    store_u64(mem_ + WRITE, write_, __ATOMIC_RELEASE);
+    light_fence();
+    if (load_u32(mem_ + ASLEEP, __ATOMIC_RELAXED) != 0) logcap_lane_wake(handle_);
+  }
+
+ private:
+  static uint32_t load_u32(const uint8_t *p, int order) noexcept {
+    return __atomic_load_n(reinterpret_cast<const uint32_t *>(p), order);
+  }
+  static void store_u32(uint8_t *p, uint32_t v, int order) noexcept {
+    __atomic_store_n(reinterpret_cast<uint32_t *>(p), v, order);
+  }
+  static uint64_t load_u64(const uint8_t *p, int order) noexcept {
+    return __atomic_load_n(reinterpret_cast<const uint64_t *>(p), order);
+  }
+  static void store_u64(uint8_t *p, uint64_t v, int order) noexcept {
+    __atomic_store_n(reinterpret_cast<uint64_t *>(p), v, order);
+  }
+  static void frame_header(uint8_t *p, uint32_t len, uint32_t kind) noexcept { put_le(put_le(p, len), kind); }
+
+  // The producer's counters have one writer: a load and a store, never a read-modify-write.
+  void count(size_t at, uint64_t v) noexcept { store_u64(mem_ + at, v, __ATOMIC_RELAXED); }
+
+  // The light side of the lane's asymmetric fences: a compiler fence when the library's heavy
+  // side is a membarrier, a full fence otherwise.
+  void light_fence() const noexcept {
+    if (compiler_fence_)
+      __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    else
+      __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  }
+
+  void attach(const logcap_pipeline *p) noexcept {
+    forget();
+    owner_ = p;
+    logcap_lane *h = nullptr;
+    uint8_t *mem = nullptr;
+    size_t len = 0;
+    if (logcap_pipeline_lane(p, &h, &mem, &len) != LOGCAP_RESULT_OK) {
+      owner_ = nullptr;  // closed or refused: ask again next time
+      return;
+    }
+    if (h == nullptr) return;  // the shared queue: remembered, no lane
+    uint16_t version = 0, header_len = 0;
+    std::memcpy(&version, mem + VERSION, 2);
+    std::memcpy(&header_len, mem + HEADER_LENGTH, 2);
+    const uint32_t cap = load_u32(mem + CAPACITY, __ATOMIC_RELAXED);
+    if (load_u32(mem + MAGIC, __ATOMIC_RELAXED) != LANE_MAGIC || version != LANE_VERSION ||
+        header_len != HEADER_LEN || len != size_t{HEADER_LEN} + cap) {
+      logcap_lane_release(h);  // a lane of another protocol version: the library's submit
+      return;
+    }
+    handle_ = h;
+    mem_ = mem;
+    cap_ = cap;
+    max_records_ = load_u32(mem + MAX_RECORDS, __ATOMIC_RELAXED);
+    compiler_fence_ = (load_u32(mem + FLAGS, __ATOMIC_RELAXED) & FLAG_LIGHT_FENCE_COMPILER) != 0;
+    resync();
+  }
+
+  void forget() noexcept {
+    if (handle_ != nullptr) logcap_lane_release(handle_);
+    handle_ = nullptr;
+    mem_ = nullptr;
+    owner_ = nullptr;
+  }
+
+  void resync() noexcept {
+    write_ = load_u64(mem_ + WRITE, __ATOMIC_RELAXED);
+    submitted_ = load_u64(mem_ + SUBMITTED, __ATOMIC_RELAXED);
+    pushed_ = submitted_ - load_u64(mem_ + DROPPED_LEVEL, __ATOMIC_RELAXED) -
+              load_u64(mem_ + DROPPED_FULL, __ATOMIC_RELAXED) - load_u64(mem_ + DROPPED_TIMEOUT, __ATOMIC_RELAXED);
+    read_ = load_u64(mem_ + READ, __ATOMIC_ACQUIRE);
+    released_ = load_u64(mem_ + RELEASED, __ATOMIC_ACQUIRE);
+  }
+
+  const logcap_pipeline *owner_ = nullptr;
+  logcap_lane *handle_ = nullptr;
+  uint8_t *mem_ = nullptr;
+  uint64_t cap_ = 0;
+  uint64_t max_records_ = 0;
+  bool compiler_fence_ = false;
+  uint64_t write_ = 0, next_write_ = 0, read_ = 0, released_ = 0, pushed_ = 0, submitted_ = 0;
+};
+
+// The wall clock in nanoseconds since the epoch, as the library stamps records.
+inline uint64_t now_ns() noexcept {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+}  // namespace detail
+#endif
 
 class pipeline;
 
@@ -587,6 +805,7 @@ class pipeline {
   /// one logcap::timestamp(...), in any order (labels and fields keep theirs).
   template <typename... Args>
   status try_log(level lvl, std::string_view message, const Args &...args) const noexcept {
+    if (log_in_lane(lvl, message, args...)) return status::from(LOGCAP_RESULT_OK);
     std::vector<uint8_t> &buf = record_buffer();
     bool trusted = false;
     LOGCAP_HPP_TRY {
@@ -670,6 +889,7 @@ class pipeline {
   /// As try_log; std::bad_alloc when the record buffer cannot grow.
   template <typename... Args>
   void log(level lvl, std::string_view message, const Args &...args) const {
+    if (log_in_lane(lvl, message, args...)) return;
     std::vector<uint8_t> &buf = record_buffer();
     const bool trusted = detail::encode_within_limits(buf, lvl, message, args...);
     detail::check(submit_encoded(buf, trusted), "logcap_pipeline_submit_record");
@@ -733,6 +953,40 @@ class pipeline {
 #endif
 
  private:
+  // log() in the plain case, with no call into the library: the record encoded straight into
+  // the calling thread's lane (detail::lane_writer), or counted there when below the minimum
+  // level. False when the library must take it: no lane (the shared queue), a full lane, a
+  // record larger than the lane or over a limit, a closed pipeline.
+  template <typename... Args>
+  bool log_in_lane(level lvl, std::string_view message, const Args &...args) const noexcept {
+#if LOGCAP_HPP_LANES
+    detail::lane_writer *lane = detail::lane_writer::of(p_);
+    if (lane == nullptr || !lane->enter()) return false;
+    bool done = true;
+    if (static_cast<uint32_t>(lvl) < lane->min_level()) {
+      lane->count_below_level();
+    } else {
+      detail::record_meta meta;
+      const size_t size = detail::measure(meta, message, args...);
+      uint8_t *at = detail::within_limits(size, meta, message, args...) ? lane->reserve(size) : nullptr;
+      if (at == nullptr) {
+        done = false;
+      } else {
+        if (meta.timestamp_ns == 0) meta.timestamp_ns = detail::now_ns();
+        detail::encode_at(at, size, lvl, meta, message, args...);
+        lane->publish();
+      }
+    }
+    lane->leave();
+    return done;
+#else
+    (void)lvl;
+    (void)message;
+    ((void)args, ...);
+    return false;
+#endif
+  }
+
   // A record log() encoded: within every limit, the library checks only its header here and
   // the rest where it decodes it (with lanes); otherwise in full, which gives a refusal its
   // code and counter.

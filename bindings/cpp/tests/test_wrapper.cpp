@@ -7,7 +7,9 @@
 // the same line; errors carry their code and the library's detail, thrown or returned.
 #include <stdlib.h>  // mkdtemp
 
+#include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -283,6 +285,172 @@ void test_pipeline_members() {
   q.close();
 }
 
+
+// The "seq" field of each line of `path` whose message is `msg`, in file order.
+std::vector<long> seqs_of(const std::string &path, const std::string &msg) {
+  std::vector<long> out;
+  const std::regex seq("\"seq\":(\\d+)");
+  for (const std::string &l : lines_of(path)) {
+    std::smatch m;
+    if (l.find("\"msg\":\"" + msg + "\"") != std::string::npos && std::regex_search(l, m, seq)) {
+      out.push_back(std::stol(m[1]));
+    }
+  }
+  return out;
+}
+
+std::string lanes_config(const temp_dir &dir, const std::string &name, const std::string &queue) {
+  return R"({"queue":{"lanes":true)" + queue + R"(},"sinks":[{"type":"file","name":"file","path":")" + dir.path +
+         "/" + name + R"("}]})";
+}
+
+// log() with lanes encodes straight into the calling thread's lane; every other way in (the
+// handle API, a packed record, the record writer) goes through the library's producer of the
+// same lane, so the thread's records keep their order; a record larger than the ring goes
+// through the library, which replaces the lane; the minimum level and close hold.
+void test_log_in_lane(const temp_dir &dir) {
+  {
+    logcap::pipeline p = logcap::pipeline::open(lanes_config(dir, "mixed.log", ""));
+    const auto before = std::chrono::system_clock::now();
+    p.info("mixed", logcap::field("seq", 0));
+    logcap::entry e = p.acquire();
+    e.set_message("mixed").set_field("seq", 1);
+    p.submit(e);
+    p.info("mixed", logcap::field("seq", 2));
+    std::vector<uint8_t> rec;
+    logcap::encode_record(rec, logcap::level::info, "mixed", logcap::field("seq", 3));
+    p.submit_record(rec.data(), rec.size());
+    p.info("mixed", logcap::field("seq", 4));
+    const std::string msg = "mixed";
+    CHECK(logcap_write_begin(p.native_handle(), LOGCAP_LEVEL_INFO, logcap::detail::bytes(msg), msg.size()) == LOGCAP_RESULT_OK);
+    CHECK(logcap_write_i64(logcap::detail::bytes(std::string("seq")), 3, 5) == LOGCAP_RESULT_OK);
+    CHECK(logcap_write_commit() == LOGCAP_RESULT_OK);
+    p.info("mixed", logcap::field("seq", 6), logcap::timestamp(1735689600000000000ull));
+    p.flush(10s);
+    const auto after = std::chrono::system_clock::now();
+    logcap_stats st = p.stats();
+    CHECK(st.lanes == 1 && st.submitted == 7 && st.accepted == 7 && st.dropped_malformed == 0);
+    CHECK((seqs_of(dir.path + "/mixed.log", "mixed") == std::vector<long>{0, 1, 2, 3, 4, 5, 6}));
+    // The stamp of a record written in place is the wall clock of the call.
+    const std::string first = lines_of(dir.path + "/mixed.log")[0];
+    const std::string last = lines_of(dir.path + "/mixed.log")[6];
+    CHECK(last.find("\"ts\":\"2025-01-01T00:00:00.000000000Z\"") != std::string::npos);
+    const size_t at = first.find("\"ts\":\"");
+    CHECK(at != std::string::npos);
+    std::tm tm{};
+    CHECK(strptime(first.substr(at + 6, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm) != nullptr);
+    const auto stamped = std::chrono::system_clock::from_time_t(timegm(&tm));
+    CHECK(stamped >= std::chrono::time_point_cast<std::chrono::seconds>(before) && stamped <= after);
+
+    p.set_min_level(logcap::level::warn);
+    p.info("mixed", logcap::field("seq", 7));  // below: counted in the lane
+    p.warn("mixed", logcap::field("seq", 8));
+    p.close(10s);
+    st = p.stats();
+    CHECK(st.submitted == 9 && st.dropped_level == 1 && st.accepted == 8);
+    CHECK(p.try_log(logcap::level::error, "after close").code() == LOGCAP_RESULT_CLOSED);
+    CHECK(p.try_log(logcap::level::error, "after close").code() == LOGCAP_RESULT_CLOSED);
+  }
+  {
+    // A record larger than the ring: the library moves the thread to a larger lane, and
+    // log() follows it there.
+    logcap::pipeline p = logcap::pipeline::open(lanes_config(dir, "large.log", R"(,"lane_bytes":4096)"));
+    const std::string big(6000, 'x');
+    for (int i = 0; i < 30; i++) {
+      if (i == 10) p.info("large", logcap::field("seq", i), logcap::field("blob", big));
+      else p.info("large", logcap::field("seq", i));
+    }
+    p.close(10s);
+    std::vector<long> want(30);
+    for (int i = 0; i < 30; i++) want[i] = i;
+    CHECK(seqs_of(dir.path + "/large.log", "large") == want);
+    const logcap_stats st = p.stats();
+    CHECK(st.submitted == 30 && st.accepted == 30 && st.dropped_malformed == 0);
+  }
+  {
+    // A full lane under drop_newest: log() refuses with QUEUE_FULL, through the library,
+    // and every record is counted once.
+    logcap::pipeline p = logcap::pipeline::open(
+        lanes_config(dir, "full.log", R"(,"capacity":2,"when_full":"drop_newest","lane_bytes":4096)"));
+    int refused = 0;
+    for (int i = 0; i < 5000; i++) {
+      const logcap::status s = p.try_log(logcap::level::info, "full", logcap::field("seq", i));
+      CHECK(s.ok() || s.code() == LOGCAP_RESULT_QUEUE_FULL);
+      refused += s.ok() ? 0 : 1;
+    }
+    p.close(10s);
+    const logcap_stats st = p.stats();
+    CHECK(st.submitted == 5000 && st.dropped_queue_full == static_cast<uint64_t>(refused) &&
+          st.accepted + st.dropped_queue_full == 5000);
+    const std::vector<long> got = seqs_of(dir.path + "/full.log", "full");
+    CHECK(got.size() == st.accepted);
+    CHECK(std::is_sorted(got.begin(), got.end()) && std::adjacent_find(got.begin(), got.end()) == got.end());
+  }
+  {
+    // Threads, each with its own lane, which each releases when it exits.
+    logcap::pipeline p = logcap::pipeline::open(lanes_config(dir, "threads.log", R"(,"lane_bytes":8192)"));
+    constexpr int THREADS = 4, EACH = 5000;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < THREADS; t++) {
+      threads.emplace_back([&p, t] {
+        for (int i = 0; i < EACH; i++) p.info("t" + std::to_string(t), logcap::field("seq", i));
+      });
+    }
+    for (auto &t : threads) t.join();
+    p.close(10s);
+    std::vector<long> want(EACH);
+    for (int i = 0; i < EACH; i++) want[i] = i;
+    for (int t = 0; t < THREADS; t++) CHECK(seqs_of(dir.path + "/threads.log", "t" + std::to_string(t)) == want);
+    const logcap_stats st = p.stats();
+    CHECK(st.submitted == THREADS * EACH && st.accepted == THREADS * EACH && st.lanes == 0);
+  }
+}
+
+// What the stamp test's callback sink saw: each entry's timestamp, the first call held up.
+struct stamp_sink {
+  std::vector<uint64_t> stamps;
+  int calls = 0;
+};
+
+int32_t hold_first_batch(void *userdata, const logcap_batch *batch) {
+  auto *s = static_cast<stamp_sink *>(userdata);
+  if (s->calls++ == 0) std::this_thread::sleep_for(300ms);
+  size_t n = 0;
+  logcap_batch_len(batch, &n);
+  for (size_t i = 0; i < n; i++) {
+    logcap_entry_view v{};
+    logcap_batch_entry(batch, i, &v);
+    s->stamps.push_back(v.timestamp_ns);
+  }
+  return 0;
+}
+
+// A record log() writes into the lane is stamped in the call, not when the batcher reads it:
+// with the batcher held up behind a slow sink, the stamp still falls within the call.
+void test_log_in_lane_is_stamped_in_the_call() {
+  const std::string cfg =
+      R"({"queue":{"lanes":true},"batch":{"max_entries":1},
+          "sinks":[{"type":"callback","name":"cb","queue_capacity":1,"when_full":"block"}]})";
+  logcap_builder *b = nullptr;
+  CHECK(logcap_builder_new(logcap::detail::bytes(cfg), cfg.size(), &b) == LOGCAP_RESULT_OK);
+  stamp_sink sink;
+  const std::string name = "cb";
+  CHECK(logcap_builder_add_callback(b, logcap::detail::bytes(name), name.size(), hold_first_batch, &sink) ==
+        LOGCAP_RESULT_OK);
+  logcap_pipeline *raw = nullptr;
+  CHECK(logcap_builder_build(b, &raw) == LOGCAP_RESULT_OK);
+  logcap::pipeline p(raw);
+  // The first batch holds the sink for 300 ms, the second fills its queue, the third holds
+  // the batcher: the last record waits in the lane.
+  for (int i = 0; i < 3; i++) p.info("ahead");
+  std::this_thread::sleep_for(50ms);
+  const uint64_t before = logcap::detail::now_ns();
+  p.info("stamped");
+  const uint64_t after = logcap::detail::now_ns();
+  p.close(10s);
+  CHECK(sink.stamps.size() == 4);
+  CHECK(!sink.stamps.empty() && sink.stamps.back() >= before && sink.stamps.back() <= after);
+}
 }  // namespace
 
 // log() within every limit goes to the library with a check of its header only (with lanes,
@@ -323,5 +491,7 @@ int main(int argc, char **argv) {
   test_entry_ownership();
   test_pipeline_members();
   test_log_limits();
+  test_log_in_lane(dir);
+  test_log_in_lane_is_stamped_in_the_call();
   return finish("test_wrapper");
 }
