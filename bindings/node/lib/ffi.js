@@ -277,6 +277,10 @@ function load() {
   fn.submitRecordAt = lib.func(
     'logcap_result logcap_pipeline_submit_record(uintptr_t pipeline, uintptr_t record, size_t len)',
   );
+  // The same for a record the encoder found within every limit (lib/record.js, inLimits).
+  fn.submitTrustedRecordAt = lib.func(
+    'logcap_result logcap_pipeline_submit_trusted_record(uintptr_t pipeline, uintptr_t record, size_t len)',
+  );
   const version = fn.logcap_version();
   const [maj, min] = version.split('.');
   const [hmaj, hmin] = HEADER_VERSION.split('.');

@@ -27,6 +27,8 @@ const ENCODER = new rec.Encoder(16 * 1024, MEMO);
  */
 const submitRecordFn = fn.logcap_pipeline_submit_record;
 const submitRecordAt = fn.submitRecordAt;
+const submitTrustedRecordAt = fn.submitTrustedRecordAt;
+const submitTrustedRecordFn = fn.logcap_pipeline_submit_trusted_record;
 
 /** The address of the encoder's buffer, noted again when the buffer has grown. */
 function bufferAddress(enc) {
@@ -215,10 +217,14 @@ class Pipeline extends Logger {
     try {
       const n = enc.encode(level, message, time, traceId, spanId, bound, labels, fields);
       const at = bufferAddress(enc);
-      rc =
-        at !== null && this._addr !== null
-          ? submitRecordAt(this._addr, at, n)
-          : submitRecordFn(this._ptr, enc.buf, n);
+      // A record within every limit needs only its header checked here (with lanes, the
+      // batcher checks the rest as it decodes it); one over a limit gets the full check, so
+      // that its refusal keeps its code and its count in refusedLimit.
+      if (at !== null && this._addr !== null) {
+        rc = enc.inLimits ? submitTrustedRecordAt(this._addr, at, n) : submitRecordAt(this._addr, at, n);
+      } else {
+        rc = enc.inLimits ? submitTrustedRecordFn(this._ptr, enc.buf, n) : submitRecordFn(this._ptr, enc.buf, n);
+      }
     } finally {
       enc.busy = false;
     }

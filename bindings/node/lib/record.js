@@ -38,11 +38,22 @@ const HEADER_LEN = 20;
 const VERSION = 1;
 const MAX_RECORD_BYTES = 1 << 20;
 const U16_MAX = 0xffff;
+/** The library's entry limits (include/logcap.h), for Encoder.inLimits. */
+const MAX_LABELS = 64;
+const MAX_FIELDS = 1024;
+const MAX_MESSAGE_BYTES = 256 * 1024;
+const MAX_KEY_BYTES = 1024;
+/** A key of 1 to this many UTF-16 code units is 1 to MAX_KEY_BYTES bytes of UTF-8. */
+const KEY_UNITS_IN_LIMIT = Math.floor(MAX_KEY_BYTES / 3);
 
 // The entry limits (labels, fields, key and message size, MAX_RECORD_BYTES) are the
 // library's: a record over one is encoded all the same and refused by the library with LIMIT,
 // counted in stats().refusedLimit like the same refusal from any API. Only what the format
-// cannot express at all is refused here, with the same code.
+// cannot express at all is refused here, with the same code. The encoder notes whether the
+// record it wrote keeps every limit (`inLimits`, a key's length judged by its code units):
+// only such a record goes through logcap_pipeline_submit_trusted_record, which with lanes
+// checks its header only and leaves the body to the batcher, where a fault could no longer be
+// refused with its code; the others go through the library's full check.
 
 /** Longer than the format's 32-bit length can say. */
 function tooLarge(what) {
@@ -71,11 +82,14 @@ class Bound {
     this.fields = fields;
     const enc = new Encoder(256, memo);
     enc.pos = 0;
+    enc.keysOk = true;
     this.labelCount = enc.labelsFrom(labels);
     this.labelBytes = Buffer.from(enc.buf.subarray(0, enc.pos));
     enc.pos = 0;
     this.fieldCount = enc.fieldsFrom(fields);
     this.fieldBytes = Buffer.from(enc.buf.subarray(0, enc.pos));
+    /** Whether every key is within MAX_KEY_BYTES and not empty. */
+    this.keysOk = enc.keysOk;
   }
 }
 
@@ -99,6 +113,10 @@ class Encoder {
     /** The address of `addrOf`'s memory, noted by the caller that submits `buf` by address. */
     this.addr = null;
     this.addrOf = null;
+    /** Whether every key written since encode() began is 1 to MAX_KEY_BYTES bytes long. */
+    this.keysOk = true;
+    /** Whether the last record encode() wrote keeps every limit of the library. */
+    this.inLimits = false;
   }
 
   /** Starts over with a buffer of a usual size, after one huge record. */
@@ -177,6 +195,7 @@ class Encoder {
       }
       const kn = k.length;
       const vn = v.length;
+      if (kn === 0 || kn > KEY_UNITS_IN_LIMIT) this.keysOk = false;
       if (kn <= SHORT_STRING && vn <= SHORT_STRING && p + 8 + 2 * MEMO_SLACK + 3 * (kn + vn) <= b.length) {
         const slot = count < MEMO_LABELS ? LABEL_SLOTS + 2 * count : NO_SLOT;
         p = putMemo(memo, b, view, k, p, slot);
@@ -208,6 +227,7 @@ class Encoder {
 
   key(k) {
     if (typeof k !== 'string') throw new TypeError('a key is a string');
+    if (k.length === 0 || k.length > KEY_UNITS_IN_LIMIT) this.keysOk = false;
     this.str(k);
   }
 
@@ -229,6 +249,7 @@ class Encoder {
     for (const k in fields) {
       const v = fields[k];
       const kn = k.length;
+      if (kn === 0 || kn > KEY_UNITS_IN_LIMIT) this.keysOk = false;
       // Room for the key, the type byte and an 8-byte payload; a string value checks its own.
       // typeof is compared directly, each a type check: a `typeof` kept in a variable is a
       // call that makes the type's name.
@@ -344,6 +365,7 @@ class Encoder {
     // One huge record must not pin its buffer: the next record starts from a usual size.
     if (this.buf.length > KEEP_BYTES) this.reset();
     if (this.buf.length < HEADER_LEN + 12) this.grow(HEADER_LEN + 12);
+    this.keysOk = bound.keysOk;
     const b = this.buf;
     b[0] = 0x4c; // 'L'
     b[1] = 0x43; // 'C'
@@ -379,6 +401,12 @@ class Encoder {
     view.setUint16(16, labelCount, true);
     view.setUint16(18, fieldCount, true);
     view.setUint32(4, this.pos, true);
+    this.inLimits =
+      this.keysOk &&
+      labelCount <= MAX_LABELS &&
+      fieldCount <= MAX_FIELDS &&
+      this.pos <= MAX_RECORD_BYTES &&
+      view.getUint32(HEADER_LEN, true) <= MAX_MESSAGE_BYTES;
     return this.pos;
   }
 }
