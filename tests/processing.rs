@@ -47,27 +47,9 @@ fn capture_queue(queue: &str, stages: &str) -> (PipelineBuilder, Seen) {
     (b, seen)
 }
 
-/// Each named test function, given whether the pipeline has lanes, runs twice: `name::
-/// shared_queue` and `name::lanes`. Tests that move a manual clock flush first, since with
-/// lanes a stage decides when the batcher takes the entry.
-macro_rules! in_both_intakes {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[test]
-                fn shared_queue() {
-                    super::$name(false)
-                }
-                #[test]
-                fn lanes() {
-                    super::$name(true)
-                }
-            }
-        )*
-    };
-}
-
-in_both_intakes!(
+// Tests that move a manual clock flush first: with lanes, a stage decides when the batcher
+// takes the entry.
+common::in_both_intakes!(
     sampling_keeps_the_first_n_then_every_mth_per_level_and_message_and_tick,
     sampling_runs_after_the_level_check,
     rate_limit_is_a_token_bucket_on_the_injected_clock,

@@ -2,6 +2,8 @@
 //! decoded later into the same pooled entry, and seen by the stages and the sinks exactly as
 //! `record::decode_into` decodes them.
 
+mod common;
+
 use logcap_core::record::{decode_into, encode, Record, RecordErrorKind};
 use logcap_core::{Config, EntryData, Error, HookAction, Level, Pipeline, ValueRef};
 use parking_lot::Mutex;
@@ -41,6 +43,19 @@ fn capturing(extra: &str, hook: bool) -> (Pipeline, Seen) {
     }
     (b.build().unwrap(), seen)
 }
+
+/// [`capturing`] without a hook, through lanes when `lanes`.
+fn capturing_in(lanes: bool, extra: &str) -> (Pipeline, Seen) {
+    capturing(&format!(r#","queue":{{"lanes":{lanes}}}{extra}"#), false)
+}
+
+common::in_both_intakes!(
+    every_record_arrives_decoded_and_stamped_at_submit,
+    a_record_keeps_the_timestamp_it_carries,
+    a_malformed_record_is_refused_with_its_error_and_counts_nothing,
+    below_the_minimum_level_a_record_is_dropped_and_counted,
+    records_from_many_threads_all_arrive_once,
+);
 
 fn record(seq: u64, msg: &str, labels: &[(&str, &str)]) -> Vec<u8> {
     let fields = [
@@ -89,9 +104,8 @@ fn same_content(a: &EntryData, b: &EntryData) -> bool {
         && a.fields().eq(b.fields())
 }
 
-#[test]
-fn every_record_arrives_decoded_and_stamped_at_submit() {
-    let (p, seen) = capturing("", false);
+fn every_record_arrives_decoded_and_stamped_at_submit(lanes: bool) {
+    let (p, seen) = capturing_in(lanes, "");
     let mut sent = Vec::new();
     let before = now_ns();
     for i in 0..1000u64 {
@@ -125,9 +139,8 @@ fn every_record_arrives_decoded_and_stamped_at_submit() {
     assert_eq!((s.submitted, s.accepted), (1000, 1000));
 }
 
-#[test]
-fn a_record_keeps_the_timestamp_it_carries() {
-    let (p, seen) = capturing("", false);
+fn a_record_keeps_the_timestamp_it_carries(lanes: bool) {
+    let (p, seen) = capturing_in(lanes, "");
     let mut buf = Vec::new();
     encode(
         &Record {
@@ -146,9 +159,8 @@ fn a_record_keeps_the_timestamp_it_carries() {
     assert_eq!(got.level(), Level::Warn);
 }
 
-#[test]
-fn a_malformed_record_is_refused_with_its_error_and_counts_nothing() {
-    let (p, seen) = capturing("", false);
+fn a_malformed_record_is_refused_with_its_error_and_counts_nothing(lanes: bool) {
+    let (p, seen) = capturing_in(lanes, "");
     let good = record(1, "ok", &[("k", "v")]);
     let mut bad_magic = good.clone();
     bad_magic[0] = b'X';
@@ -175,9 +187,8 @@ fn a_malformed_record_is_refused_with_its_error_and_counts_nothing() {
     assert_eq!(p.submit_record(&bad_magic), Err(Error::Closed));
 }
 
-#[test]
-fn below_the_minimum_level_a_record_is_dropped_and_counted() {
-    let (p, seen) = capturing(r#","min_level":"warn""#, false);
+fn below_the_minimum_level_a_record_is_dropped_and_counted(lanes: bool) {
+    let (p, seen) = capturing_in(lanes, r#","min_level":"warn""#);
     p.submit_record(&record(1, "info is below warn", &[]))
         .unwrap();
     p.flush(LONG).unwrap();
@@ -228,11 +239,10 @@ fn the_processing_stages_see_records_decoded() {
     assert_eq!((s.dropped_by_hook, s.deduplicated), (1, 1));
 }
 
-#[test]
-fn records_from_many_threads_all_arrive_once() {
+fn records_from_many_threads_all_arrive_once(lanes: bool) {
     const THREADS: u64 = 4;
     const EACH: u64 = 20_000;
-    let (p, seen) = capturing("", false);
+    let (p, seen) = capturing_in(lanes, "");
     std::thread::scope(|s| {
         for t in 0..THREADS {
             let p = &p;

@@ -64,3 +64,25 @@ pub fn read_dead_letters(path: &Path) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
+
+/// Each named test function, given whether the pipeline has lanes, runs twice: `name::
+/// shared_queue` and `name::lanes` (`"queue": {"lanes": true}`).
+#[allow(unused_macros)] // not every test file uses it
+macro_rules! in_both_intakes {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn shared_queue() {
+                    super::$name(false)
+                }
+                #[test]
+                fn lanes() {
+                    super::$name(true)
+                }
+            }
+        )*
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use in_both_intakes;
