@@ -282,6 +282,13 @@ fn ring_bytes(lane: &Lane) -> Vec<u8> {
 #[test]
 fn a_closed_lane_refuses_calls_and_counts_nothing() {
     let (mut p, _c) = pair(4096);
+    assert!(!p.lane().is_closed());
+    p.enter().unwrap();
+    assert!(
+        p.lane().is_busy(),
+        "a lane is busy while its producer is in a call"
+    );
+    p.leave();
     close_lanes([&**p.lane()]);
     assert!(p.lane().is_closed());
     assert_eq!(p.enter(), Err(Refused::Closed));
@@ -322,6 +329,7 @@ fn the_sleep_flag_says_when_to_wake() {
 fn a_retired_lane_is_finished_once_read_to_its_end() {
     let (mut p, mut c) = pair(4096);
     p.try_push(&rec(0, 0)).unwrap();
+    assert!(!c.lane().is_retired());
     // Dropped without publishing: the drop publishes and retires.
     drop(p);
     assert!(c.lane().is_retired());
@@ -556,4 +564,27 @@ fn a_full_lane_gives_a_refused_entry_back_and_drop_oldest_frees_evicted_entries(
 
 fn lane_counters(c: &Consumer) -> LaneCounters {
     c.lane().counters()
+}
+
+#[test]
+fn counters_say_what_is_pending_and_a_lane_what_it_takes() {
+    let c = LaneCounters {
+        submitted: 100,
+        dropped_level: 1,
+        dropped_full: 2,
+        dropped_timeout: 3,
+        consumed: 40,
+        evicted: 5,
+        malformed: 6,
+    };
+    assert_eq!(c.pending_saturating(), 100 - (1 + 2 + 3 + 40 + 5 + 6));
+    // A snapshot that sees an outcome before its submit: nothing pending, not a wrapped count.
+    let early = LaneCounters {
+        submitted: 1,
+        consumed: 2,
+        ..LaneCounters::default()
+    };
+    assert_eq!(early.pending_saturating(), 0);
+    assert_eq!(Lane::bytes_for(4096), HEADER_LEN + 4096);
+    assert_eq!(Lane::bytes_for(1 << 20), HEADER_LEN + (1 << 20));
 }
