@@ -41,13 +41,13 @@ declare -A TESTS=(
   [intake]="workspace: --lib --test pipeline --test drop_oldest --test processing --test stats --test reliability --test lanes"
   [dispatcher]="workspace: --lib --test pipeline --test drop_oldest --test processing --test replay --test reliability --test lanes"
   [delivery]="workspace: --lib --test replay"
-  [lane]="core: --lib"
+  [lane]="workspace: --lib --test lanes --test submit_record --test processing"
 )
 # Seconds each test run of a mutant may take before it counts as a timeout (caught): a few
 # times the unmutated run of that module's tests on 2 busy cores.
 declare -A TIMEOUT=(
   [stats]=120 [pool]=60 [record_decode]=30 [sink_worker]=60 [intake]=60 [dispatcher]=60
-  [delivery]=30 [lane]=20
+  [delivery]=30 [lane]=60
 )
 ORDER=(stats pool record_decode sink_worker intake dispatcher delivery lane)
 
