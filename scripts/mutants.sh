@@ -41,7 +41,7 @@ declare -A TESTS=(
   [intake]="workspace: --lib --test pipeline --test drop_oldest --test processing --test stats --test reliability --test lanes"
   [dispatcher]="workspace: --lib --test pipeline --test drop_oldest --test processing --test replay --test reliability --test lanes"
   [delivery]="workspace: --lib --test replay"
-  [lane]="workspace: --lib --test lanes --test submit_record --test processing"
+  [lane]="workspace: --lib --test lanes --test submit_record --test processing --test pipeline"
 )
 # Seconds each test run of a mutant may take before it counts as a timeout (caught): a few
 # times the unmutated run of that module's tests on 2 busy cores.

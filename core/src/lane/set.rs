@@ -302,11 +302,6 @@ impl LaneSet {
         true
     }
 
-    /// How many lanes are registered and not yet dropped.
-    pub fn lane_count(&self) -> usize {
-        self.registry.lock().lanes.len()
-    }
-
     /// How many lanes are registered and not yet dropped, and the bytes they take (headers
     /// and rings).
     pub fn footprint(&self) -> (usize, usize) {
