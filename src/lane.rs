@@ -51,7 +51,7 @@ pub extern "C" fn logcap_pipeline_lane(
         *len = 0;
         if let Some(t) = p.thread_lane().map_err(|e| from_error(&e))? {
             *memory = t.memory();
-            *len = t.len();
+            *len = t.size();
             *lane = to_boxed_ptr(t);
         }
         Ok(())

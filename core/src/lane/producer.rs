@@ -109,23 +109,22 @@ impl Producer {
     }
 
     /// Lets code in another language on this same thread write this lane between this
-    /// producer's calls (a Node.js isolate's `log()`, docs/lane-protocol.md, "Who writes a
-    /// lane"): from now on each call first takes up the position and counts that code left in
-    /// the producer line ([`Producer::resync`]). The two never write at once: they are one
-    /// thread.
+    /// producer's calls (logcap.hpp's `log()`, docs/lane-protocol.md, "Who writes a lane"):
+    /// from now on the caller of each call first takes up the position and counts that code
+    /// left in the producer line ([`Producer::take_up_shared`]). The two never write at once:
+    /// they are one thread.
     pub fn share(&mut self) {
         self.shared = true;
     }
 
-    /// Whether [`Producer::share`] was called.
-    pub fn is_shared(&self) -> bool {
-        self.shared
-    }
-
-    /// Takes up what the lane's other writer on this thread left: its published write
-    /// position, and the records it pushed (every submitted record that no counter says was
-    /// refused). Relaxed loads of the producer line: the same thread wrote them.
-    pub fn resync(&mut self) {
+    /// For a lane [`Producer::share`] opened to another writer: takes up what that writer left,
+    /// its published write position and the records it pushed (every submitted record that no
+    /// counter says was refused). Relaxed loads of the producer line: the same thread wrote
+    /// them. Nothing for a lane only this producer writes.
+    pub fn take_up_shared(&mut self) {
+        if !self.shared {
+            return;
+        }
         let p = &self.lane.header().producer;
         let write = p.write.load(Relaxed);
         self.write = write;

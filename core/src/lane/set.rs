@@ -49,19 +49,14 @@ pub struct ThreadLane {
 }
 
 impl ThreadLane {
-    /// The lane's memory, header and ring: [`ThreadLane::len`] bytes, aligned to 64.
+    /// The lane's memory, header and ring: [`ThreadLane::size`] bytes, aligned to 64.
     pub fn memory(&self) -> *mut u8 {
         self.lane.memory()
     }
 
-    /// The lane's length in bytes, header and ring.
-    pub fn len(&self) -> usize {
-        super::HEADER_LEN + self.lane.capacity()
-    }
-
-    /// Never: a lane has at least its header.
-    pub fn is_empty(&self) -> bool {
-        false
+    /// The lane's size in bytes, header and ring.
+    pub fn size(&self) -> usize {
+        Lane::bytes_for(self.lane.capacity())
     }
 
     /// Wakes the set's consumer (after a publish that found `asleep` set); nothing once the
@@ -239,9 +234,7 @@ impl LaneSet {
                 }
             };
             let p = producer(&mut locals[at]);
-            if p.is_shared() {
-                p.resync();
-            }
+            p.take_up_shared();
             match call(p) {
                 Err(SubmitError::Poisoned | SubmitError::TooLarge) => {
                     let lane = self.register(len).ok_or(SubmitError::TooLarge)?;

@@ -256,5 +256,5 @@ fn every_lane_repeats_the_minimum_level_set_before_or_after_it_was_made() {
     assert_eq!(header_level(&first), 4, "a lane made before");
     // The thread's lane again: the same one.
     assert_eq!(set.attach().unwrap().memory(), first.memory());
-    assert_eq!(first.len(), HEADER_LEN + 4096);
+    assert_eq!(first.size(), HEADER_LEN + 4096);
 }
