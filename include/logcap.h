@@ -192,6 +192,9 @@ typedef struct logcap_lane logcap_lane;
 // A pipeline: a pool of entries, a dispatcher and its sinks.
 typedef struct logcap_pipeline logcap_pipeline;
 
+// A lane of a pipeline bound to no thread, as logcap_pipeline_unbound_lane gives it.
+typedef struct logcap_unbound_lane logcap_unbound_lane;
+
 // A borrowed string: `len` bytes of UTF-8 at `ptr`, not NUL-terminated. Valid only as long
 // as the call or view that produced it says.
 typedef struct {
@@ -597,6 +600,46 @@ logcap_result logcap_lane_wake(const logcap_lane *lane);
 // Lets go of a lane from logcap_pipeline_lane: its memory may be freed from now on, so its
 // producer must not touch it again. `lane` is consumed. Releasing NULL is a no-op.
 void logcap_lane_release(logcap_lane *lane);
+
+// Writes a new lane of `pipeline` bound to no thread to `*out_lane`, its memory (header and
+// ring, aligned to 64) to `*out_memory` and that memory's length in bytes to `*out_len`: for a
+// binding whose writers move between threads (Go's goroutines) and take turns at the lane
+// themselves, one at a time under a lock of their own, writing records into it as
+// docs/lane-protocol.md (version 2) says and calling logcap_unbound_lane_submit_record for
+// every case but the plain one. Writes NULL, NULL and 0 when the pipeline takes its submits
+// through the shared queue (`queue.lanes` off, or a processor hook set): submit through the
+// functions then. LOGCAP_RESULT_CLOSED after close. Does not take ownership of `pipeline`.
+logcap_result logcap_pipeline_unbound_lane(const logcap_pipeline *pipeline,
+                                           logcap_unbound_lane **out_lane,
+                                           uint8_t **out_memory,
+                                           size_t *out_len);
+
+// Submits one packed record into `lane`, one of `pipeline`'s unbound lanes, as
+// logcap_pipeline_submit_record submits it (the same checks, answers and counters), after
+// taking up what the binding published into the lane: the slow path of a binding writing the
+// lane itself, for a full lane (the queue's policy applies here, waiting on this thread under
+// `block`), a record larger than the ring, a record the binding finds over a limit, a
+// poisoned lane. Call it with the binding's lock of the lane held. A record larger than the
+// ring, or a poisoned lane, moves the lane to new memory (its records are delivered first):
+// the lane's memory and length after the call are written to `*out_memory` and `*out_len`
+// whatever the result, and the binding must use only those from then on. Does not take
+// ownership of `pipeline`, `lane` or `record`.
+logcap_result logcap_unbound_lane_submit_record(const logcap_pipeline *pipeline,
+                                                logcap_unbound_lane *lane,
+                                                const uint8_t *record,
+                                                size_t len,
+                                                uint8_t **out_memory,
+                                                size_t *out_len);
+
+// Wakes the pipeline's batcher: for a producer that published into `lane` and found its
+// `asleep` flag set (docs/lane-protocol.md, "Sleep and wake"). Nothing once the pipeline is
+// freed. Does not take ownership of `lane`.
+logcap_result logcap_unbound_lane_wake(const logcap_unbound_lane *lane);
+
+// Retires an unbound lane and frees it once the batcher has delivered its records: its
+// memory must not be touched from the call on. `lane` is consumed. Releasing NULL is a
+// no-op.
+void logcap_unbound_lane_release(logcap_unbound_lane *lane);
 
 // Parses a JSON configuration (`len` bytes; NULL or empty gives the embedded default: one
 // JSON-lines sink on stdout), starts a pipeline and writes it to `*out_pipeline`.

@@ -10,6 +10,9 @@ import (
 
 const nullConfig = `{"sinks":[{"type":"null","name":"null"}]}`
 
+// nullLanesConfig is nullConfig with lanes on: Log writes into the pipeline's unbound lanes.
+const nullLanesConfig = `{"queue":{"lanes":true},"sinks":[{"type":"null","name":"null"}]}`
+
 // openNull opens a pipeline with one null sink, closed at the end of the test.
 func openNull(t testing.TB) *Pipeline {
 	t.Helper()

@@ -56,6 +56,32 @@ static inline lcgo_result lcgo_pipeline_close(const logcap_pipeline *p, uint64_t
 static inline lcgo_result lcgo_submit_record(uintptr_t p, const uint8_t *rec, size_t len) {
   return lcgo_done(logcap_pipeline_submit_record((const logcap_pipeline *)p, rec, len), 0);
 }
+/* Unbound lanes (docs/lane-protocol.md, "Who writes a lane"): the lane comes back as an integer
+ * in the result, and the lane's memory through *memory, an integer in the Go lane; the lane's
+ * length is in its own header. */
+static inline lcgo_result lcgo_unbound_lane(uintptr_t p, uintptr_t *memory) {
+  logcap_unbound_lane *l = NULL;
+  uint8_t *m = NULL;
+  size_t n = 0;
+  logcap_result rc = logcap_pipeline_unbound_lane((const logcap_pipeline *)p, &l, &m, &n);
+  *memory = (uintptr_t)m;
+  return lcgo_done(rc, (uint64_t)(uintptr_t)l);
+}
+static inline lcgo_result lcgo_unbound_lane_submit_record(uintptr_t p, uintptr_t lane, const uint8_t *rec,
+                                                          size_t len, uintptr_t *memory) {
+  uint8_t *m = NULL;
+  size_t n = 0;
+  logcap_result rc = logcap_unbound_lane_submit_record((const logcap_pipeline *)p, (logcap_unbound_lane *)lane,
+                                                       rec, len, &m, &n);
+  if (m != NULL) *memory = (uintptr_t)m;
+  return lcgo_done(rc, 0);
+}
+static inline void lcgo_unbound_lane_wake(uintptr_t lane) {
+  (void)logcap_unbound_lane_wake((const logcap_unbound_lane *)lane);
+}
+static inline void lcgo_unbound_lane_release(uintptr_t lane) {
+  logcap_unbound_lane_release((logcap_unbound_lane *)lane);
+}
 static inline lcgo_result lcgo_set_min_level(const logcap_pipeline *p, uint32_t l) {
   return lcgo_done(logcap_pipeline_set_min_level(p, l), 0);
 }

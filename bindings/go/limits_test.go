@@ -100,8 +100,16 @@ func TestLimitsAreTheLibrarys(t *testing.T) {
 }
 
 func TestLimitVectorsInEveryAPI(t *testing.T) {
+	for name, doc := range map[string]string{"shared queue": nullConfig, "lanes": nullLanesConfig} {
+		t.Run(name, func(t *testing.T) { limitVectorsInEveryAPI(t, doc) })
+	}
+}
+
+func limitVectorsInEveryAPI(t *testing.T, doc string) {
 	v := loadLimits(t)
-	p := openNull(t)
+	p, err := OpenJSON(doc)
+	must(t, err)
+	t.Cleanup(func() { closeOK(t, p) })
 	apis := map[string]func(c limitCase) error{
 		"Log": func(c limitCase) error {
 			labels, fields := c.attrs()

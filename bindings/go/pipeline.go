@@ -40,6 +40,8 @@ type Pipeline struct {
 	sinkNames []string
 	callbacks []*callbackState // Go callback sinks, by their cgo.Handle
 
+	lanes *goLanes // the unbound lanes Log writes into (lane.go)
+
 	closeMu sync.Mutex
 	closed  atomic.Bool
 	freed   bool // callbacks' handles deleted; guarded by closeMu
@@ -125,7 +127,7 @@ func sharedQueue(doc []byte) []byte {
 
 // start makes the pipeline of doc and reads what the binding keeps of it.
 func start(doc []byte, cbs []Callback) (*Pipeline, error) {
-	p := &Pipeline{}
+	p := &Pipeline{lanes: newGoLanes()}
 	if len(cbs) == 0 {
 		var c *C.logcap_pipeline
 		if err := check(C.lcgo_pipeline_new(bytesPtr(doc), C.size_t(len(doc)), &c)); err != nil {
@@ -213,6 +215,7 @@ var freedPipelines atomic.Uint64
 
 func (p *Pipeline) finalize() {
 	// Unreachable: no other call can be running, as logcap_pipeline_free requires.
+	p.lanes.releaseLanes()
 	C.logcap_pipeline_free(p.c)
 	p.c = nil
 	freedPipelines.Add(1)

@@ -56,6 +56,8 @@ type bound struct {
 	nFields int
 	traceID string
 	spanID  string
+	// badKeys: a key is empty or over MaxKeyBytes (a Logger's; see entryInLimits).
+	badKeys bool
 }
 
 // appendRecord encodes a record from attributes and pre-encoded ones. Labels must precede

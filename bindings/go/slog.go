@@ -58,7 +58,7 @@ func NewSlogHandler(p *Pipeline, opts *SlogOptions) slog.Handler {
 	for _, k := range cfg.opts.LabelKeys {
 		cfg.addKey(k, roleLabel)
 	}
-	return &slogHandler{p: p, cfg: cfg}
+	return &slogHandler{p: p, cfg: cfg, lane: p.lanes.pick()}
 }
 
 type slogConfig struct {
@@ -99,6 +99,7 @@ type slogHandler struct {
 	cfg    *slogConfig
 	prefix string // the open groups, "g1.g2."
 	b      bound  // attributes from WithAttrs, encoded once when the handler is made
+	lane   uint32 // see lane.go; the handlers made from this one keep it
 }
 
 // slogLevel maps a slog level to the logcap level at or below it.
@@ -167,7 +168,7 @@ func (h *slogHandler) Handle(_ context.Context, r slog.Record) error {
 	e := slogEncoders.Get().(*slogEncoder)
 	rec, err := e.record(h, &r)
 	if err == nil {
-		err = h.p.submitRecord(rec)
+		err = h.p.submitEncoded(h.lane, rec, false)
 	}
 	e.release()
 	return err

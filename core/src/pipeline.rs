@@ -290,6 +290,43 @@ impl Pipeline {
         self.dispatcher.thread_lane()
     }
 
+    /// A new lane bound to no thread, for a binding whose writers move between threads and
+    /// take turns at the lane themselves (the Go binding: goroutines under a lock of the
+    /// lane's), writing records into its memory directly as docs/lane-protocol.md says and
+    /// calling [`Pipeline::submit_record_to`] for the rest; `Ok(None)` when the pipeline takes
+    /// its submits through the shared queue. `Err(Error::Closed)` after close. Dropping the
+    /// lane retires it; its records are still delivered.
+    pub fn unbound_lane(&self) -> Result<Option<crate::lane::UnboundLane>, Error> {
+        self.dispatcher.unbound_lane()
+    }
+
+    /// Whether `lane` is one of this pipeline's (from [`Pipeline::unbound_lane`]).
+    pub fn owns_lane(&self, lane: &crate::lane::UnboundLane) -> bool {
+        self.dispatcher.owns(lane)
+    }
+
+    /// [`Pipeline::submit_record`] into `lane`, which must be one of this pipeline's (see
+    /// [`Pipeline::owns_lane`]; another pipeline's lane takes the record into that pipeline):
+    /// the slow path of a binding that writes the lane itself (a full lane, a record over a
+    /// limit or larger than the ring, a poisoned lane). The lane takes up what the binding
+    /// published first, and may be replaced by a new one (see
+    /// [`crate::lane::UnboundLane::submit_stamped`]).
+    pub fn submit_record_to(
+        &self,
+        lane: &mut crate::lane::UnboundLane,
+        record: &[u8],
+    ) -> Result<(), Error> {
+        if self.is_closed() {
+            return Err(Error::Closed);
+        }
+        let (level, timestamp_ns) = match crate::record::check(record) {
+            Ok(header) => header,
+            Err(e) => return Err(self.refuse_record(e)),
+        };
+        self.dispatcher
+            .submit_record_to(lane, record, level, timestamp_ns)
+    }
+
     /// Submits the record `writer` holds (begun with `encode` true and not yet reset) with
     /// [`Pipeline::submit_trusted_record`]: the writer refused every fault as it came.
     #[inline]

@@ -233,9 +233,64 @@ static void after_close(void) {
   logcap_lane_release(lane);
 }
 
+/* Lanes bound to no thread (the Go binding's): none without lanes; NULL arguments; another
+   pipeline's lane refused by name; the slow-path submit answers as submit_record does and
+   says where the lane's memory is; none after close; the memory outlives the pipeline until
+   released. */
+static void unbound_lanes(void) {
+  logcap_pipeline *p = NULL, *q = NULL;
+  logcap_unbound_lane *lane = (logcap_unbound_lane *)1, *other = NULL;
+  uint8_t *mem = (uint8_t *)1, *m2 = NULL;
+  size_t len = 1, l2 = 0;
+  OK(logcap_pipeline_new(S(NULL_CONFIG), &p));
+  OK(logcap_pipeline_unbound_lane(p, &lane, &mem, &len));
+  CHECK(lane == NULL && mem == NULL && len == 0);
+  logcap_pipeline_free(p);
+  const char *lanes = "{\"queue\":{\"lanes\":true,\"lane_bytes\":4096},\"sinks\":[{\"type\":\"null\"}]}";
+  OK(logcap_pipeline_new((const uint8_t *)lanes, strlen(lanes), &p));
+  OK(logcap_pipeline_new((const uint8_t *)lanes, strlen(lanes), &q));
+  EXPECT_RC(logcap_pipeline_unbound_lane(NULL, &lane, &mem, &len), LOGCAP_RESULT_NULL_ARGUMENT);
+  EXPECT_RC(logcap_pipeline_unbound_lane(p, NULL, &mem, &len), LOGCAP_RESULT_NULL_ARGUMENT);
+  OK(logcap_pipeline_unbound_lane(p, &lane, &mem, &len));
+  CHECK(lane != NULL && mem != NULL && len == 256 + 4096 && memcmp(mem, "LCLN", 4) == 0);
+  OK(logcap_pipeline_unbound_lane(q, &other, &m2, &l2));
+  CHECK(other != NULL && m2 != mem);
+  /* A packed record (docs/record-format.md): info, stamped at submit, message "hello". */
+  const uint8_t rec[37] = {'L', 'C', 1, 2, 37, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                           0,   5,   0, 0, 0, 'h', 'e', 'l', 'l', 'o', 0, 0, 0, 0, 0, 0, 0, 0};
+  const size_t n = sizeof rec;
+  EXPECT_RC(logcap_unbound_lane_submit_record(p, other, rec, n, &m2, &l2), LOGCAP_RESULT_INVALID_ARGUMENT);
+  CHECK(strstr(logcap_last_error(), "not one of this pipeline's") != NULL);
+  EXPECT_RC(logcap_unbound_lane_submit_record(p, NULL, rec, n, &m2, &l2), LOGCAP_RESULT_NULL_ARGUMENT);
+  EXPECT_RC(logcap_unbound_lane_submit_record(p, lane, rec, n, NULL, &l2), LOGCAP_RESULT_NULL_ARGUMENT);
+  EXPECT_RC(logcap_unbound_lane_submit_record(p, lane, rec, n - 1, &m2, &l2), LOGCAP_RESULT_MALFORMED_RECORD);
+  OK(logcap_unbound_lane_submit_record(p, lane, rec, n, &m2, &l2));
+  CHECK(m2 == mem && l2 == len);
+  OK(logcap_pipeline_flush(p, 10000));
+  logcap_stats st;
+  OK(logcap_pipeline_stats(p, &st));
+  CHECK(st.submitted == 1 && st.accepted == 1 && st.dropped_malformed == 0);
+  EXPECT_RC(logcap_unbound_lane_wake(NULL), LOGCAP_RESULT_NULL_ARGUMENT);
+  OK(logcap_unbound_lane_wake(lane));
+  OK(logcap_pipeline_close(p, 10000));
+  CHECK(mem[196] == 1); /* the control line says closed */
+  EXPECT_RC(logcap_unbound_lane_submit_record(p, lane, rec, n, &m2, &l2), LOGCAP_RESULT_CLOSED);
+  logcap_unbound_lane *after = NULL;
+  EXPECT_RC(logcap_pipeline_unbound_lane(p, &after, &m2, &l2), LOGCAP_RESULT_CLOSED);
+  CHECK(after == NULL);
+  logcap_pipeline_free(p);
+  CHECK(memcmp(mem, "LCLN", 4) == 0); /* still the lane's until released */
+  OK(logcap_unbound_lane_wake(lane));
+  logcap_unbound_lane_release(lane);
+  logcap_unbound_lane_release(other);
+  logcap_unbound_lane_release(NULL);
+  logcap_pipeline_free(q);
+}
+
 int main(void) {
   null_everywhere();
   invalid_and_stale_handles();
   after_close();
+  unbound_lanes();
   return finish("test_misuse");
 }

@@ -28,6 +28,11 @@ import (
 
 const benchConfig = `{"queue":{"capacity":1048576,"when_full":"drop_newest"},"sinks":[{"type":"null","name":"null"}]}`
 
+// lanesConfig is benchConfig with lanes on: Log and the slog handler write their records into
+// the pipeline's lanes themselves, with no cgo call (docs/lane-protocol.md); a lane holds a
+// round of records.
+const lanesConfig = `{"queue":{"capacity":1048576,"when_full":"drop_newest","lanes":true,"lane_bytes":4194304},"sinks":[{"type":"null","name":"null"}]}`
+
 // round is how many calls run between two flushes of a logcap pipeline: fewer than its pool
 // keeps idle and its queue holds.
 const round = 4096
@@ -35,21 +40,23 @@ const round = 4096
 var labelKeys = []string{"service", "env", "host", "region"}
 
 func BenchmarkStandardEvent(b *testing.B) {
-	b.Run("logcap_Log", func(b *testing.B) {
-		p := open(b)
-		loop(b, p, func() error {
-			return p.Log(logcap.LevelInfo, "request completed",
-				logcap.Label("service", "checkout"), logcap.Label("env", "prod"), logcap.Label("host", "web-1"),
-				logcap.Label("region", "eu-west-1"), logcap.String("method", "GET"),
-				logcap.String("path", "/api/v1/orders/12345"), logcap.Int64("status", 200),
-				logcap.Float64("latency_ms", 12.5), logcap.String("user_id", "u-998877"), logcap.Bool("cache_hit", true))
+	for _, c := range []struct{ name, doc string }{{"", benchConfig}, {"_lanes", lanesConfig}} {
+		b.Run("logcap_Log"+c.name, func(b *testing.B) {
+			p := open(b, c.doc)
+			loop(b, p, func() error {
+				return p.Log(logcap.LevelInfo, "request completed",
+					logcap.Label("service", "checkout"), logcap.Label("env", "prod"), logcap.Label("host", "web-1"),
+					logcap.Label("region", "eu-west-1"), logcap.String("method", "GET"),
+					logcap.String("path", "/api/v1/orders/12345"), logcap.Int64("status", 200),
+					logcap.Float64("latency_ms", 12.5), logcap.String("user_id", "u-998877"), logcap.Bool("cache_hit", true))
+			})
 		})
-	})
-	b.Run("logcap_slog", func(b *testing.B) {
-		p := open(b)
-		l := slog.New(logcap.NewSlogHandler(p, &logcap.SlogOptions{LabelKeys: labelKeys}))
-		loop(b, p, func() error { slogEvent(l); return nil })
-	})
+		b.Run("logcap_slog"+c.name, func(b *testing.B) {
+			p := open(b, c.doc)
+			l := slog.New(logcap.NewSlogHandler(p, &logcap.SlogOptions{LabelKeys: labelKeys}))
+			loop(b, p, func() error { slogEvent(l); return nil })
+		})
+	}
 	b.Run("zerolog", func(b *testing.B) {
 		l := zerolog.New(io.Discard).With().Timestamp().Logger()
 		loop(b, nil, func() error {
@@ -98,9 +105,9 @@ func (discard) Handle(context.Context, slog.Record) error { return nil }
 func (d discard) WithAttrs([]slog.Attr) slog.Handler      { return d }
 func (d discard) WithGroup(string) slog.Handler           { return d }
 
-func open(b *testing.B) *logcap.Pipeline {
+func open(b *testing.B, doc string) *logcap.Pipeline {
 	b.Helper()
-	p, err := logcap.OpenJSON(benchConfig)
+	p, err := logcap.OpenJSON(doc)
 	if err != nil {
 		b.Fatal(err)
 	}

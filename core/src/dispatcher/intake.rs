@@ -6,7 +6,7 @@ use crate::clock::{now_ns, stamp};
 use crate::config::{QueueConfig, WhenFull};
 use crate::entry::{EntryData, Level};
 use crate::error::Error;
-use crate::lane::{FullPolicy, LaneSet, SubmitError, ThreadLane};
+use crate::lane::{FullPolicy, LaneSet, SubmitError, ThreadLane, UnboundLane};
 use crate::pool::Pool;
 use crate::process::Stages;
 use crate::stats::IntakeCounters;
@@ -117,6 +117,38 @@ impl Intake {
             Some(_) if self.is_closed() => Err(Error::Closed),
             Some(lanes) => lanes.attach().map(Some).map_err(lane_error),
         }
+    }
+
+    /// A new lane bound to no thread (see [`LaneSet::unbound`]); `Ok(None)` when submits go
+    /// through the shared queue.
+    pub(crate) fn unbound_lane(&self) -> Result<Option<UnboundLane>, Error> {
+        match &self.lanes {
+            None => Ok(None),
+            Some(_) if self.is_closed() => Err(Error::Closed),
+            Some(lanes) => lanes.unbound().map(Some).map_err(lane_error),
+        }
+    }
+
+    /// Whether `lane` is one of this intake's.
+    pub(crate) fn owns(&self, lane: &UnboundLane) -> bool {
+        self.lanes.as_ref().is_some_and(|l| lane.belongs_to(l))
+    }
+
+    /// [`Intake::submit_record`] into `lane`, one of this intake's lanes bound to no thread.
+    pub(crate) fn submit_record_to(
+        &self,
+        lane: &mut UnboundLane,
+        record: &[u8],
+        level: Level,
+        timestamp_ns: u64,
+    ) -> Result<bool, Error> {
+        if level < self.min_level() {
+            return lane.count_below_level().map(|()| false).map_err(lane_error);
+        }
+        let stamp = if timestamp_ns == 0 { now_ns() } else { 0 };
+        lane.submit_stamped(record, stamp)
+            .map(|()| true)
+            .map_err(lane_error)
     }
 
     #[inline]

@@ -227,6 +227,26 @@ impl Dispatcher {
         self.intake.thread_lane()
     }
 
+    pub(crate) fn unbound_lane(&self) -> Result<Option<crate::lane::UnboundLane>, Error> {
+        self.intake.unbound_lane()
+    }
+
+    pub(crate) fn owns(&self, lane: &crate::lane::UnboundLane) -> bool {
+        self.intake.owns(lane)
+    }
+
+    pub(crate) fn submit_record_to(
+        &self,
+        lane: &mut crate::lane::UnboundLane,
+        record: &[u8],
+        level: Level,
+        timestamp_ns: u64,
+    ) -> Result<(), Error> {
+        self.intake
+            .submit_record_to(lane, record, level, timestamp_ns)
+            .map(|_queued| ())
+    }
+
     /// Waits until everything submitted before the call is delivered, dropped or failed in
     /// every sink, and every sink has flushed.
     pub(crate) fn flush(&self, timeout: Duration) -> Result<(), Error> {

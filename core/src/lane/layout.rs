@@ -272,8 +272,8 @@ pub struct Lane {
     /// the consumer unparks it after releasing frames. Library memory, not the lane's shared
     /// bytes: a wake-up between the library's own threads, not part of the protocol.
     waiting: AtomicU32,
-    /// The waiting producer's thread, set on its first wait.
-    waiter: std::sync::OnceLock<std::thread::Thread>,
+    /// The waiting producer's thread, set whenever it waits.
+    waiter: parking_lot::Mutex<Option<std::thread::Thread>>,
 }
 
 // SAFETY: the header's fields are atomics, and the ring's bytes are written by one producer
@@ -322,7 +322,7 @@ impl Lane {
             capacity,
             entries: SegQueue::new(),
             waiting: AtomicU32::new(0),
-            waiter: std::sync::OnceLock::new(),
+            waiter: parking_lot::Mutex::new(None),
         })
     }
 
@@ -426,7 +426,14 @@ impl Lane {
     /// [`Lane::wake_waiter`]). The caller makes a SeqCst fence, then looks for room once more
     /// before it parks.
     pub(crate) fn wait_for_room(&self) {
-        self.waiter.get_or_init(std::thread::current);
+        // The thread that waits now: a lane bound to no thread (crate::lane::UnboundLane) has
+        // its slow path called from whichever thread its producer runs on.
+        let me = std::thread::current();
+        let mut w = self.waiter.lock();
+        if w.as_ref().map(std::thread::Thread::id) != Some(me.id()) {
+            *w = Some(me);
+        }
+        drop(w);
         self.waiting.store(1, Relaxed);
     }
 
@@ -443,7 +450,7 @@ impl Lane {
         if self.waiting.load(Relaxed) == 0 {
             return false;
         }
-        if let Some(t) = self.waiter.get() {
+        if let Some(t) = &*self.waiter.lock() {
             t.unpark();
         }
         true

@@ -19,7 +19,7 @@ impl Lane {
             capacity,
             entries: SegQueue::new(),
             waiting: AtomicU32::new(0),
-            waiter: std::sync::OnceLock::new(),
+            waiter: parking_lot::Mutex::new(None),
         })
     }
 

@@ -13,7 +13,9 @@
 //! - `consumer`: consume, eviction on request, poisoning, the sleep handshake;
 //! - `control`: the closer's side;
 //! - `set`: the lanes of one pipeline: a lane per thread (thread-local, retired at thread
-//!   exit), the consumer's pass over all of them in registration order, sleep, close.
+//!   exit), the consumer's pass over all of them in registration order, sleep, close;
+//! - `unbound`: a lane no thread owns, for a binding whose writers move between threads and
+//!   take turns at it themselves (Go).
 //!
 //! ```
 //! use logcap_core::lane::{prepare_sleep, Consumer, Lane, Producer};
@@ -41,6 +43,7 @@ mod layout;
 mod producer;
 mod set;
 mod sync;
+mod unbound;
 
 #[cfg(all(test, loom))]
 mod loom;
@@ -48,6 +51,8 @@ mod loom;
 mod set_tests;
 #[cfg(all(test, not(loom)))]
 mod tests;
+#[cfg(all(test, not(loom)))]
+mod unbound_tests;
 
 pub use consumer::{prepare_sleep, woke, Checked, Consumer, Pass};
 pub use control::close_lanes;
@@ -58,3 +63,4 @@ pub use layout::{
 };
 pub use producer::{FullPolicy, Producer, PushError, Refused, SubmitError};
 pub use set::{LaneSet, SetReader, ThreadLane};
+pub use unbound::UnboundLane;

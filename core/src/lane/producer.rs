@@ -228,21 +228,27 @@ impl Producer {
         len: usize,
         fill: impl FnOnce(&mut [u8]),
     ) -> Result<(), PushError> {
-        let (skip, f) = self.taken(len).ok_or(PushError::TooLarge)?;
+        let (mut skip, f) = self.taken(len).ok_or(PushError::TooLarge)?;
+        let cap = self.lane.capacity();
+        if skip + f > cap {
+            // The skip frame and the frame together are more than the ring (a frame over half
+            // of it, at an unlucky position): they never fit at once. The skip frame goes
+            // alone, published as soon as its bytes are free, so that the consumer steps over
+            // it; the frame then goes at the ring's start.
+            if !self.room(skip) {
+                return Err(PushError::Full);
+            }
+            self.write_skip();
+            self.published = self.write;
+            // Pairs with the consumer's Acquire load of `write`, as in `publish`.
+            self.lane.header().producer.write.store(self.write, Release);
+            skip = 0;
+        }
         if !self.room(skip + f) {
             return Err(PushError::Full);
         }
-        let cap = self.lane.capacity();
         if skip > 0 {
-            let off = self.write as usize & (cap - 1);
-            // SAFETY: a frame header at a multiple of 8 below the capacity (a multiple of 8)
-            // is in bounds; the bytes are free (`room`) and unpublished.
-            #[allow(unsafe_code)]
-            unsafe {
-                self.lane
-                    .ring_write_with(off, FRAME_HEADER, |b| write_frame_header(b, 0, KIND_SKIP))
-            };
-            self.write += skip as u64;
+            self.write_skip();
         }
         let off = self.write as usize & (cap - 1);
         // SAFETY: `taken` placed the frame so that it ends at or before the ring's end; its
@@ -257,6 +263,21 @@ impl Producer {
         self.write += f as u64;
         self.pushed += 1;
         Ok(())
+    }
+
+    /// Writes a skip frame at the write position, to the ring's end, and steps past it; the
+    /// caller found its bytes free.
+    fn write_skip(&mut self) {
+        let cap = self.lane.capacity();
+        let off = self.write as usize & (cap - 1);
+        // SAFETY: a frame header at a multiple of 8 below the capacity (a multiple of 8) is
+        // in bounds; the bytes are free (`room`) and unpublished.
+        #[allow(unsafe_code)]
+        unsafe {
+            self.lane
+                .ring_write_with(off, FRAME_HEADER, |b| write_frame_header(b, 0, KIND_SKIP))
+        };
+        self.write += (cap - off) as u64;
     }
 
     /// Copies a packed record into the ring, unpublished until [`Producer::publish`].
@@ -485,7 +506,8 @@ impl Producer {
         self.finish()
     }
 
-    fn finish(&mut self) -> bool {
+    /// [`Producer::retire`] in place; what dropping the producer does, without the wake-up.
+    pub(super) fn finish(&mut self) -> bool {
         if self.retired {
             return false;
         }

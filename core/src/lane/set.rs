@@ -127,6 +127,11 @@ impl LaneSet {
         }
     }
 
+    /// The policy for a full lane.
+    pub(super) fn policy(&self) -> FullPolicy {
+        self.policy
+    }
+
     /// Wakes the consumer (the slow path of a publish that found it asleep).
     pub fn wake(&self) {
         if let Some(t) = self.consumer.get() {
@@ -136,7 +141,7 @@ impl LaneSet {
 
     /// A new lane, registered, for a record of `len` bytes (larger than the set's rings when
     /// the record needs it).
-    fn register(&self, len: usize) -> Option<Arc<Lane>> {
+    pub(super) fn register(&self, len: usize) -> Option<Arc<Lane>> {
         let need = frame_size(len).next_power_of_two().max(self.capacity);
         if need > MAX_CAPACITY {
             return None;

@@ -20,7 +20,7 @@ fn rec(producer: u64, n: u64) -> Vec<u8> {
     b
 }
 
-fn parse(record: &[u8]) -> (u64, u64) {
+pub(super) fn parse(record: &[u8]) -> (u64, u64) {
     let mut e = EntryData::new();
     crate::record::decode_into(record, &mut e).unwrap();
     let (p, n) = e.message().split_once(' ').unwrap();

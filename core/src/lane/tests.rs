@@ -133,6 +133,50 @@ fn a_record_longer_than_the_ring_is_too_large_and_one_that_fills_it_fits() {
 }
 
 #[test]
+fn a_frame_over_half_the_ring_at_an_unlucky_position_gets_in_once_the_skip_is_read() {
+    // Past the middle of the ring, a frame of 3 KiB and the skip frame before it take more
+    // than the ring: they never fit together, even in an empty lane.
+    let (mut p, mut c) = pair(4096);
+    let small = rec(0, 2000 - rec(0, 0).len());
+    assert_eq!(push(&mut p, &small), Ok(()));
+    assert_eq!(c.drain(|_| {}).consumed, 1);
+    let big = rec(1, 3000);
+    assert!(frame_size(small.len()) + frame_size(big.len()) > 4096);
+    // The skip frame goes alone and is published; the frame waits for the consumer to step
+    // over it, then goes at the ring's start.
+    assert_eq!(push(&mut p, &big), Err(PushError::Full));
+    let pass = c.drain(|_| panic!("no record yet"));
+    assert_eq!(pass.consumed, 0);
+    assert_eq!(push(&mut p, &big), Ok(()));
+    let mut seen = Vec::new();
+    assert_eq!(c.drain(|r| seen.push(seq(r.record))).consumed, 1);
+    assert_eq!(seen, [1]);
+    // Under block, a producer whose consumer reads on gets it in the same call.
+    let (mut p, mut c) = pair(4096);
+    let done = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let done = Arc::clone(&done);
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while !done.load(Ordering::Acquire) || !c.is_empty() {
+                n += c.drain(|_| {}).consumed;
+                std::thread::yield_now();
+            }
+            n
+        })
+    };
+    let wake = || {};
+    for _ in 0..20 {
+        p.submit(&small, FullPolicy::Block(Duration::from_secs(10)), &wake)
+            .unwrap();
+        p.submit(&big, FullPolicy::Block(Duration::from_secs(10)), &wake)
+            .unwrap();
+    }
+    done.store(true, Ordering::Release);
+    assert_eq!(reader.join().unwrap(), 40);
+}
+
+#[test]
 fn drop_newest_and_block_count_what_they_refuse() {
     let (mut p, mut c) = pair(4096);
     let r = rec(0, 1000);

@@ -1,0 +1,372 @@
+//go:build cgo
+
+package logcap
+
+/*
+#include "lcgo.h"
+*/
+import "C"
+
+import (
+	"encoding/binary"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// Lanes bound to no thread (docs/lane-protocol.md, "Who writes a lane"). A goroutine moves
+// between threads, so Go cannot have a lane per thread; a pipeline opened with lanes on
+// instead has a few lanes of its own, each shared by goroutines that take turns at it under a
+// mutex: the goroutine holding it writes the record's frame into the lane's memory and
+// publishes it with sync/atomic, with no cgo call. It calls the library only when the plain
+// case does not apply: a full lane (the queue's policy, applied on the library's side), a
+// record larger than the ring or over a limit, a closed pipeline or a poisoned lane, and to
+// wake an asleep batcher. A Logger (and its children) and a slog handler (and the handlers
+// made from it) write into one lane, picked round robin when the first was made; Pipeline.Log
+// writes into the first. Entries through one of them keep their order; entries that one
+// goroutine logs through two of them are ordered as entries of two threads are, not at all.
+
+// The lane header's fields the writer uses (docs/lane-protocol.md, "The header").
+const (
+	laneCapacity      = 8
+	laneMaxRecords    = 12
+	laneWrite         = 64
+	laneSubmitted     = 80
+	laneDroppedLevel  = 88
+	laneDroppedFull   = 96
+	laneDroppedTime   = 104
+	laneBusy          = 112
+	laneRead          = 128
+	laneReleased      = 160
+	laneAsleep        = 192
+	laneClosed        = 196
+	lanePoisoned      = 200
+	laneMinLevel      = 204
+	laneHeaderLen     = 256
+	frameKindRecord   = 1
+	frameKindSkip     = 2
+	recordStampOffset = 8
+)
+
+// lanesMax bounds the lanes of one pipeline.
+const lanesMax = 16
+
+// goLane is one unbound lane and the position its writers keep. Every field but the mutex is
+// used only with the mutex held.
+type goLane struct {
+	mu sync.Mutex
+	// The lane (a *C.logcap_unbound_lane as an integer, 0 until opened) and its memory,
+	// allocated by the library.
+	handle  uintptr
+	memAddr uintptr
+	mem     unsafe.Pointer
+	// The ring's capacity in bytes and the most records it holds (0: no bound).
+	capacity   uint64
+	maxRecords uint64
+	// The writers' own copies: where the next frame goes, the records submitted and pushed.
+	write     uint64
+	submitted uint64
+	pushed    uint64
+	// The consumer's position and released records, as last loaded.
+	read     uint64
+	released uint64
+	_        [64]byte // the next lane's mutex on another cache line
+}
+
+// goLanes are a pipeline's unbound lanes.
+type goLanes struct {
+	lanes []goLane
+	next  atomic.Uint32 // round robin for new loggers and handlers
+	off   atomic.Bool   // the pipeline takes its submits through the shared queue
+}
+
+func newGoLanes() *goLanes {
+	n := runtime.GOMAXPROCS(0)
+	if n > lanesMax {
+		n = lanesMax
+	}
+	return &goLanes{lanes: make([]goLane, n)}
+}
+
+// pick is the lane of a new Logger or slog handler.
+func (s *goLanes) pick() uint32 {
+	return s.next.Add(1) % uint32(len(s.lanes))
+}
+
+func (l *goLane) u64(off uintptr) *uint64 { return (*uint64)(unsafe.Add(l.mem, off)) }
+func (l *goLane) u32(off uintptr) *uint32 { return (*uint32)(unsafe.Add(l.mem, off)) }
+
+// setMemory takes the lane's memory from memAddr and reads its layout, and the position and
+// counts from its producer line (the library's calls may have written it).
+func (l *goLane) setMemory() {
+	l.mem = *(*unsafe.Pointer)(unsafe.Pointer(&l.memAddr))
+	l.capacity = uint64(*l.u32(laneCapacity))
+	l.maxRecords = uint64(*l.u32(laneMaxRecords))
+	l.takeUp()
+}
+
+// takeUp reloads the position and counts after a call into the library, which wrote the
+// lane's producer line: the writers and the library are one producer, one after the other.
+func (l *goLane) takeUp() {
+	l.write = atomic.LoadUint64(l.u64(laneWrite))
+	l.submitted = atomic.LoadUint64(l.u64(laneSubmitted))
+	l.pushed = l.submitted - atomic.LoadUint64(l.u64(laneDroppedLevel)) -
+		atomic.LoadUint64(l.u64(laneDroppedFull)) - atomic.LoadUint64(l.u64(laneDroppedTime))
+	l.read = atomic.LoadUint64(l.u64(laneRead))
+	l.released = atomic.LoadUint64(l.u64(laneReleased))
+}
+
+// open gets the lane from the library: false when the pipeline has no lanes.
+func (l *goLane) open(p *Pipeline) (bool, error) {
+	r := C.lcgo_unbound_lane(C.uintptr_t(uintptr(unsafe.Pointer(p.ptr()))), (*C.uintptr_t)(unsafe.Pointer(&l.memAddr)))
+	runtime.KeepAlive(p)
+	if err := check(r); err != nil {
+		return false, err
+	}
+	if r.value == 0 {
+		return false, nil
+	}
+	l.handle = uintptr(r.value)
+	l.setMemory()
+	return true, nil
+}
+
+// push writes rec (a record within every limit) into the lane, the plain case of
+// docs/lane-protocol.md: done is false when the library must take it (closed, poisoned, no
+// room, larger than the ring), wake whether the batcher must be woken.
+func (l *goLane) push(rec []byte) (done, wake bool) {
+	busy := l.u32(laneBusy)
+	// Sequentially consistent, as every sync/atomic operation: the store and the load of
+	// closed are the producer's half of close's Dekker pair.
+	atomic.StoreUint32(busy, 1)
+	if atomic.LoadUint32(l.u32(laneClosed)) != 0 || atomic.LoadUint32(l.u32(lanePoisoned)) != 0 {
+		atomic.StoreUint32(busy, 0)
+		return false, false
+	}
+	if uint32(rec[3]) < atomic.LoadUint32(l.u32(laneMinLevel)) {
+		l.submitted++
+		atomic.StoreUint64(l.u64(laneSubmitted), l.submitted)
+		dl := l.u64(laneDroppedLevel)
+		atomic.StoreUint64(dl, atomic.LoadUint64(dl)+1)
+		atomic.StoreUint32(busy, 0)
+		return true, false
+	}
+	n := uint64(len(rec))
+	f := 8 + (n+7)&^7
+	w := l.write
+	var skip uint64
+	if toEnd := l.capacity - w&(l.capacity-1); f > toEnd {
+		skip = toEnd
+	}
+	if !l.room(w + skip + f) {
+		atomic.StoreUint32(busy, 0)
+		return false, false
+	}
+	ring := unsafe.Add(l.mem, laneHeaderLen)
+	if skip != 0 {
+		frameHeader(unsafe.Add(ring, w&(l.capacity-1)), 0, frameKindSkip)
+	}
+	at := unsafe.Add(ring, (w+skip)&(l.capacity-1))
+	frameHeader(at, uint32(n), frameKindRecord)
+	dst := unsafe.Slice((*byte)(unsafe.Add(at, 8)), n)
+	copy(dst, rec)
+	if binary.LittleEndian.Uint64(rec[recordStampOffset:]) == 0 {
+		binary.LittleEndian.PutUint64(dst[recordStampOffset:], uint64(time.Now().UnixNano()))
+	}
+	l.submitted++
+	l.pushed++
+	l.write = w + skip + f
+	// A counter is written by its one writer and read Relaxed (docs/lane-protocol.md): a plain
+	// aligned store. The write position is the publish: an atomic store, ordered after every
+	// byte of the frame.
+	*l.u64(laneSubmitted) = l.submitted
+	atomic.StoreUint64(l.u64(laneWrite), l.write)
+	atomic.StoreUint32(busy, 0)
+	return true, atomic.LoadUint32(l.u32(laneAsleep)) != 0
+}
+
+// room reports whether the ring has room up to position end and for one more record,
+// loading the consumer's position again only when the last one says no.
+func (l *goLane) room(end uint64) bool {
+	fits := func() bool {
+		return end-l.read <= l.capacity && (l.maxRecords == 0 || l.pushed-l.released < l.maxRecords)
+	}
+	if end-l.write > l.capacity {
+		return false // larger than the ring
+	}
+	if fits() {
+		return true
+	}
+	l.read = atomic.LoadUint64(l.u64(laneRead))
+	l.released = atomic.LoadUint64(l.u64(laneReleased))
+	return fits()
+}
+
+func frameHeader(at unsafe.Pointer, length, kind uint32) {
+	b := unsafe.Slice((*byte)(at), 8)
+	binary.LittleEndian.PutUint32(b, length)
+	binary.LittleEndian.PutUint32(b[4:], kind)
+}
+
+// slow submits rec through the library into the lane, which takes up what the writers
+// published, applies the queue's policy and may move the lane to new memory.
+func (l *goLane) slow(p *Pipeline, rec []byte) error {
+	r := C.lcgo_unbound_lane_submit_record(C.uintptr_t(uintptr(unsafe.Pointer(p.ptr()))), C.uintptr_t(l.handle),
+		bytesPtr(rec), C.size_t(len(rec)), (*C.uintptr_t)(unsafe.Pointer(&l.memAddr)))
+	runtime.KeepAlive(p)
+	l.setMemory()
+	return check(r)
+}
+
+// release lets go of the lane; the pipeline is unreachable (its finalizer calls this).
+func (l *goLane) release() {
+	if l.handle != 0 {
+		C.lcgo_unbound_lane_release(C.uintptr_t(l.handle))
+		l.handle, l.mem = 0, nil
+	}
+}
+
+// submitToLane submits an encoded record through lane i: written into the lane when it keeps
+// every limit and the plain case applies, through the library otherwise (with the same
+// answers and counters as SubmitRecord). entryInLimits says that the encoder knows every limit
+// but the record's length holds (see entryInLimits); otherwise the record is read to find
+// out. ok is false when the pipeline has no lanes.
+func (p *Pipeline) submitToLane(i uint32, rec []byte, entryInLimits bool) (ok bool, err error) {
+	s := p.lanes
+	if s.off.Load() {
+		return false, nil
+	}
+	l := &s.lanes[i]
+	l.mu.Lock()
+	if l.handle == 0 {
+		opened, err := l.open(p)
+		if !opened {
+			l.mu.Unlock()
+			if err == nil {
+				s.off.Store(true)
+				return false, nil
+			}
+			return true, err
+		}
+	}
+	var done, wake bool
+	if len(rec) <= MaxRecordBytes && (entryInLimits || recordInLimits(rec)) {
+		done, wake = l.push(rec)
+	}
+	if !done {
+		err = l.slow(p, rec)
+	}
+	h := l.handle
+	l.mu.Unlock()
+	if wake {
+		// The lane stays allocated until the pipeline's finalizer releases it, and p is
+		// reachable here.
+		C.lcgo_unbound_lane_wake(C.uintptr_t(h))
+		runtime.KeepAlive(p)
+	}
+	return true, err
+}
+
+// releaseLanes lets go of every lane; for the finalizer.
+func (s *goLanes) releaseLanes() {
+	for i := range s.lanes {
+		s.lanes[i].release()
+	}
+}
+
+// entryInLimits reports, without encoding anything, whether the entry Log encodes from msg,
+// attrs and b keeps the limits on counts, keys and the message (not the record's length).
+func entryInLimits(msg string, attrs []Attr, b *bound) bool {
+	var nl, nf int
+	if b != nil {
+		if b.badKeys {
+			return false
+		}
+		nl, nf = b.nLabels, b.nFields
+	}
+	for i := range attrs {
+		a := &attrs[i]
+		switch {
+		case a.kind == attrLabel:
+			nl++
+		case a.kind <= attrBool:
+			nf++
+		default:
+			continue
+		}
+		if !keyInLimits(a.key) {
+			return false
+		}
+	}
+	return nl <= MaxLabels && nf <= MaxFields && len(msg) <= MaxMessageBytes
+}
+
+// keyInLimits reports whether a label or field key is neither empty nor over MaxKeyBytes.
+func keyInLimits(k string) bool { return uint(len(k))-1 < MaxKeyBytes }
+
+// recordInLimits reports whether rec, as appendRecord wrote it, keeps every limit of the
+// library (counts, key and message lengths, its own length); a record that does not goes
+// through the library, which refuses it with ErrLimit and counts it.
+func recordInLimits(rec []byte) bool {
+	if len(rec) > MaxRecordBytes {
+		return false
+	}
+	nl := int(binary.LittleEndian.Uint16(rec[offLabels:]))
+	nf := int(binary.LittleEndian.Uint16(rec[offFields:]))
+	if nl > MaxLabels || nf > MaxFields {
+		return false
+	}
+	i := RecordHeaderLen
+	str := func() (uint64, bool) {
+		if i+4 > len(rec) {
+			return 0, false
+		}
+		n := uint64(binary.LittleEndian.Uint32(rec[i:]))
+		i += 4
+		if n > uint64(len(rec)-i) {
+			return 0, false
+		}
+		i += int(n)
+		return n, true
+	}
+	if n, ok := str(); !ok || n > MaxMessageBytes {
+		return false
+	}
+	for k := 0; k < 2; k++ { // trace and span ids
+		if _, ok := str(); !ok {
+			return false
+		}
+	}
+	key := func() bool {
+		n, ok := str()
+		return ok && n > 0 && n <= MaxKeyBytes
+	}
+	for k := 0; k < nl; k++ {
+		if !key() {
+			return false
+		}
+		if _, ok := str(); !ok {
+			return false
+		}
+	}
+	for k := 0; k < nf; k++ {
+		if !key() || i >= len(rec) {
+			return false
+		}
+		t := rec[i]
+		i++
+		switch t {
+		case byte(attrString):
+			if _, ok := str(); !ok {
+				return false
+			}
+		case byte(attrBool):
+			i++
+		default:
+			i += 8
+		}
+	}
+	return i == len(rec)
+}
