@@ -1,0 +1,81 @@
+package logcap
+
+import (
+	"strings"
+	"testing"
+)
+
+// What the binding judges for the lanes, without the library, must agree with the library's
+// full check: a record Log would copy into a lane as within every limit must be one that
+// SubmitRecord accepts, or the batcher would drop it as malformed after Log returned nil; and
+// one the library refuses must go to the library, so that the refusal keeps its code and
+// counter. The seeds sit on every limit; `go test -fuzz FuzzLaneLimits` explores around them.
+func FuzzLaneLimitsAgreeWithTheLibrary(f *testing.F) {
+	for _, s := range []struct {
+		msg, labels, fields, keyLen int
+		bound                       bool
+	}{
+		{0, 0, 0, 1, false},
+		{MaxMessageBytes, 4, 6, MaxKeyBytes, false},
+		{MaxMessageBytes + 1, 4, 6, 10, false},
+		{10, MaxLabels, 0, 5, true},
+		{10, MaxLabels + 1, 0, 5, false},
+		{10, MaxLabels + 1, 0, 5, true},
+		{10, 0, MaxFields, 3, false},
+		{10, 0, MaxFields + 1, 3, true},
+		{10, 2, 2, 0, false},
+		{10, 2, 2, 0, true},
+		{10, 2, 2, MaxKeyBytes + 1, false},
+		{10, 2, 2, MaxKeyBytes + 1, true},
+		{MaxMessageBytes, 60, 1000, MaxKeyBytes, false}, // over MaxRecordBytes
+	} {
+		f.Add(s.msg, s.labels, s.fields, s.keyLen, s.bound)
+	}
+	p, err := OpenJSON(nullConfig)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer closeOK(f, p)
+	f.Fuzz(func(t *testing.T, msgLen, labels, fields, keyLen int, useBound bool) {
+		if msgLen < 0 || labels < 0 || fields < 0 || keyLen < 0 ||
+			msgLen > 2*MaxMessageBytes || labels > 2*MaxLabels || fields > 2*MaxFields || keyLen > 2*MaxKeyBytes {
+			t.Skip()
+		}
+		var la, fa []Attr
+		for i := 0; i < labels; i++ {
+			la = append(la, Label(key(i, keyLen, i == labels-1), "v"))
+		}
+		for i := 0; i < fields; i++ {
+			fa = append(fa, Int(key(i, keyLen, i == 0), int(i)))
+		}
+		msg := strings.Repeat("m", msgLen)
+		var b *bound
+		attrs := append(la, fa...)
+		if useBound {
+			b = &p.With(la...).b
+			attrs = fa
+		}
+		rec, err := appendRecord(nil, LevelInfo, 1, msg, attrs, b)
+		if err != nil {
+			t.Skip() // beyond what the format can express: refused before any lane
+		}
+		accepted := p.SubmitRecord(rec) == nil
+		if entryInLimits(msg, attrs, b) && len(rec) <= MaxRecordBytes && !accepted {
+			t.Fatalf("judged within the limits, refused by the library (msg %d, labels %d, fields %d, key %d, bound %v)",
+				msgLen, labels, fields, keyLen, useBound)
+		}
+		if got := recordInLimits(rec); got != accepted {
+			t.Fatalf("recordInLimits %v, the library accepted %v (msg %d, labels %d, fields %d, key %d, bound %v)",
+				got, accepted, msgLen, labels, fields, keyLen, useBound)
+		}
+	})
+}
+
+// key is the i-th distinct key, of keyLen bytes when odd is set (a key that may break a
+// limit: empty, or too long), of its natural length otherwise.
+func key(i, keyLen int, odd bool) string {
+	if odd {
+		return strings.Repeat("k", keyLen)
+	}
+	return "k" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + strings.Repeat("y", i/26)
+}
