@@ -72,7 +72,9 @@ type goLane struct {
 	// The consumer's position and released records, as last loaded.
 	read     uint64
 	released uint64
-	_        [64]byte // the next lane's mutex on another cache line
+	// Where the write position goes once the reserved record is committed.
+	next uint64
+	_    [64]byte // the next lane's mutex on another cache line
 }
 
 // goLanes are a pipeline's unbound lanes.
@@ -133,27 +135,33 @@ func (l *goLane) open(p *Pipeline) (bool, error) {
 	return true, nil
 }
 
-// push writes rec (a record within every limit) into the lane, the plain case of
-// docs/lane-protocol.md: done is false when the library must take it (closed, poisoned, no
-// room, larger than the ring), wake whether the batcher must be woken.
-func (l *goLane) push(rec []byte) (done, wake bool) {
+// What reserve found.
+const (
+	reserved = iota // dst is the frame's payload: encode into it, then commit or abandon
+	counted         // below the minimum level: counted in the lane, nothing to write
+	slowPath        // not the plain case (closed, poisoned, no room, larger than the ring)
+)
+
+// reserve opens a call into the lane for a record of n bytes at level (steps 1–3 of "Close",
+// then "Reserve" of docs/lane-protocol.md): on reserved, dst is where the record goes, and
+// the call must end with commit or abandon; otherwise the call is over.
+func (l *goLane) reserve(n uint64, level uint32) (dst []byte, r int) {
 	busy := l.u32(laneBusy)
 	// Sequentially consistent, as every sync/atomic operation: the store and the load of
 	// closed are the producer's half of close's Dekker pair.
 	atomic.StoreUint32(busy, 1)
 	if atomic.LoadUint32(l.u32(laneClosed)) != 0 || atomic.LoadUint32(l.u32(lanePoisoned)) != 0 {
 		atomic.StoreUint32(busy, 0)
-		return false, false
+		return nil, slowPath
 	}
-	if uint32(rec[3]) < atomic.LoadUint32(l.u32(laneMinLevel)) {
+	if level < atomic.LoadUint32(l.u32(laneMinLevel)) {
 		l.submitted++
-		atomic.StoreUint64(l.u64(laneSubmitted), l.submitted)
+		*l.u64(laneSubmitted) = l.submitted
 		dl := l.u64(laneDroppedLevel)
-		atomic.StoreUint64(dl, atomic.LoadUint64(dl)+1)
+		*dl++
 		atomic.StoreUint32(busy, 0)
-		return true, false
+		return nil, counted
 	}
-	n := uint64(len(rec))
 	f := 8 + (n+7)&^7
 	w := l.write
 	var skip uint64
@@ -162,7 +170,7 @@ func (l *goLane) push(rec []byte) (done, wake bool) {
 	}
 	if !l.room(w + skip + f) {
 		atomic.StoreUint32(busy, 0)
-		return false, false
+		return nil, slowPath
 	}
 	ring := unsafe.Add(l.mem, laneHeaderLen)
 	if skip != 0 {
@@ -170,21 +178,46 @@ func (l *goLane) push(rec []byte) (done, wake bool) {
 	}
 	at := unsafe.Add(ring, (w+skip)&(l.capacity-1))
 	frameHeader(at, uint32(n), frameKindRecord)
-	dst := unsafe.Slice((*byte)(unsafe.Add(at, 8)), n)
-	copy(dst, rec)
-	if binary.LittleEndian.Uint64(rec[recordStampOffset:]) == 0 {
+	l.next = w + skip + f
+	return unsafe.Slice((*byte)(unsafe.Add(at, 8)), n), reserved
+}
+
+// commit publishes the record written into dst (from reserve), stamped now if it has no
+// timestamp, and ends the call: it reports whether the batcher must be woken.
+func (l *goLane) commit(dst []byte) (wake bool) {
+	if binary.LittleEndian.Uint64(dst[recordStampOffset:]) == 0 {
 		binary.LittleEndian.PutUint64(dst[recordStampOffset:], uint64(time.Now().UnixNano()))
 	}
 	l.submitted++
 	l.pushed++
-	l.write = w + skip + f
+	l.write = l.next
 	// A counter is written by its one writer and read Relaxed (docs/lane-protocol.md): a plain
 	// aligned store. The write position is the publish: an atomic store, ordered after every
 	// byte of the frame.
 	*l.u64(laneSubmitted) = l.submitted
 	atomic.StoreUint64(l.u64(laneWrite), l.write)
-	atomic.StoreUint32(busy, 0)
-	return true, atomic.LoadUint32(l.u32(laneAsleep)) != 0
+	atomic.StoreUint32(l.u32(laneBusy), 0)
+	return atomic.LoadUint32(l.u32(laneAsleep)) != 0
+}
+
+// abandon ends a call whose record was not written after all: nothing is published, and the
+// bytes written past the write position are overwritten by the next record.
+func (l *goLane) abandon() {
+	atomic.StoreUint32(l.u32(laneBusy), 0)
+}
+
+// push copies rec (a record within every limit) into the lane: done is false when the
+// library must take it, wake whether the batcher must be woken.
+func (l *goLane) push(rec []byte) (done, wake bool) {
+	dst, r := l.reserve(uint64(len(rec)), uint32(rec[3]))
+	switch r {
+	case reserved:
+		copy(dst, rec)
+		return true, l.commit(dst)
+	case counted:
+		return true, false
+	}
+	return false, false
 }
 
 // room reports whether the ring has room up to position end and for one more record,
@@ -234,22 +267,9 @@ func (l *goLane) release() {
 // but the record's length holds (see entryInLimits); otherwise the record is read to find
 // out. ok is false when the pipeline has no lanes.
 func (p *Pipeline) submitToLane(i uint32, rec []byte, entryInLimits bool) (ok bool, err error) {
-	s := p.lanes
-	if s.off.Load() {
-		return false, nil
-	}
-	l := &s.lanes[i]
-	l.mu.Lock()
-	if l.handle == 0 {
-		opened, err := l.open(p)
-		if !opened {
-			l.mu.Unlock()
-			if err == nil {
-				s.off.Store(true)
-				return false, nil
-			}
-			return true, err
-		}
+	l, ok, err := p.lockLane(i)
+	if !ok || err != nil {
+		return ok, err
 	}
 	var done, wake bool
 	if len(rec) <= MaxRecordBytes && (entryInLimits || recordInLimits(rec)) {
@@ -258,6 +278,35 @@ func (p *Pipeline) submitToLane(i uint32, rec []byte, entryInLimits bool) (ok bo
 	if !done {
 		err = l.slow(p, rec)
 	}
+	p.unlockLane(l, wake)
+	return true, err
+}
+
+// lockLane locks lane i, opening it on first use: ok is false (and the lane not locked) when
+// the pipeline has no lanes; on an error the lane is not locked either.
+func (p *Pipeline) lockLane(i uint32) (l *goLane, ok bool, err error) {
+	s := p.lanes
+	if s.off.Load() {
+		return nil, false, nil
+	}
+	l = &s.lanes[i]
+	l.mu.Lock()
+	if l.handle == 0 {
+		opened, err := l.open(p)
+		if !opened {
+			l.mu.Unlock()
+			if err == nil {
+				s.off.Store(true)
+				return nil, false, nil
+			}
+			return nil, true, err
+		}
+	}
+	return l, true, nil
+}
+
+// unlockLane unlocks a lane lockLane locked, then wakes the batcher if wake says so.
+func (p *Pipeline) unlockLane(l *goLane, wake bool) {
 	h := l.handle
 	l.mu.Unlock()
 	if wake {
@@ -266,7 +315,32 @@ func (p *Pipeline) submitToLane(i uint32, rec []byte, entryInLimits bool) (ok bo
 		C.lcgo_unbound_lane_wake(C.uintptr_t(h))
 		runtime.KeepAlive(p)
 	}
-	return true, err
+}
+
+// logToLane encodes the entry straight into lane i, when the pipeline has lanes and the plain
+// case applies; n is the record's size (entrySize). done is false when the caller must encode
+// and submit it the other way (no lanes, a full lane, close: the library's path decides).
+func (p *Pipeline) logToLane(i uint32, level Level, msg string, attrs []Attr, b *bound, n int) (done bool, err error) {
+	l, ok, err := p.lockLane(i)
+	if !ok || err != nil {
+		return ok, err
+	}
+	dst, r := l.reserve(uint64(n), uint32(level))
+	wake := false
+	switch r {
+	case reserved:
+		rec, err := appendRecord(dst[:0], level, 0, msg, attrs, b)
+		if err != nil || len(rec) != n || unsafe.SliceData(rec) != unsafe.SliceData(dst) {
+			// Not the size entrySize said: the record went elsewhere; submit it the other way.
+			l.abandon()
+			break
+		}
+		wake, done = l.commit(dst), true
+	case counted:
+		done = true
+	}
+	p.unlockLane(l, wake)
+	return done, nil
 }
 
 // releaseLanes lets go of every lane; for the finalizer.
@@ -276,31 +350,58 @@ func (s *goLanes) releaseLanes() {
 	}
 }
 
-// entryInLimits reports, without encoding anything, whether the entry Log encodes from msg,
-// attrs and b keeps the limits on counts, keys and the message (not the record's length).
-func entryInLimits(msg string, attrs []Attr, b *bound) bool {
+// entrySize is the size of the record appendRecord encodes from msg, attrs and b (at a valid
+// level), computed without encoding it, and whether that record keeps every limit of the
+// library (counts, keys, the message, its own length).
+func entrySize(msg string, attrs []Attr, b *bound) (n int, inLimits bool) {
 	var nl, nf int
+	traceID, spanID := "", ""
+	n = RecordHeaderLen + 12 + len(msg)
 	if b != nil {
 		if b.badKeys {
-			return false
+			return 0, false
 		}
 		nl, nf = b.nLabels, b.nFields
+		traceID, spanID = b.traceID, b.spanID
+		n += len(b.labels) + len(b.fields)
 	}
 	for i := range attrs {
 		a := &attrs[i]
-		switch {
-		case a.kind == attrLabel:
+		switch a.kind {
+		case attrLabel:
 			nl++
-		case a.kind <= attrBool:
-			nf++
-		default:
+			n += 8 + len(a.key) + len(a.str)
+		case attrTraceID:
+			traceID = a.str
 			continue
+		case attrSpanID:
+			spanID = a.str
+			continue
+		case attrTime:
+			continue
+		case attrString:
+			nf++
+			n += 9 + len(a.key) + len(a.str)
+		case attrBool:
+			nf++
+			n += 6 + len(a.key)
+		default:
+			nf++
+			n += 13 + len(a.key)
 		}
 		if !keyInLimits(a.key) {
-			return false
+			return 0, false
 		}
 	}
-	return nl <= MaxLabels && nf <= MaxFields && len(msg) <= MaxMessageBytes
+	n += len(traceID) + len(spanID)
+	return n, nl <= MaxLabels && nf <= MaxFields && len(msg) <= MaxMessageBytes && n <= MaxRecordBytes
+}
+
+// entryInLimits reports, without encoding anything, whether the entry Log encodes from msg,
+// attrs and b keeps every limit (see entrySize).
+func entryInLimits(msg string, attrs []Attr, b *bound) bool {
+	_, ok := entrySize(msg, attrs, b)
+	return ok
 }
 
 // keyInLimits reports whether a label or field key is neither empty nor over MaxKeyBytes.

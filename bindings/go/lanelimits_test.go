@@ -3,6 +3,7 @@ package logcap
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // What the binding judges for the lanes, without the library, must agree with the library's
@@ -60,7 +61,10 @@ func FuzzLaneLimitsAgreeWithTheLibrary(f *testing.F) {
 			t.Skip() // beyond what the format can express: refused before any lane
 		}
 		accepted := p.SubmitRecord(rec) == nil
-		if entryInLimits(msg, attrs, b) && len(rec) <= MaxRecordBytes && !accepted {
+		if n, _ := entrySize(msg, attrs, b); n != 0 && n != len(rec) {
+			t.Fatalf("entrySize %d, the record has %d bytes", n, len(rec))
+		}
+		if entryInLimits(msg, attrs, b) && !accepted {
 			t.Fatalf("judged within the limits, refused by the library (msg %d, labels %d, fields %d, key %d, bound %v)",
 				msgLen, labels, fields, keyLen, useBound)
 		}
@@ -78,4 +82,24 @@ func key(i, keyLen int, odd bool) string {
 		return strings.Repeat("k", keyLen)
 	}
 	return "k" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + strings.Repeat("y", i/26)
+}
+
+// Log encodes straight into a lane the size entrySize computes beforehand: for every kind of
+// attribute, with a Logger's bound ones and without, the two must agree to the byte.
+func TestEntrySizeIsTheEncodedSize(t *testing.T) {
+	p := openNull(t)
+	all := append(standardAttrs(), Uint64("u", 7), Field("v", StringValue("x")),
+		TraceID("4bf92f3577b34da6a3ce929d0e0e4736"), SpanID("00f067aa0ba902b7"),
+		Timestamp(time.Unix(1, 2)), Label("", "empty key"), Int("", 1))
+	for _, b := range []*bound{nil, &p.With(Label("svc", "a"), Bool("ok", true), TraceID("t")).b} {
+		for i := 0; i <= len(all); i++ {
+			for _, msg := range []string{"", "request completed"} {
+				rec, err := appendRecord(nil, LevelWarn, 0, msg, all[:i], b)
+				must(t, err)
+				if n, _ := entrySize(msg, all[:i], b); n != len(rec) && !(n == 0 && i >= len(all)-1) {
+					t.Fatalf("%d attributes, bound %v: entrySize %d, encoded %d", i, b != nil, n, len(rec))
+				}
+			}
+		}
+	}
 }
