@@ -1,8 +1,9 @@
 //! The pipeline's intake through lanes (docs/lane-protocol.md): each producing thread's
 //! records and entries arrive once and in its order, a thread that exits leaves its records
 //! delivered and its lane dropped, close racing producers loses nothing it accepted, a
-//! consumer held up by a sink still serves `drop_oldest`, and the shared queue is used when
-//! lanes are off or a stage runs on the producer's side.
+//! consumer held up by a sink still serves `drop_oldest`, the shared queue is used when lanes
+//! are off or a stage runs on the producer's side, and a lane bound to no thread (the Go
+//! binding's) takes records from any thread with the library's checks.
 
 mod common;
 
@@ -551,4 +552,79 @@ fn a_full_lane_counts_its_refusals_in_the_pipelines_stats() {
         assert_settled(&s);
         assert_eq!(delivered.load(Ordering::Relaxed), 20 - refused);
     }
+}
+
+/// A lane bound to no thread (the Go binding's), driven through the pipeline: writers on
+/// several threads taking turns, the library's checks, counters and refusals on its slow path,
+/// another pipeline's lane refused, and none with the shared queue or after close.
+#[test]
+fn an_unbound_lane_takes_records_from_any_thread_with_the_librarys_checks() {
+    use logcap_core::record::RecordErrorKind;
+    let none = Pipeline::from_json(r#"{"sinks":[{"type":"null","name":"n"}]}"#).unwrap();
+    assert!(none.unbound_lane().unwrap().is_none(), "the shared queue");
+    let other =
+        Pipeline::from_json(r#"{"queue":{"lanes":true},"sinks":[{"type":"null"}]}"#).unwrap();
+    let (p, seen) = capture(
+        r#"{"lanes":true,"lane_bytes":4096,"capacity":16}"#,
+        "",
+        Duration::ZERO,
+    );
+    p.set_min_level(Level::Info);
+    let lane = Arc::new(Mutex::new(p.unbound_lane().unwrap().expect("lanes are on")));
+    let p = Arc::new(p);
+    // Three threads, one after the other, and a lane that fills (16 records) and moves to a
+    // larger one for a record over its ring: one order.
+    for t in 0..3u64 {
+        let (p, lane) = (Arc::clone(&p), Arc::clone(&lane));
+        std::thread::spawn(move || {
+            for seq in t * 100..(t + 1) * 100 {
+                let mut rec = record(0, seq);
+                if seq == 150 {
+                    let mut d = EntryData::new();
+                    fill_standard(&mut d);
+                    d.set_field("thread", 0u64).unwrap();
+                    d.set_field("seq", seq).unwrap();
+                    d.set_field("pad", "x".repeat(5000).as_str()).unwrap();
+                    rec.clear();
+                    encode_entry(&d, &mut rec).unwrap();
+                }
+                p.submit_record_to(&mut lane.lock(), &rec).unwrap();
+            }
+        })
+        .join()
+        .unwrap();
+    }
+    let mut lane = lane.lock();
+    // Below the level: counted, nothing written. Malformed or over a limit: refused with the
+    // record's error, over a limit counted in refused_limit.
+    let mut debug = record(0, 999);
+    debug[3] = Level::Debug as u8;
+    p.submit_record_to(&mut lane, &debug).unwrap();
+    let bad = &record(0, 999)[..30];
+    assert!(matches!(
+        p.submit_record_to(&mut lane, bad),
+        Err(Error::Record(_))
+    ));
+    let mut over = record(0, 999);
+    over[16..18].copy_from_slice(&65u16.to_le_bytes()); // 65 labels: over the limit of 64
+    match p.submit_record_to(&mut lane, &over) {
+        Err(Error::Record(e)) => assert_eq!(e.kind, RecordErrorKind::TooManyLabels),
+        r => panic!("{r:?}"),
+    }
+    let mine = other.unbound_lane().unwrap().unwrap();
+    assert!(p.owns_lane(&lane) && !p.owns_lane(&mine) && !other.owns_lane(&lane));
+    p.flush(LONG).unwrap();
+    assert_eq!(per_thread(&seen, 1)[0], (0..300).collect::<Vec<_>>());
+    let s = p.stats();
+    assert_settled(&s);
+    assert_eq!(
+        (s.submitted, s.accepted, s.dropped_level, s.refused_limit),
+        (301, 300, 1, 1)
+    );
+    p.close(LONG).unwrap();
+    assert!(matches!(
+        p.submit_record_to(&mut lane, &record(0, 0)),
+        Err(Error::Closed)
+    ));
+    assert!(matches!(p.unbound_lane(), Err(Error::Closed)));
 }
