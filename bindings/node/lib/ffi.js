@@ -72,6 +72,13 @@ const PROTOTYPES = [
   'logcap_result logcap_pipeline_lane(const logcap_pipeline *pipeline, _Out_ logcap_lane **out_lane, _Out_ uint8_t **out_memory, _Out_ size_t *out_len)',
   'logcap_result logcap_lane_wake(const logcap_lane *lane)',
   'void logcap_lane_release(logcap_lane *lane)',
+  // Lanes bound to no thread, for writers that move between threads (the Go binding's); an
+  // isolate is one thread, so Node.js uses its thread's lane. Declared so that this list is
+  // the whole header
+  'logcap_result logcap_pipeline_unbound_lane(const logcap_pipeline *pipeline, _Out_ logcap_unbound_lane **out_lane, _Out_ uint8_t **out_memory, _Out_ size_t *out_len)',
+  'logcap_result logcap_unbound_lane_submit_record(const logcap_pipeline *pipeline, logcap_unbound_lane *lane, const uint8_t *record, size_t len, _Out_ uint8_t **out_memory, _Out_ size_t *out_len)',
+  'logcap_result logcap_unbound_lane_wake(const logcap_unbound_lane *lane)',
+  'void logcap_unbound_lane_release(logcap_unbound_lane *lane)',
   // The record writer (for C: Node encodes its records itself, lib/record.js); declared so that
   // this list is the whole header
   'logcap_result logcap_write_begin(const logcap_pipeline *pipeline, uint32_t level, const uint8_t *message, size_t len)',
@@ -176,6 +183,7 @@ function declareTypes() {
   koffi.opaque('logcap_builder');
   koffi.opaque('logcap_entry');
   koffi.opaque('logcap_lane');
+  koffi.opaque('logcap_unbound_lane');
   koffi.opaque('logcap_pipeline');
   const str = koffi.struct('logcap_str', {
     ptr: 'const uint8_t *',
