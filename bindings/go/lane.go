@@ -321,6 +321,14 @@ func (p *Pipeline) unlockLane(l *goLane, wake bool) {
 // case applies; n is the record's size (entrySize). done is false when the caller must encode
 // and submit it the other way (no lanes, a full lane, close: the library's path decides).
 func (p *Pipeline) logToLane(i uint32, level Level, msg string, attrs []Attr, b *bound, n int) (done bool, err error) {
+	return p.encodeToLane(i, level, n, func(dst []byte) ([]byte, error) {
+		return appendRecord(dst, level, 0, msg, attrs, b)
+	})
+}
+
+// encodeToLane has encode write a record of exactly n bytes at level straight into lane i
+// (see logToLane).
+func (p *Pipeline) encodeToLane(i uint32, level Level, n int, encode func(dst []byte) ([]byte, error)) (done bool, err error) {
 	l, ok, err := p.lockLane(i)
 	if !ok || err != nil {
 		return ok, err
@@ -329,9 +337,10 @@ func (p *Pipeline) logToLane(i uint32, level Level, msg string, attrs []Attr, b 
 	wake := false
 	switch r {
 	case reserved:
-		rec, err := appendRecord(dst[:0], level, 0, msg, attrs, b)
+		rec, err := encode(dst[:0])
 		if err != nil || len(rec) != n || unsafe.SliceData(rec) != unsafe.SliceData(dst) {
-			// Not the size entrySize said: the record went elsewhere; submit it the other way.
+			// Not the size computed beforehand: the record went elsewhere; submit it the
+			// other way.
 			l.abandon()
 			break
 		}
@@ -341,6 +350,14 @@ func (p *Pipeline) logToLane(i uint32, level Level, msg string, attrs []Attr, b 
 	}
 	p.unlockLane(l, wake)
 	return done, nil
+}
+
+// encodedSize is entrySize for appendEncoded's record of a and b.
+func encodedSize(msg string, a, b *bound) (n int, inLimits bool) {
+	n = RecordHeaderLen + 12 + len(msg) + len(b.traceID) + len(b.spanID) +
+		len(a.labels) + len(b.labels) + len(a.fields) + len(b.fields)
+	return n, !a.badKeys && !b.badKeys && a.nLabels+b.nLabels <= MaxLabels &&
+		a.nFields+b.nFields <= MaxFields && len(msg) <= MaxMessageBytes && n <= MaxRecordBytes
 }
 
 // releaseLanes lets go of every lane; for the finalizer.
@@ -405,7 +422,10 @@ func entryInLimits(msg string, attrs []Attr, b *bound) bool {
 }
 
 // keyInLimits reports whether a label or field key is neither empty nor over MaxKeyBytes.
-func keyInLimits(k string) bool { return uint(len(k))-1 < MaxKeyBytes }
+func keyInLimits(k string) bool { return keyLenInLimits(len(k)) }
+
+// keyLenInLimits reports whether a key of n bytes is neither empty nor over MaxKeyBytes.
+func keyLenInLimits(n int) bool { return uint(n)-1 < MaxKeyBytes }
 
 // recordInLimits reports whether rec, as appendRecord wrote it, keeps every limit of the
 // library (counts, key and message lengths, its own length); a record that does not goes

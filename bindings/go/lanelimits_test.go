@@ -1,6 +1,8 @@
 package logcap
 
 import (
+	"log/slog"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -101,5 +103,34 @@ func TestEntrySizeIsTheEncodedSize(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The slog handler encodes straight into a lane the size encodedSize computes from what it
+// collected: for every kind of value, groups, labels, the trace context and the source.
+func TestSlogEncodedSizeIsTheEncodedSize(t *testing.T) {
+	p := openNull(t)
+	h := NewSlogHandler(p, &SlogOptions{LabelKeys: []string{"service", "g.region"}, TraceIDKey: "trace",
+		AddSource: true}).WithAttrs([]slog.Attr{slog.String("service", "checkout"), slog.Int("n", 1)}).
+		WithGroup("g").(*slogHandler)
+	var pcs [1]uintptr
+	runtime.Callers(1, pcs[:])
+	r := slog.NewRecord(time.Unix(5, 6), slog.LevelWarn, "request completed", pcs[0])
+	r.AddAttrs(slog.String("region", "eu"), slog.Int64("i", -1), slog.Uint64("u", 2), slog.Float64("f", 1.5),
+		slog.Bool("b", true), slog.Duration("d", time.Second), slog.Time("t", time.Unix(1, 0)),
+		slog.Any("a", []int{1}), slog.Group("sub", slog.String("x", "y")), slog.String("trace", "abc"))
+	e := &slogEncoder{}
+	e.collect(h, &r)
+	rec, err := appendEncoded(nil, LevelWarn, 1, r.Message, &h.b, &e.out)
+	must(t, err)
+	n, ok := encodedSize(r.Message, &h.b, &e.out)
+	if !ok || n != len(rec) {
+		t.Fatalf("encodedSize %d (in limits %v), encoded %d", n, ok, len(rec))
+	}
+	long := slog.NewRecord(time.Time{}, slog.LevelInfo, "m", 0)
+	long.AddAttrs(slog.Int(strings.Repeat("k", MaxKeyBytes), 1))
+	e.collect(h, &long) // under the group "g.": one byte too many
+	if _, ok := encodedSize(long.Message, &h.b, &e.out); ok {
+		t.Fatal("a key over MaxKeyBytes with its group judged within the limits")
 	}
 }

@@ -166,7 +166,21 @@ var slogEncoders = sync.Pool{New: func() any { return &slogEncoder{} }}
 
 func (h *slogHandler) Handle(_ context.Context, r slog.Record) error {
 	e := slogEncoders.Get().(*slogEncoder)
-	rec, err := e.record(h, &r)
+	e.collect(h, &r)
+	level, ts := slogLevel(r.Level), unixNanos(r.Time)
+	if !h.p.lanes.off.Load() {
+		if n, ok := encodedSize(r.Message, &h.b, &e.out); ok {
+			done, err := h.p.encodeToLane(h.lane, level, n, func(dst []byte) ([]byte, error) {
+				return appendEncoded(dst, level, ts, r.Message, &h.b, &e.out)
+			})
+			if done {
+				e.release()
+				return err
+			}
+		}
+	}
+	rec, err := appendEncoded(e.rec[:0], level, ts, r.Message, &h.b, &e.out)
+	e.rec = rec
 	if err == nil {
 		err = h.p.submitEncoded(h.lane, rec, false)
 	}
@@ -185,6 +199,14 @@ func (e *slogEncoder) release() {
 
 // record encodes r for h into e.rec: h's attributes, encoded once by WithAttrs, then r's.
 func (e *slogEncoder) record(h *slogHandler, r *slog.Record) ([]byte, error) {
+	e.collect(h, r)
+	rec, err := appendEncoded(e.rec[:0], slogLevel(r.Level), unixNanos(r.Time), r.Message, &h.b, &e.out)
+	e.rec = rec
+	return rec, err
+}
+
+// collect encodes r's attributes for h into e.out, with h's trace context.
+func (e *slogEncoder) collect(h *slogHandler, r *slog.Record) {
 	e.cfg = h.cfg
 	e.prefix = append(e.prefix[:0], h.prefix...)
 	e.out = bound{
@@ -198,9 +220,6 @@ func (e *slogEncoder) record(h *slogHandler, r *slog.Record) ([]byte, error) {
 	if h.cfg.opts.AddSource && r.PC != 0 {
 		e.source(r.PC)
 	}
-	rec, err := appendEncoded(e.rec[:0], slogLevel(r.Level), unixNanos(r.Time), r.Message, &h.b, &e.out)
-	e.rec = rec
-	return rec, err
 }
 
 // attr encodes one attribute under the current prefix.
@@ -269,6 +288,7 @@ func (e *slogEncoder) special(keys []slogKey, key string, kind slog.Kind, v slog
 
 // appendKey writes prefix+key as one str.
 func (e *slogEncoder) appendKey(b []byte, key string) []byte {
+	e.out.badKeys = e.out.badKeys || !keyLenInLimits(len(e.prefix)+len(key))
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(e.prefix)+len(key)))
 	if len(e.prefix) > 0 {
 		b = append(b, e.prefix...)
