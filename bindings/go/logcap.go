@@ -6,7 +6,8 @@
 //
 //   - [Pipeline.Log] and [Logger]: the fast path. Typed attributes ([String], [Int64],
 //     [Label], ...) are encoded into a packed record in a reused buffer and submitted with
-//     one cgo call, without allocating.
+//     one cgo call, without allocating; with lanes ([QueueConfig].Lanes), encoded straight
+//     into a lane of the pipeline's, with no cgo call (docs/lane-protocol.md).
 //   - [NewSlogHandler]: a [log/slog] handler on the same packed-record path.
 //   - [Pipeline.Acquire] and [Entry]: the handle API, one cgo call per setter, for building
 //     an entry from several goroutines or copying one with [Entry.Clone].

@@ -91,8 +91,9 @@ func open(doc []byte, cbs []Callback) (*Pipeline, error) {
 }
 
 // sharedQueue returns doc with "queue": {"lanes": false} unless doc sets queue.lanes itself
-// (docs/lane-protocol.md): a goroutine may move to another thread between two cgo calls, so
-// per-thread lanes could deliver its entries out of order; the shared queue keeps each
+// (docs/lane-protocol.md): with lanes, the handle API and SubmitRecord go into the lane of the
+// thread the goroutine is on, and a goroutine may move to another thread between two cgo
+// calls, so their entries could be delivered out of order; the shared queue keeps each
 // goroutine's order. A document that is not a JSON object is returned as it is, for the
 // library to say what is wrong with it.
 func sharedQueue(doc []byte) []byte {

@@ -33,7 +33,9 @@ type SlogOptions struct {
 }
 
 // NewSlogHandler is a log/slog Handler that logs to p through the packed-record path: one
-// record encoded into a pooled buffer and one cgo call per log call.
+// record encoded into a pooled buffer and one cgo call per log call, or, with lanes, encoded
+// into a lane with no cgo call. The handlers made from it (WithAttrs, WithGroup) write into
+// the same lane, so their records keep their order.
 //
 //   - Levels: below slog.LevelDebug is trace, Debug debug, Info info, Warn warn, Error error,
 //     above Error fatal (each slog level maps to the logcap level at or below it).
