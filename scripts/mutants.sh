@@ -27,7 +27,7 @@ declare -A FILES=(
   [intake]="core/src/dispatcher/intake.rs"
   [dispatcher]="core/src/dispatcher/mod.rs core/src/dispatcher/batcher.rs core/src/batch.rs"
   [delivery]="core/src/delivery/dead_letter.rs core/src/delivery/retry.rs"
-  [lane]="core/src/lane/control.rs core/src/lane/layout.rs core/src/lane/producer.rs core/src/lane/consumer.rs core/src/lane/set.rs"
+  [lane]="core/src/lane/control.rs core/src/lane/layout.rs core/src/lane/producer.rs core/src/lane/consumer.rs core/src/lane/set.rs core/src/lane/unbound.rs"
 )
 # The test targets, as cargo test arguments: "core:" = the core's own unit tests only (one
 # crate to rebuild per mutant, a few seconds), "workspace:" = with the integration tests at the
