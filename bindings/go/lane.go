@@ -317,17 +317,12 @@ func (p *Pipeline) unlockLane(l *goLane, wake bool) {
 	}
 }
 
-// logToLane encodes the entry straight into lane i, when the pipeline has lanes and the plain
-// case applies; n is the record's size (entrySize). done is false when the caller must encode
-// and submit it the other way (no lanes, a full lane, close: the library's path decides).
-func (p *Pipeline) logToLane(i uint32, level Level, msg string, attrs []Attr, b *bound, n int) (done bool, err error) {
-	return p.encodeToLane(i, level, n, func(dst []byte) ([]byte, error) {
-		return appendRecord(dst, level, 0, msg, attrs, b)
-	})
-}
-
-// encodeToLane has encode write a record of exactly n bytes at level straight into lane i
-// (see logToLane).
+// encodeToLane has encode write a record of exactly n bytes at level straight into lane i,
+// when the pipeline has lanes and the plain case applies: for the slog handler, whose parts
+// are encoded already, so that writing them into the lane costs what a copy of the record
+// would (Log encodes outside the mutex and copies: the encoding under it would hold it twice
+// as long, for no gain measured). done is false when the caller must encode and submit the
+// record the other way (no lanes, a full lane, close: the library's path decides).
 func (p *Pipeline) encodeToLane(i uint32, level Level, n int, encode func(dst []byte) ([]byte, error)) (done bool, err error) {
 	l, ok, err := p.lockLane(i)
 	if !ok || err != nil {

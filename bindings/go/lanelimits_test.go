@@ -86,8 +86,9 @@ func key(i, keyLen int, odd bool) string {
 	return "k" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + strings.Repeat("y", i/26)
 }
 
-// Log encodes straight into a lane the size entrySize computes beforehand: for every kind of
-// attribute, with a Logger's bound ones and without, the two must agree to the byte.
+// Log judges the record's length by the size entrySize computes from the attributes (the
+// library refuses a record over MaxRecordBytes): for every kind of attribute, with a Logger's
+// bound ones and without, the two must agree to the byte.
 func TestEntrySizeIsTheEncodedSize(t *testing.T) {
 	p := openNull(t)
 	all := append(standardAttrs(), Uint64("u", 7), Field("v", StringValue("x")),
@@ -106,8 +107,9 @@ func TestEntrySizeIsTheEncodedSize(t *testing.T) {
 	}
 }
 
-// The slog handler encodes straight into a lane the size encodedSize computes from what it
-// collected: for every kind of value, groups, labels, the trace context and the source.
+// The slog handler writes into a lane a record of the size encodedSize computes from what it
+// collected, and judges the limits by it: for every kind of value, groups, labels, the trace
+// context and the source, the size must be the record's.
 func TestSlogEncodedSizeIsTheEncodedSize(t *testing.T) {
 	p := openNull(t)
 	h := NewSlogHandler(p, &SlogOptions{LabelKeys: []string{"service", "g.region"}, TraceIDKey: "trace",

@@ -19,13 +19,6 @@ func (p *Pipeline) Log(level Level, msg string, attrs ...Attr) error {
 }
 
 func (p *Pipeline) log(level Level, msg string, attrs []Attr, b *bound, lane uint32) error {
-	if level.valid() && !p.lanes.off.Load() {
-		if n, ok := entrySize(msg, attrs, b); ok {
-			if done, err := p.logToLane(lane, level, msg, attrs, b, n); done {
-				return err
-			}
-		}
-	}
 	bp := getRecordBuf()
 	rec, err := appendRecord((*bp)[:0], level, 0, msg, attrs, b)
 	if err == nil {
