@@ -282,6 +282,18 @@ func (p *Pipeline) submitToLane(i uint32, rec []byte, entryInLimits bool) (ok bo
 	return true, err
 }
 
+// submitToLaneChecked submits rec, which may be malformed, into lane i through the library,
+// which checks it whole (the slow path's call): ok is false when the pipeline has no lanes.
+func (p *Pipeline) submitToLaneChecked(i uint32, rec []byte) (ok bool, err error) {
+	l, ok, err := p.lockLane(i)
+	if !ok || err != nil {
+		return ok, err
+	}
+	err = l.slow(p, rec)
+	p.unlockLane(l, false)
+	return true, err
+}
+
 // lockLane locks lane i, opening it on first use: ok is false (and the lane not locked) when
 // the pipeline has no lanes; on an error the lane is not locked either.
 func (p *Pipeline) lockLane(i uint32) (l *goLane, ok bool, err error) {

@@ -250,3 +250,41 @@ func TestUnboundLanesCloseRacingLoggers(t *testing.T) {
 		t.Fatalf("accepted %d, %+v", total, st)
 	}
 }
+
+// SubmitRecord goes into the lane Pipeline.Log writes, checked whole by the library: one
+// goroutine's records through both keep one order, and a malformed one is refused with its
+// code and message, as without lanes.
+func TestUnboundLaneSubmitRecordKeepsOrderWithLog(t *testing.T) {
+	p, c := lanesCollector(t, QueueConfig{LaneBytes: 4096, WhenFull: Block, BlockTimeoutMS: 60000})
+	const n = 3000
+	for i := 0; i < n; i++ {
+		var err error
+		if i%2 == 0 {
+			err = p.Log(LevelInfo, "log", Label("g", "0"), Int("seq", i))
+		} else {
+			var rec []byte
+			rec, err = AppendRecord(nil, LevelInfo, 0, "record", Label("g", "0"), Int("seq", i))
+			must(t, err)
+			err = p.SubmitRecord(rec)
+		}
+		must(t, err)
+		if i%50 == 0 {
+			runtime.Gosched()
+		}
+	}
+	rec, err := AppendRecord(nil, LevelInfo, 0, "bad", Int("seq", 0))
+	must(t, err)
+	err = p.SubmitRecord(rec[:len(rec)-1])
+	wantCode(t, err, ErrMalformedRecord)
+	if !strings.Contains(err.Error(), "length") {
+		t.Errorf("the refusal says where: %v", err)
+	}
+	flushOK(t, p)
+	checkOrder(t, c.all(), []int64{n})
+	st, err := p.Stats()
+	must(t, err)
+	if st.Submitted != n || st.Accepted != n || st.DroppedMalformed != 0 {
+		t.Fatalf("%+v", st)
+	}
+	closeOK(t, p)
+}

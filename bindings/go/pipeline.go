@@ -91,8 +91,8 @@ func open(doc []byte, cbs []Callback) (*Pipeline, error) {
 }
 
 // sharedQueue returns doc with "queue": {"lanes": false} unless doc sets queue.lanes itself
-// (docs/lane-protocol.md): with lanes, the handle API and SubmitRecord go into the lane of the
-// thread the goroutine is on, and a goroutine may move to another thread between two cgo
+// (docs/lane-protocol.md): with lanes, the handle API goes into the lane of the thread the
+// goroutine is on, and a goroutine may move to another thread between two cgo
 // calls, so their entries could be delivered out of order; the shared queue keeps each
 // goroutine's order. A document that is not a JSON object is returned as it is, for the
 // library to say what is wrong with it.
@@ -338,10 +338,14 @@ func (p *Pipeline) MinLevel() Level { return Level(p.minLevel.Load()) }
 func (p *Pipeline) Enabled(l Level) bool { return uint32(l) >= p.minLevel.Load() }
 
 // SubmitRecord submits one packed record (docs/record-format.md), as encoded by
-// AppendRecord or by another binding: one cgo call. A malformed record is refused with
-// ErrMalformedRecord, whose message says where and why, and nothing is submitted. rec is
-// only read during the call.
+// AppendRecord or by another binding: one cgo call, in which the library checks it whole. A
+// malformed record is refused with ErrMalformedRecord, whose message says where and why, and
+// nothing is submitted. rec is only read during the call. With lanes, the record goes into
+// the lane Pipeline.Log writes, so that a goroutine's records through both keep one order.
 func (p *Pipeline) SubmitRecord(rec []byte) error {
+	if ok, err := p.submitToLaneChecked(0, rec); ok {
+		return err
+	}
 	return p.submitRecord(rec)
 }
 
