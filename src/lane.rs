@@ -1,10 +1,9 @@
 //! A thread's lane, handed to code in another language that writes records into it directly
-//! (docs/lane-protocol.md, "Who writes a lane"): the Node.js binding's `log()` does, with no
+//! (docs/lane-protocol.md, "Who writes a lane"): logcap.hpp's `log()` does, with no
 //! call into the library per record. And lanes bound to no thread, for a binding whose
 //! writers move between threads and take turns at a lane themselves: the Go binding's.
 
-use super::error::fail;
-use super::error::from_error;
+use super::error::{fail, from_error};
 use super::panic::boundary;
 use super::pipeline::logcap_pipeline;
 use super::pointer::{bytes, out, take_box, to_boxed_ptr, try_mut, try_ref, Castable, OwnedBox};

@@ -272,7 +272,7 @@ func (p *Pipeline) submitToLane(i uint32, rec []byte, entryInLimits bool) (ok bo
 		return ok, err
 	}
 	var done, wake bool
-	if len(rec) <= MaxRecordBytes && (entryInLimits || recordInLimits(rec)) {
+	if entryInLimits || recordInLimits(rec) {
 		done, wake = l.push(rec)
 	}
 	if !done {

@@ -13,7 +13,8 @@ import (
 	"time"
 )
 
-// lanesConfig opens a pipeline with lanes on, small lanes and a collector named "cb".
+// lanesCollector opens a pipeline with lanes on, the queue settings q and a collector named
+// "cb"; the caller closes it.
 func lanesCollector(t *testing.T, q QueueConfig) (*Pipeline, *collector) {
 	t.Helper()
 	c := &collector{}

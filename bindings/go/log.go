@@ -22,7 +22,10 @@ func (p *Pipeline) log(level Level, msg string, attrs []Attr, b *bound, lane uin
 	bp := getRecordBuf()
 	rec, err := appendRecord((*bp)[:0], level, 0, msg, attrs, b)
 	if err == nil {
-		err = p.submitEncoded(lane, rec, entryInLimits(msg, attrs, b))
+		// The limits matter only to a record written into a lane: not judged for the shared
+		// queue, whose library call checks the record.
+		inLimits := !p.lanes.off.Load() && entryInLimits(msg, attrs, b)
+		err = p.submitEncoded(lane, rec, inLimits)
 	}
 	putRecordBuf(bp, rec)
 	return err

@@ -277,7 +277,7 @@ impl Pipeline {
 
     /// The calling thread's lane, for a producer in another language on this thread that
     /// writes records into it directly, as docs/lane-protocol.md says, with no call into the
-    /// library per record (the Node.js binding's `log()`); `Ok(None)` when the pipeline takes
+    /// library per record (logcap.hpp's `log()`); `Ok(None)` when the pipeline takes
     /// its submits through the shared queue (lanes off, or a processor hook set).
     /// `Err(Error::Closed)` after close.
     ///

@@ -352,6 +352,16 @@ impl Producer {
         self.lane.header().control.asleep.load(Relaxed) != 0
     }
 
+    /// One whole call for a record that the minimum level drops: one `submitted` and one
+    /// `dropped level`, nothing written. `Closed` after close.
+    pub fn count_below_level(&mut self) -> Result<(), SubmitError> {
+        self.enter()?;
+        self.count_submitted();
+        self.count_dropped_level();
+        self.leave();
+        Ok(())
+    }
+
     /// One whole call: enter, count, push under `policy`, publish, leave. `wake` is called
     /// when the consumer must be woken (after a publish that finds it asleep, or while
     /// waiting for room).

@@ -205,13 +205,7 @@ impl LaneSet {
     /// Counts, in the calling thread's lane, a record that the minimum level drops: one
     /// `submitted` and one `dropped level`, nothing written to the ring. `Closed` after close.
     pub fn count_below_level(self: &Arc<Self>) -> Result<(), SubmitError> {
-        self.with_producer(0, |p| {
-            p.enter()?;
-            p.count_submitted();
-            p.count_dropped_level();
-            p.leave();
-            Ok(())
-        })
+        self.with_producer(0, Producer::count_below_level)
     }
 
     /// Runs `call` with the calling thread's producer of this set, creating and registering

@@ -96,11 +96,7 @@ impl UnboundLane {
     /// level`, nothing written. `Closed` after close.
     pub fn count_below_level(&mut self) -> Result<(), SubmitError> {
         self.producer.take_up_shared();
-        self.producer.enter()?;
-        self.producer.count_submitted();
-        self.producer.count_dropped_level();
-        self.producer.leave();
-        Ok(())
+        self.producer.count_below_level()
     }
 }
 
