@@ -628,3 +628,108 @@ fn an_unbound_lane_takes_records_from_any_thread_with_the_librarys_checks() {
     ));
     assert!(matches!(p.unbound_lane(), Err(Error::Closed)));
 }
+
+#[test]
+fn every_sink_reads_a_lanes_records_decoded_whether_the_batcher_or_a_sink_decodes_them() {
+    // With lanes and no stage on the batcher, batches carry the records still packed and the
+    // first sink that reads one decodes it for all; with redaction, the batcher decodes them
+    // to run it. Either way three sinks reading the same batches at once (two callbacks and a
+    // JSON-lines file) see every entry whole, with invalid UTF-8 replaced, in each thread's
+    // order, and the file holds what the callbacks saw.
+    let block = r#","when_full":"block","block_timeout_ms":60000"#;
+    for stage in ["", r#","redact":{"keys":["password"]}"#] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        let cfg = Config::from_json(&format!(
+            r#"{{"queue":{{"lanes":true}},"batch":{{"max_entries":16,"max_delay_ms":2}}{stage},
+                "sinks":[{{"type":"callback","name":"a"{block}}},{{"type":"callback","name":"b"{block}}},
+                         {{"type":"file","name":"f","path":{},"format":"json"{block}}}]}}"#,
+            serde_json::to_string(&path).unwrap()
+        ))
+        .unwrap();
+        let seen: [Arc<Mutex<Vec<String>>>; 2] = Default::default();
+        let mut b = Pipeline::builder(cfg);
+        for (name, s) in ["a", "b"].into_iter().zip(&seen) {
+            let s = Arc::clone(s);
+            b = b.callback(name, move |batch| {
+                s.lock().extend(batch.iter().map(|e| {
+                    format!(
+                        "{}/{}/{:?}",
+                        num(e, "thread"),
+                        num(e, "seq"),
+                        e.label("password")
+                    )
+                }));
+                Ok(())
+            });
+        }
+        let p = b.build().unwrap();
+        let per = 300u64;
+        std::thread::scope(|s| {
+            for t in 0..2u64 {
+                let p = &p;
+                s.spawn(move || {
+                    for seq in 0..per {
+                        let mut d = EntryData::new();
+                        fill_standard(&mut d);
+                        d.set_field("thread", t).unwrap();
+                        d.set_field("seq", seq).unwrap();
+                        d.set_label("password", "hunter2").unwrap();
+                        let mut rec = Vec::new();
+                        encode_entry(&d, &mut rec).unwrap();
+                        if seq.is_multiple_of(7) {
+                            // "hunter2" → "hunt\xff r2": invalid UTF-8, replaced on decoding.
+                            let at = rec.windows(7).position(|w| w == b"hunter2").unwrap();
+                            rec[at + 4] = 0xff;
+                        }
+                        p.submit_record(&rec).unwrap();
+                    }
+                });
+            }
+        });
+        p.close(LONG).unwrap();
+        assert_settled(&p.stats());
+        let (a, b) = (seen[0].lock(), seen[1].lock());
+        assert_eq!(*a, *b, "{stage}");
+        assert_eq!(a.len() as u64, 2 * per, "{stage}");
+        let password = if stage.is_empty() {
+            |seq: u64| {
+                if seq.is_multiple_of(7) {
+                    "Some(\"hunt\u{fffd}r2\")"
+                } else {
+                    "Some(\"hunter2\")"
+                }
+            }
+        } else {
+            |_| "Some(\"[REDACTED]\")"
+        };
+        for t in 0..2 {
+            let mine: Vec<&String> = a
+                .iter()
+                .filter(|l| l.starts_with(&format!("{t}/")))
+                .collect();
+            let want: Vec<String> = (0..per)
+                .map(|seq| format!("{t}/{seq}/{}", password(seq)))
+                .collect();
+            assert_eq!(mine, want.iter().collect::<Vec<_>>(), "{stage}");
+        }
+        let lines: Vec<serde_json::Value> = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let from_file: Vec<String> = lines
+            .iter()
+            .map(|v| {
+                let label = v["labels"]["password"].as_str().map(|s| format!("{s:?}"));
+                format!(
+                    "{}/{}/{}",
+                    v["fields"]["thread"],
+                    v["fields"]["seq"],
+                    label.map_or("None".into(), |s| format!("Some({s})"))
+                )
+            })
+            .collect();
+        assert_eq!(from_file, *a, "{stage}");
+    }
+}

@@ -265,12 +265,13 @@ impl Batcher {
         max_delay: Duration,
     ) -> (usize, bool) {
         let mut full = false;
+        let decode = self.decodes();
         if let Some(r) = self.lanes.as_mut() {
             let pool = &self.pool;
             let entries = RefCell::new(&mut *got);
             full = r
                 .pass_unchecked(
-                    |record| match unpack(pool, record) {
+                    |record| match unpack(pool, record, decode) {
                         Some(e) => {
                             entries.borrow_mut().push(e);
                             true
@@ -290,6 +291,19 @@ impl Batcher {
             self.take(open, seq, e, max_delay);
         }
         (n, full)
+    }
+
+    /// Whether the batcher decodes the records it takes: when it reads the entries (a stage
+    /// runs here, or deduplication), and when the pipeline has the shared queue, whose
+    /// producers copied and checked each record already, so that decoding is the batcher's
+    /// one job and runs beside the sinks' encoding. Else (lanes, where the batcher copies
+    /// and checks each record and was the pipeline's bottleneck) entries go into batches
+    /// still packed, and the first sink that reads a batch decodes it (crate::batch), off the
+    /// batcher's thread. docs/benchmarks.md, "Records decoded by the sinks", has the
+    /// measurements behind the choice.
+    #[inline]
+    fn decodes(&self) -> bool {
+        self.lanes.is_none() || self.stages.is_some() || self.dedup.is_some()
     }
 
     /// How long to wait for the next timer: the open batch's deadline or the first held
@@ -318,7 +332,10 @@ impl Batcher {
         e: Box<EntryData>,
         max_delay: Duration,
     ) -> bool {
-        let mut e = crate::record::expanded(e);
+        let mut e = e;
+        if self.decodes() {
+            crate::record::expand(&mut e);
+        }
         if let Some(stages) = &self.stages {
             match stages.run(e, &self.counters) {
                 Some(kept) => e = kept,
@@ -405,7 +422,12 @@ impl Batcher {
         *seq += 1;
         self.counters.accepted.add(entries.len() as u64);
         self.counters.batches.add(1);
-        let batch = Arc::new(Batch::new(*seq, entries, Arc::clone(&self.pool)));
+        let batch = Arc::new(Batch::new(
+            *seq,
+            entries,
+            Arc::clone(&self.pool),
+            self.decodes(),
+        ));
         let lanes = &mut self.lanes;
         // While a sink's full queue holds the batcher up, producers under `drop_oldest`
         // still get the room they ask for in their lanes.
@@ -465,13 +487,20 @@ impl Batcher {
     }
 }
 
-/// A record read from a lane, unchecked: copied into a pooled entry and decoded there, checked
-/// on the way (`record::unpack_into`); stamped now if it came without a timestamp (producers
-/// stamp what they submit). `None` (the entry back in the pool) for a malformed record.
+/// A record read from a lane, unchecked: copied into a pooled entry, checked, and decoded there
+/// when the batcher reads entries (`decode`: `record::unpack_into`, one walk for both), else
+/// left packed for the sinks (`record::pack_checked`); stamped now if it came without a
+/// timestamp (producers stamp what they submit). `None` (the entry back in the pool) for a
+/// malformed record.
 #[inline]
-fn unpack(pool: &Pool, record: &[u8]) -> Option<Box<EntryData>> {
+fn unpack(pool: &Pool, record: &[u8], decode: bool) -> Option<Box<EntryData>> {
     let mut e = pool.take();
-    if !crate::record::unpack_into(record, &mut e) {
+    let taken = if decode {
+        crate::record::unpack_into(record, &mut e)
+    } else {
+        crate::record::pack_checked(record, &mut e)
+    };
+    if !taken {
         pool.put(e);
         return None;
     }

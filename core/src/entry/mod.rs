@@ -89,7 +89,8 @@ pub struct EntryData {
     peak: usize,
     /// Whether `text` holds a packed record not decoded yet (and nothing else).
     /// [`crate::Pipeline::submit_record`] checks a record and copies it in on the producer's
-    /// thread; the batcher decodes it in place (`record::expand`) before anything reads the
+    /// thread; the batcher, or with lanes the first sink that reads its batch (crate::batch),
+    /// decodes it in place (`record::expand`) before anything reads the
     /// entry's contents.
     packed: bool,
 }

@@ -1,5 +1,6 @@
 //! The packed record an entry may carry: [`crate::Pipeline::submit_record`] checks a record
-//! and copies it into an empty entry on the producer's thread (`pack`); the batcher decodes it
+//! and copies it into an empty entry on the producer's thread (`pack`), as the batcher does for a
+//! lane's record; the batcher (or, with lanes, the first sink that reads its batch) decodes it
 //! in place (crate::record) through `take_packed`, the `index_*` methods and `restore_text`,
 //! before anything reads the entry's contents.
 
@@ -35,7 +36,9 @@ fn index_into<V: Copy>(
 impl EntryData {
     /// Makes this empty entry carry a checked record, to be decoded later by `record::expand`:
     /// the level and timestamp are set now (the intake reads them), the record is copied as it
-    /// is.
+    /// is. Until it is decoded, the size estimate ([`EntryData::size_hint`]) counts the
+    /// record's bytes, about what the decoded entry counts (its strings, and a few bytes per
+    /// item).
     #[inline]
     pub(crate) fn pack(&mut self, record: &[u8], level: Level, timestamp_ns: u64) {
         debug_assert!(self.is_empty(), "only an empty entry carries a record");
@@ -43,6 +46,7 @@ impl EntryData {
         self.timestamp_ns = timestamp_ns;
         self.text.fill(record);
         self.packed = true;
+        self.bytes = record.len();
         self.peak = self.peak.max(record.len());
     }
 
@@ -56,6 +60,8 @@ impl EntryData {
             return None;
         }
         self.packed = false;
+        // The decoding counts the entry's size again as it indexes the record.
+        self.bytes = 0;
         Some(std::mem::take(&mut self.text))
     }
 

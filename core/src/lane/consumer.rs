@@ -130,9 +130,9 @@ impl Consumer {
         self.run(Some((checking(take), take_entry)))
     }
 
-    /// [`Consumer::drain_all`] for a reader that checks each record itself as it decodes it
-    /// (the batcher: `record::unpack_into`), rather than having it walked once here and once
-    /// more there: `take` gets the frame's bytes, unchecked, and answers whether the record
+    /// [`Consumer::drain_all`] for a reader that checks each record itself as it takes it
+    /// (the batcher: `record::unpack_into` when it decodes there, `record::pack_checked` when
+    /// the sinks will), rather than having it walked once here and once more there: `take` gets the frame's bytes, unchecked, and answers whether the record
     /// was well-formed (counted consumed) or not (counted malformed).
     pub fn drain_unchecked(
         &mut self,

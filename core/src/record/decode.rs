@@ -50,9 +50,10 @@ pub fn check(buf: &[u8]) -> Result<(Level, u64), RecordError> {
 }
 
 /// Decodes the record that [`EntryData::pack`] left in `e`, if any, into `e` itself: the
-/// second half of [`crate::Pipeline::submit_record`], run by the batcher. The record was
-/// checked when it was packed.
-fn expand(e: &mut EntryData) {
+/// second half of [`crate::Pipeline::submit_record`] and of a lane's record, run by the
+/// batcher when a stage there reads the entry, else by the first sink that reads the batch.
+/// The record was checked when it was packed.
+pub(crate) fn expand(e: &mut EntryData) {
     let Some(text) = e.take_packed() else { return };
     // The entry was stamped at submit if the record carried no timestamp: keep that.
     let stamped = e.timestamp_ns();
@@ -103,6 +104,19 @@ pub fn unpack_into(buf: &[u8], e: &mut EntryData) -> bool {
     }
     e.reset(usize::MAX);
     false
+}
+
+/// Checks a record that nobody has checked (a lane's) and copies it into `e`, an empty pooled
+/// entry, packed: [`expand`] decodes it later, where the entry is first read. `false`, with `e`
+/// untouched, when the record is malformed.
+pub(crate) fn pack_checked(buf: &[u8], e: &mut EntryData) -> bool {
+    match check(buf) {
+        Ok((level, timestamp_ns)) => {
+            e.pack(buf, level, timestamp_ns);
+            true
+        }
+        Err(_) => false,
+    }
 }
 
 /// [`expand`] for an entry moved along a pipeline.

@@ -58,8 +58,8 @@ mod fast;
 mod tests;
 mod writer;
 
-pub(crate) use decode::expanded;
 pub use decode::{check, decode_into, unpack_into};
+pub(crate) use decode::{expand, expanded, pack_checked};
 pub use encode::{encode, encode_entry, Record};
 pub use error::{RecordError, RecordErrorKind};
 pub(crate) use fast::header;
