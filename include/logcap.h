@@ -631,6 +631,21 @@ logcap_result logcap_unbound_lane_submit_record(const logcap_pipeline *pipeline,
                                                 uint8_t **out_memory,
                                                 size_t *out_len);
 
+// Submits an entry into `lane`, one of `pipeline`'s unbound lanes, as logcap_submit submits
+// it (the same checks, answers, counters, and the same handle rules: `entry` is consumed
+// except after LOGCAP_RESULT_NULL_ARGUMENT, INVALID_HANDLE, STALE_HANDLE and WRONG_PIPELINE),
+// after taking up what the binding published into the lane: the entry keeps its place among
+// the records the binding writes there. Call it with the binding's lock of the lane held. A
+// poisoned lane moves to new memory, written to `*out_memory` and `*out_len` as
+// logcap_unbound_lane_submit_record writes it. A lane of another pipeline is
+// LOGCAP_RESULT_INVALID_ARGUMENT (the entry still the caller's). Does not take ownership of
+// `pipeline` or `lane`.
+logcap_result logcap_unbound_lane_submit_entry(const logcap_pipeline *pipeline,
+                                               logcap_unbound_lane *lane,
+                                               logcap_entry *entry,
+                                               uint8_t **out_memory,
+                                               size_t *out_len);
+
 // Wakes the pipeline's batcher: for a producer that published into `lane` and found its
 // `asleep` flag set (docs/lane-protocol.md, "Sleep and wake"). Nothing once the pipeline is
 // freed. Does not take ownership of `lane`.

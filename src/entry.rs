@@ -128,21 +128,31 @@ pub extern "C" fn logcap_submit(
 ) -> logcap_result {
     boundary(|| {
         let p = try_ref(pipeline)?;
-        let id = p.id();
-        let check = |l: &Live| {
-            not_lent(l, "submitted")?;
-            if l.pipeline_id == id {
-                Ok(())
-            } else {
-                Err(fail(
-                    logcap_result::WrongPipeline,
-                    "the entry was acquired from another pipeline",
-                ))
-            }
-        };
-        let data = handles::end(handle(entry), Ended::Submitted, check, |l, _| l.data)?;
+        let data = end_to_submit(p, entry)?;
         p.submit_data(data).map_err(|e| from_error(&e))
     })
+}
+
+/// Ends `entry`'s handle as submitted and gives its data, after checking that it was
+/// acquired from `p` and is not lent to a hook; the errors after which the caller still owns
+/// the handle (see logcap_submit).
+pub(crate) fn end_to_submit(
+    p: &logcap_core::Pipeline,
+    entry: *mut logcap_entry,
+) -> FfiResult<Box<EntryData>> {
+    let id = p.id();
+    let check = |l: &Live| {
+        not_lent(l, "submitted")?;
+        if l.pipeline_id == id {
+            Ok(())
+        } else {
+            Err(fail(
+                logcap_result::WrongPipeline,
+                "the entry was acquired from another pipeline",
+            ))
+        }
+    };
+    handles::end(handle(entry), Ended::Submitted, check, |l, _| l.data)
 }
 
 /// Sets a label (a low-cardinality stream label), replacing its value if set.

@@ -3,8 +3,9 @@
 //! call into the library per record. And lanes bound to no thread, for a binding whose
 //! writers move between threads and take turns at a lane themselves: the Go binding's.
 
+use super::entry::{end_to_submit, logcap_entry};
 use super::error::{fail, from_error};
-use super::panic::boundary;
+use super::panic::{boundary, FfiResult};
 use super::pipeline::logcap_pipeline;
 use super::pointer::{bytes, out, take_box, to_boxed_ptr, try_mut, try_ref, Castable, OwnedBox};
 use super::result::logcap_result;
@@ -169,21 +170,64 @@ pub extern "C" fn logcap_unbound_lane_submit_record(
     out_len: *mut usize,
 ) -> logcap_result {
     boundary(|| {
-        let p = try_ref(pipeline)?;
-        let l = try_mut(lane)?;
-        let memory = out(out_memory, "out_memory")?;
-        let size = out(out_len, "out_len")?;
         let buf = bytes(record, len, "record")?;
-        if !p.owns_lane(l) {
-            return Err(fail(
-                logcap_result::InvalidArgument,
-                "the unbound lane is not one of this pipeline's",
-            ));
-        }
-        let r = p.submit_record_to(l, buf);
-        *memory = l.memory();
-        *size = l.size();
-        r.map_err(|e| from_error(&e))
+        into_own_lane(pipeline, lane, out_memory, out_len, |p, l| {
+            Ok(p.submit_record_to(l, buf))
+        })
+    })
+}
+
+/// The common part of the two submits into an unbound lane: checks the arguments and that
+/// `lane` is `pipeline`'s, runs `submit` (whose `Err` is a refusal before anything was
+/// submitted), then writes where the lane's memory is now, whatever `submit` answered.
+fn into_own_lane(
+    pipeline: *const logcap_pipeline,
+    lane: *mut logcap_unbound_lane,
+    out_memory: *mut *mut u8,
+    out_len: *mut usize,
+    submit: impl FnOnce(
+        &logcap_core::Pipeline,
+        &mut UnboundLane,
+    ) -> FfiResult<Result<(), logcap_core::Error>>,
+) -> FfiResult<()> {
+    let p = try_ref(pipeline)?;
+    let l = try_mut(lane)?;
+    let memory = out(out_memory, "out_memory")?;
+    let size = out(out_len, "out_len")?;
+    if !p.owns_lane(l) {
+        return Err(fail(
+            logcap_result::InvalidArgument,
+            "the unbound lane is not one of this pipeline's",
+        ));
+    }
+    let r = submit(p, l)?;
+    *memory = l.memory();
+    *size = l.size();
+    r.map_err(|e| from_error(&e))
+}
+
+/// Submits an entry into `lane`, one of `pipeline`'s unbound lanes, as logcap_submit submits
+/// it (the same checks, answers, counters, and the same handle rules: `entry` is consumed
+/// except after LOGCAP_RESULT_NULL_ARGUMENT, INVALID_HANDLE, STALE_HANDLE and WRONG_PIPELINE),
+/// after taking up what the binding published into the lane: the entry keeps its place among
+/// the records the binding writes there. Call it with the binding's lock of the lane held. A
+/// poisoned lane moves to new memory, written to `*out_memory` and `*out_len` as
+/// logcap_unbound_lane_submit_record writes it. A lane of another pipeline is
+/// LOGCAP_RESULT_INVALID_ARGUMENT (the entry still the caller's). Does not take ownership of
+/// `pipeline` or `lane`.
+#[no_mangle]
+pub extern "C" fn logcap_unbound_lane_submit_entry(
+    pipeline: *const logcap_pipeline,
+    lane: *mut logcap_unbound_lane,
+    entry: *mut logcap_entry,
+    out_memory: *mut *mut u8,
+    out_len: *mut usize,
+) -> logcap_result {
+    boundary(|| {
+        into_own_lane(pipeline, lane, out_memory, out_len, |p, l| {
+            let data = end_to_submit(p, entry)?;
+            Ok(p.submit_data_to(l, data))
+        })
     })
 }
 

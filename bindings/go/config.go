@@ -85,10 +85,9 @@ type QueueConfig struct {
 	// Lanes: whether submits go through lanes (docs/lane-protocol.md). With lanes, Log,
 	// Loggers and slog handlers write their records into a few lanes of the pipeline
 	// themselves, with no cgo call, and keep the order of each Logger's (and each handler's)
-	// entries; SubmitRecord goes into Pipeline.Log's lane. Open and OpenJSON set it to false
-	// unless it is set here (or in the document): the entry handles then go into the lane of
-	// the thread the goroutine is on, and a goroutine may move to another thread between two
-	// calls, so their entries could be delivered out of order.
+	// entries; SubmitRecord and Submit go into Pipeline.Log's lane, keeping a goroutine's
+	// order through the three. Open and OpenJSON set it to false unless it is set here (or in
+	// the document).
 	Lanes *bool `json:"lanes,omitempty"`
 	// LaneBytes: the bytes of each lane's ring, a power of two from 4096 (default 262144).
 	LaneBytes int `json:"lane_bytes,omitempty"`

@@ -60,9 +60,14 @@ func (e *Entry) Submit() error { return e.p.Submit(e) }
 // ErrStaleHandle, ErrInvalidHandle and ErrWrongPipeline (an entry of another pipeline),
 // after which it is still the caller's. ErrQueueFull and ErrTimeout mean the queue policy
 // dropped it (and counted it); ErrClosed that the pipeline is closed. An entry below the
-// minimum level is dropped, counted, and nil is returned.
+// minimum level is dropped, counted, and nil is returned. With lanes, the entry goes into
+// the lane Pipeline.Log and SubmitRecord write, so that one goroutine's entries and records
+// through those keep one order.
 func (p *Pipeline) Submit(e *Entry) error {
-	r := C.lcgo_submit(p.ptr(), C.uintptr_t(e.h))
+	r, inLane := p.submitEntryToLane(e)
+	if !inLane {
+		r = C.lcgo_submit(p.ptr(), C.uintptr_t(e.h))
+	}
 	runtime.KeepAlive(p)
 	runtime.KeepAlive(e)
 	switch Code(r.rc) {

@@ -294,6 +294,23 @@ func (p *Pipeline) submitToLaneChecked(i uint32, rec []byte) (ok bool, err error
 	return true, err
 }
 
+// submitEntryToLane submits e into lane 0 (Pipeline.Log's) through the library, which takes
+// up what the goroutines published there first: ok is false when the pipeline has no lanes
+// (or the lane cannot be opened), and the caller submits e as without lanes.
+func (p *Pipeline) submitEntryToLane(e *Entry) (r C.lcgo_result, ok bool) {
+	l, ok, err := p.lockLane(0)
+	if !ok || err != nil {
+		return r, false
+	}
+	r = C.lcgo_unbound_lane_submit_entry(C.uintptr_t(uintptr(unsafe.Pointer(p.ptr()))), C.uintptr_t(l.handle),
+		C.uintptr_t(e.h), (*C.uintptr_t)(unsafe.Pointer(&l.memAddr)))
+	runtime.KeepAlive(p)
+	runtime.KeepAlive(e)
+	l.setMemory()
+	p.unlockLane(l, false)
+	return r, true
+}
+
 // lockLane locks lane i, opening it on first use: ok is false (and the lane not locked) when
 // the pipeline has no lanes; on an error the lane is not locked either.
 func (p *Pipeline) lockLane(i uint32) (l *goLane, ok bool, err error) {

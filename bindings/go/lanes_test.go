@@ -51,6 +51,16 @@ func checkOrder(t *testing.T, entries []BatchEntry, want []int64) {
 	}
 }
 
+// checkEachOrder is checkOrder for goroutines 0 to goroutines-1, n entries each.
+func checkEachOrder(t *testing.T, entries []BatchEntry, goroutines, n int64) {
+	t.Helper()
+	want := make([]int64, goroutines)
+	for g := range want {
+		want[g] = n
+	}
+	checkOrder(t, entries, want)
+}
+
 // Goroutines that move between threads, several per Logger (so they take turns at its lane),
 // through Loggers, their children, Pipeline.Log and slog handlers, with lanes small enough to
 // wrap and fill (the library's slow path then waits for room) and now and then a record
@@ -93,11 +103,7 @@ func TestUnboundLanesKeepEachGoroutinesOrderThroughLoggersAndSlog(t *testing.T) 
 	}
 	wg.Wait()
 	flushOK(t, p)
-	want := make([]int64, goroutines)
-	for g := range want {
-		want[g] = perG
-	}
-	checkOrder(t, c.all(), want)
+	checkEachOrder(t, c.all(), goroutines, perG)
 	st, err := p.Stats()
 	must(t, err)
 	if st.Submitted != goroutines*perG || st.Accepted != goroutines*perG || st.DroppedMalformed != 0 ||
@@ -288,4 +294,71 @@ func TestUnboundLaneSubmitRecordKeepsOrderWithLog(t *testing.T) {
 		t.Fatalf("%+v", st)
 	}
 	closeOK(t, p)
+}
+
+// Entries go into the lane Pipeline.Log and SubmitRecord write, through the library: each
+// goroutine's entries, logs and records keep one order however the goroutines move between
+// threads (before, an entry went into the lane of the thread the goroutine happened to be
+// on), with a lane small enough to wrap and fill; the entry handle is consumed.
+func TestUnboundLaneEntriesKeepOrderWithLogAndSubmitRecord(t *testing.T) {
+	p, c := lanesCollector(t, QueueConfig{LaneBytes: 4096, WhenFull: Block, BlockTimeoutMS: 60000})
+	const goroutines, n = 4, 1500
+	var wg sync.WaitGroup
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			gs := strconv.Itoa(g)
+			for i := 0; i < n; i++ {
+				var err error
+				switch i % 3 {
+				case 0:
+					err = p.Log(LevelInfo, "log", Label("g", gs), Int("seq", i))
+				case 1:
+					var rec []byte
+					if rec, err = AppendRecord(nil, LevelInfo, 0, "record", Label("g", gs), Int("seq", i)); err == nil {
+						err = p.SubmitRecord(rec)
+					}
+				default:
+					var e *Entry
+					if e, err = p.Acquire(); err != nil {
+						break
+					}
+					if err = e.SetMessage("entry"); err == nil {
+						if err = e.SetLabel("g", gs); err == nil {
+							err = e.SetInt64("seq", int64(i))
+						}
+					}
+					if err == nil {
+						err = e.Submit()
+						if e.Release() == nil {
+							t.Errorf("a submitted entry was still the caller's")
+						}
+					}
+				}
+				if err != nil {
+					t.Errorf("goroutine %d, %d: %v", g, i, err)
+					return
+				}
+				if i%40 == 0 {
+					runtime.Gosched()
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	flushOK(t, p)
+	checkEachOrder(t, c.all(), goroutines, n)
+	st, err := p.Stats()
+	must(t, err)
+	if st.Submitted != goroutines*n || st.Accepted != goroutines*n {
+		t.Fatalf("%+v", st)
+	}
+	late, err := p.Acquire()
+	must(t, err)
+	closeOK(t, p)
+	// After close, Submit of an entry acquired before answers ErrClosed, and none can be had.
+	wantCode(t, late.Submit(), ErrClosed)
+	_, err = p.Acquire()
+	wantCode(t, err, ErrClosed)
 }

@@ -76,6 +76,15 @@ static inline lcgo_result lcgo_unbound_lane_submit_record(uintptr_t p, uintptr_t
   if (m != NULL) *memory = (uintptr_t)m;
   return lcgo_done(rc, 0);
 }
+static inline lcgo_result lcgo_unbound_lane_submit_entry(uintptr_t p, uintptr_t lane, uintptr_t e,
+                                                         uintptr_t *memory) {
+  uint8_t *m = NULL;
+  size_t n = 0;
+  logcap_result rc = logcap_unbound_lane_submit_entry((const logcap_pipeline *)p, (logcap_unbound_lane *)lane,
+                                                      LCGO_ENTRY(e), &m, &n);
+  if (m != NULL) *memory = (uintptr_t)m;
+  return lcgo_done(rc, 0);
+}
 static inline void lcgo_unbound_lane_wake(uintptr_t lane) {
   (void)logcap_unbound_lane_wake((const logcap_unbound_lane *)lane);
 }

@@ -327,6 +327,22 @@ impl Pipeline {
             .submit_record_to(lane, record, level, timestamp_ns)
     }
 
+    /// [`Pipeline::submit_data`] into `lane`, which must be one of this pipeline's (see
+    /// [`Pipeline::owns_lane`]): the entry API of a binding that writes the lane itself, so
+    /// that an entry keeps its place among the records written there (an entry frame in the
+    /// ring, the entry in the lane's entry queue). A poisoned lane is replaced as
+    /// [`Pipeline::submit_record_to`] replaces it.
+    pub fn submit_data_to(
+        &self,
+        lane: &mut crate::lane::UnboundLane,
+        data: Box<EntryData>,
+    ) -> Result<(), Error> {
+        if data.message().len() > crate::entry::MAX_MESSAGE_BYTES {
+            return Err(self.refuse(data));
+        }
+        self.dispatcher.submit_entry_to(lane, data)
+    }
+
     /// Submits the record `writer` holds (begun with `encode` true and not yet reset) with
     /// [`Pipeline::submit_trusted_record`]: the writer refused every fault as it came.
     #[inline]

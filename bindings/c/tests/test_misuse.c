@@ -266,15 +266,31 @@ static void unbound_lanes(void) {
   EXPECT_RC(logcap_unbound_lane_submit_record(p, lane, rec, n - 1, &m2, &l2), LOGCAP_RESULT_MALFORMED_RECORD);
   OK(logcap_unbound_lane_submit_record(p, lane, rec, n, &m2, &l2));
   CHECK(m2 == mem && l2 == len);
+  /* An entry into the lane: another pipeline's lane or entry refused with the handle still
+     the caller's; then submitted, the handle consumed. */
+  logcap_entry *e = NULL, *eq = NULL;
+  OK(logcap_acquire(p, &e));
+  OK(logcap_acquire(q, &eq));
+  EXPECT_RC(logcap_unbound_lane_submit_entry(p, other, e, &m2, &l2), LOGCAP_RESULT_INVALID_ARGUMENT);
+  CHECK(strstr(logcap_last_error(), "not one of this pipeline's") != NULL);
+  EXPECT_RC(logcap_unbound_lane_submit_entry(p, lane, eq, &m2, &l2), LOGCAP_RESULT_WRONG_PIPELINE);
+  EXPECT_RC(logcap_unbound_lane_submit_entry(p, lane, NULL, &m2, &l2), LOGCAP_RESULT_NULL_ARGUMENT);
+  EXPECT_RC(logcap_unbound_lane_submit_entry(p, lane, e, &m2, NULL), LOGCAP_RESULT_NULL_ARGUMENT);
+  OK(logcap_entry_set_message(e, S("entry")));
+  OK(logcap_unbound_lane_submit_entry(p, lane, e, &m2, &l2));
+  CHECK(m2 == mem && l2 == len);
+  EXPECT_RC(logcap_release(e), LOGCAP_RESULT_STALE_HANDLE); /* consumed */
+  logcap_release(eq);
   OK(logcap_pipeline_flush(p, 10000));
   logcap_stats st;
   OK(logcap_pipeline_stats(p, &st));
-  CHECK(st.submitted == 1 && st.accepted == 1 && st.dropped_malformed == 0);
+  CHECK(st.submitted == 2 && st.accepted == 2 && st.dropped_malformed == 0);
   EXPECT_RC(logcap_unbound_lane_wake(NULL), LOGCAP_RESULT_NULL_ARGUMENT);
   OK(logcap_unbound_lane_wake(lane));
   OK(logcap_pipeline_close(p, 10000));
   CHECK(mem[196] == 1); /* the control line says closed */
   EXPECT_RC(logcap_unbound_lane_submit_record(p, lane, rec, n, &m2, &l2), LOGCAP_RESULT_CLOSED);
+  EXPECT_RC(logcap_acquire(p, &e), LOGCAP_RESULT_CLOSED);
   logcap_unbound_lane *after = NULL;
   EXPECT_RC(logcap_pipeline_unbound_lane(p, &after, &m2, &l2), LOGCAP_RESULT_CLOSED);
   CHECK(after == NULL);

@@ -77,6 +77,7 @@ const PROTOTYPES = [
   // the whole header
   'logcap_result logcap_pipeline_unbound_lane(const logcap_pipeline *pipeline, _Out_ logcap_unbound_lane **out_lane, _Out_ uint8_t **out_memory, _Out_ size_t *out_len)',
   'logcap_result logcap_unbound_lane_submit_record(const logcap_pipeline *pipeline, logcap_unbound_lane *lane, const uint8_t *record, size_t len, _Out_ uint8_t **out_memory, _Out_ size_t *out_len)',
+  'logcap_result logcap_unbound_lane_submit_entry(const logcap_pipeline *pipeline, logcap_unbound_lane *lane, logcap_entry *entry, _Out_ uint8_t **out_memory, _Out_ size_t *out_len)',
   'logcap_result logcap_unbound_lane_wake(const logcap_unbound_lane *lane)',
   'void logcap_unbound_lane_release(logcap_unbound_lane *lane)',
   // The record writer (for C: Node encodes its records itself, lib/record.js); declared so that

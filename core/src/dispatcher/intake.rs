@@ -151,6 +151,28 @@ impl Intake {
             .map_err(lane_error)
     }
 
+    /// [`Intake::submit`] into `lane`, one of the pipeline's unbound lanes: the entry API of a
+    /// binding that writes the lane itself, so that its entries keep their place among the
+    /// records it writes there.
+    pub(crate) fn submit_entry_to(
+        &self,
+        lane: &mut UnboundLane,
+        mut e: Box<EntryData>,
+    ) -> Result<bool, Error> {
+        if e.level() < self.min_level() {
+            self.pool.put(e);
+            return lane.count_below_level().map(|()| false).map_err(lane_error);
+        }
+        stamp(&mut e);
+        match lane.submit_entry(e) {
+            Ok(()) => Ok(true),
+            Err((err, e)) => {
+                self.pool.put(e);
+                Err(lane_error(err))
+            }
+        }
+    }
+
     #[inline]
     pub(crate) fn is_closed(&self) -> bool {
         self.state.load(Ordering::Acquire) & CLOSED != 0

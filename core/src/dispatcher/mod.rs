@@ -247,6 +247,14 @@ impl Dispatcher {
             .map(|_queued| ())
     }
 
+    pub(crate) fn submit_entry_to(
+        &self,
+        lane: &mut crate::lane::UnboundLane,
+        e: Box<EntryData>,
+    ) -> Result<(), Error> {
+        self.intake.submit_entry_to(lane, e).map(|_queued| ())
+    }
+
     /// Waits until everything submitted before the call is delivered, dropped or failed in
     /// every sink, and every sink has flushed.
     pub(crate) fn flush(&self, timeout: Duration) -> Result<(), Error> {

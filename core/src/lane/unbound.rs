@@ -8,6 +8,7 @@
 
 use super::producer::{Producer, SubmitError};
 use super::set::LaneSet;
+use crate::entry::EntryData;
 use std::sync::{Arc, Weak};
 
 /// A lane of a [`LaneSet`] that no thread owns. Its user keeps one writer at a time (the
@@ -81,15 +82,47 @@ impl UnboundLane {
             .submit_stamped(record, stamp, set.policy(), &wake)
         {
             Err(SubmitError::Poisoned | SubmitError::TooLarge) => {
-                let old = std::mem::replace(&mut self.producer, set.shared_producer(record.len())?);
-                if old.retire() {
-                    set.wake();
-                }
+                self.replace(&set, record.len())?;
                 self.producer
                     .submit_stamped(record, stamp, set.policy(), &wake)
             }
             r => r,
         }
+    }
+
+    /// Submits an entry whole, as a thread's lane takes one ([`LaneSet::submit_entry`]): an
+    /// entry frame in the ring, the entry in the lane's entry queue, so that it keeps its place
+    /// among the records the binding writes. After taking up what the other writer published;
+    /// a poisoned lane is replaced as [`UnboundLane::submit_stamped`] replaces it. On `Err` the
+    /// entry comes back.
+    pub fn submit_entry(
+        &mut self,
+        entry: Box<EntryData>,
+    ) -> Result<(), (SubmitError, Box<EntryData>)> {
+        let Some(set) = self.set.upgrade() else {
+            return Err((SubmitError::Closed, entry));
+        };
+        let wake = || set.wake();
+        self.producer.take_up_shared();
+        match self.producer.submit_entry(entry, set.policy(), &wake) {
+            Err((SubmitError::Poisoned, entry)) => {
+                if let Err(e) = self.replace(&set, 0) {
+                    return Err((e, entry));
+                }
+                self.producer.submit_entry(entry, set.policy(), &wake)
+            }
+            r => r,
+        }
+    }
+
+    /// Moves the writer to a new lane of `set` that holds a record of `len` bytes, registered
+    /// after every lane so far; the old one is retired (its records are delivered first).
+    fn replace(&mut self, set: &Arc<LaneSet>, len: usize) -> Result<(), SubmitError> {
+        let old = std::mem::replace(&mut self.producer, set.shared_producer(len)?);
+        if old.retire() {
+            set.wake();
+        }
+        Ok(())
     }
 
     /// Counts a record that the minimum level drops: one `submitted` and one `dropped

@@ -290,3 +290,40 @@ fn after_close_an_unbound_lane_refuses_both_ways_and_no_new_one_opens() {
     let c = set.counters();
     assert_eq!((c.submitted, c.pending()), (1, 1));
 }
+
+#[test]
+fn an_entry_submitted_into_an_unbound_lane_keeps_its_place_among_the_records() {
+    let set = LaneSet::new(4096, 16, FullPolicy::Block(Duration::from_secs(5))).unwrap();
+    let mut reader = set.reader();
+    let mut lane = set.unbound().unwrap();
+    let entry = |n: u64| {
+        let mut e = Box::new(crate::entry::EntryData::new());
+        e.set_message(&format!("0 {n}"));
+        e
+    };
+    push(&mut lane, &rec(0, 0, 0), false).unwrap();
+    lane.submit_entry(entry(1)).unwrap();
+    push(&mut lane, &rec(0, 2, 0), false).unwrap();
+    let first = lane.memory();
+    // Larger than the ring: the lane moves, and the next entry goes into the new one.
+    push(&mut lane, &rec(0, 3, 10_000), false).unwrap();
+    assert_ne!(lane.memory(), first);
+    lane.submit_entry(entry(4)).unwrap();
+    push(&mut lane, &rec(0, 5, 0), false).unwrap();
+    let seen = std::cell::RefCell::new(Vec::new());
+    let pass = reader.pass_all(
+        |r| seen.borrow_mut().push(parse(r.record).1),
+        |e| {
+            let (_, n) = e.message().split_once(' ').unwrap();
+            seen.borrow_mut().push(n.parse().unwrap());
+        },
+    );
+    assert_eq!(seen.into_inner(), [0, 1, 2, 3, 4, 5]);
+    assert_eq!(pass.malformed, 0);
+    assert_eq!(set.counters().submitted, 6);
+    // After close the entry is refused and comes back.
+    assert!(set.close(Instant::now() + Duration::from_secs(5)));
+    let (err, back) = lane.submit_entry(entry(6)).unwrap_err();
+    assert_eq!(err, SubmitError::Closed);
+    assert_eq!(back.message(), "0 6");
+}
