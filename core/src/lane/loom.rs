@@ -46,12 +46,28 @@ fn rec(n: u64) -> Vec<u8> {
     b
 }
 
+/// A record of `n` with a message of 8 bytes: a 48-byte frame, more than half the ring.
+fn long_rec(n: u64) -> Vec<u8> {
+    let mut b = Vec::new();
+    let r = Record {
+        timestamp_ns: n,
+        message: "12345678",
+        ..Record::default()
+    };
+    encode(&r, &mut b).unwrap();
+    b
+}
+
 /// Pushes and publishes one record, yielding while the lane is full; returns whether the
 /// consumer must be woken.
 fn send(p: &mut Producer, n: u64) -> bool {
-    let r = rec(n);
+    send_record(p, &rec(n))
+}
+
+/// [`send`] for a record given whole.
+fn send_record(p: &mut Producer, r: &[u8]) -> bool {
     loop {
-        match p.try_push(&r) {
+        match p.try_push(r) {
             Ok(()) => return p.publish(),
             Err(PushError::Full) => thread::yield_now(),
             Err(PushError::TooLarge) => unreachable!(),
@@ -80,6 +96,36 @@ fn every_record_once_and_in_order_across_a_wrap() {
             }
         }
         assert_eq!(seen, (1..=RECORDS).collect::<Vec<_>>());
+        producer.join().unwrap();
+        assert!(c.is_empty());
+    });
+    assert!(runs > 100, "{runs}");
+}
+
+#[test]
+fn a_frame_over_half_the_ring_past_its_middle_goes_in_after_a_lone_skip() {
+    let runs = explore(Some(4), || {
+        let lane = Arc::new(Lane::new(CAPACITY).unwrap());
+        // 40 bytes, then 48 at offset 40: the 24-byte skip and the frame are more than the
+        // ring, so the skip is published alone and the frame follows at the ring's start
+        // once the consumer has stepped over it; then 40 bytes behind a 16-byte skip.
+        assert_eq!(super::frame_size(long_rec(2).len()), 48);
+        let mut p = Producer::new(Arc::clone(&lane));
+        let producer = thread::spawn(move || {
+            let _ = send(&mut p, 1);
+            let _ = send_record(&mut p, &long_rec(2));
+            let _ = send(&mut p, 3);
+        });
+        let mut c = Consumer::new(lane);
+        let mut seen = Vec::new();
+        while seen.len() < 3 {
+            let pass = c.drain(|r| seen.push(r.timestamp_ns));
+            assert_eq!((pass.malformed, pass.poisoned), (0, false));
+            if pass.consumed == 0 {
+                thread::yield_now();
+            }
+        }
+        assert_eq!(seen, [1, 2, 3]);
         producer.join().unwrap();
         assert!(c.is_empty());
     });
