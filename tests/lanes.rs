@@ -573,11 +573,19 @@ fn an_unbound_lane_takes_records_from_any_thread_with_the_librarys_checks() {
     let lane = Arc::new(Mutex::new(p.unbound_lane().unwrap().expect("lanes are on")));
     let p = Arc::new(p);
     // Three threads, one after the other, and a lane that fills (16 records) and moves to a
-    // larger one for a record over its ring: one order.
+    // larger one for a record over its ring: one order, every fourth an entry submitted whole.
     for t in 0..3u64 {
         let (p, lane) = (Arc::clone(&p), Arc::clone(&lane));
         std::thread::spawn(move || {
             for seq in t * 100..(t + 1) * 100 {
+                if seq % 4 == 3 {
+                    let mut d = EntryData::new();
+                    fill_standard(&mut d);
+                    d.set_field("thread", 0u64).unwrap();
+                    d.set_field("seq", seq).unwrap();
+                    p.submit_data_to(&mut lane.lock(), Box::new(d)).unwrap();
+                    continue;
+                }
                 let mut rec = record(0, seq);
                 if seq == 150 {
                     let mut d = EntryData::new();
@@ -611,6 +619,17 @@ fn an_unbound_lane_takes_records_from_any_thread_with_the_librarys_checks() {
         Err(Error::Record(e)) => assert_eq!(e.kind, RecordErrorKind::TooManyLabels),
         r => panic!("{r:?}"),
     }
+    // The same for entries: below the level counted, a message over the limit refused and
+    // counted.
+    let mut d = EntryData::new();
+    d.set_level(Level::Debug);
+    p.submit_data_to(&mut lane, Box::new(d)).unwrap();
+    let mut d = EntryData::new();
+    d.set_message(&"m".repeat(logcap_core::entry::MAX_MESSAGE_BYTES + 1));
+    assert!(matches!(
+        p.submit_data_to(&mut lane, Box::new(d)),
+        Err(Error::Entry(_))
+    ));
     let mine = other.unbound_lane().unwrap().unwrap();
     assert!(p.owns_lane(&lane) && !p.owns_lane(&mine) && !other.owns_lane(&lane));
     p.flush(LONG).unwrap();
@@ -619,11 +638,15 @@ fn an_unbound_lane_takes_records_from_any_thread_with_the_librarys_checks() {
     assert_settled(&s);
     assert_eq!(
         (s.submitted, s.accepted, s.dropped_level, s.refused_limit),
-        (301, 300, 1, 1)
+        (302, 300, 2, 2)
     );
     p.close(LONG).unwrap();
     assert!(matches!(
         p.submit_record_to(&mut lane, &record(0, 0)),
+        Err(Error::Closed)
+    ));
+    assert!(matches!(
+        p.submit_data_to(&mut lane, Box::new(EntryData::new())),
         Err(Error::Closed)
     ));
     assert!(matches!(p.unbound_lane(), Err(Error::Closed)));
