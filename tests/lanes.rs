@@ -619,8 +619,13 @@ fn an_unbound_lane_takes_records_from_any_thread_with_the_librarys_checks() {
         Err(Error::Record(e)) => assert_eq!(e.kind, RecordErrorKind::TooManyLabels),
         r => panic!("{r:?}"),
     }
-    // The same for entries: below the level counted, a message over the limit refused and
-    // counted.
+    // The same for entries: a message at the limit taken, below the level counted, a message
+    // over the limit refused and counted.
+    let mut d = EntryData::new();
+    d.set_message(&"m".repeat(logcap_core::entry::MAX_MESSAGE_BYTES));
+    d.set_field("thread", 0u64).unwrap();
+    d.set_field("seq", 300u64).unwrap();
+    p.submit_data_to(&mut lane, Box::new(d)).unwrap();
     let mut d = EntryData::new();
     d.set_level(Level::Debug);
     p.submit_data_to(&mut lane, Box::new(d)).unwrap();
@@ -633,12 +638,12 @@ fn an_unbound_lane_takes_records_from_any_thread_with_the_librarys_checks() {
     let mine = other.unbound_lane().unwrap().unwrap();
     assert!(p.owns_lane(&lane) && !p.owns_lane(&mine) && !other.owns_lane(&lane));
     p.flush(LONG).unwrap();
-    assert_eq!(per_thread(&seen, 1)[0], (0..300).collect::<Vec<_>>());
+    assert_eq!(per_thread(&seen, 1)[0], (0..=300).collect::<Vec<_>>());
     let s = p.stats();
     assert_settled(&s);
     assert_eq!(
         (s.submitted, s.accepted, s.dropped_level, s.refused_limit),
-        (302, 300, 2, 2)
+        (303, 301, 2, 2)
     );
     p.close(LONG).unwrap();
     assert!(matches!(
