@@ -207,10 +207,16 @@ impl Pipeline {
     /// Submits entry data taken from this pipeline's pool (see [`Pipeline::submit`]).
     #[inline]
     pub fn submit_data(&self, data: Box<EntryData>) -> Result<(), Error> {
+        self.dispatcher.submit(self.within_limits(data)?)
+    }
+
+    /// `data`, unless its message is over the limit: then refused, counted, back to the pool.
+    #[inline]
+    fn within_limits(&self, data: Box<EntryData>) -> Result<Box<EntryData>, Error> {
         if data.message().len() > crate::entry::MAX_MESSAGE_BYTES {
             return Err(self.refuse(data));
         }
-        self.dispatcher.submit(data)
+        Ok(data)
     }
 
     /// Refuses an entry whose message is over the limit: counted, back to the pool.
@@ -250,8 +256,8 @@ impl Pipeline {
     /// with one difference: when the pipeline has lanes, only the record's header (magic,
     /// version, level, total length against `record`, counts within the limits) is checked on
     /// the caller's thread. The body is checked where the batcher reads the record out of the
-    /// lane, as every record read from a lane is: a record that breaks a rule there is dropped and counted in
-    /// `dropped_malformed`, and this call has returned `Ok` for it. Nothing is read out of
+    /// lane, as every record read from a lane is: a record that breaks a rule there is dropped
+    /// and counted in `dropped_malformed`, and this call has returned `Ok` for it. Nothing is read out of
     /// bounds either way. A header that does not hold, and every record of a pipeline without
     /// lanes (whose batcher decodes what it is given without checking it again), are checked
     /// in full and refused as `submit_record` refuses them.
@@ -337,10 +343,8 @@ impl Pipeline {
         lane: &mut crate::lane::UnboundLane,
         data: Box<EntryData>,
     ) -> Result<(), Error> {
-        if data.message().len() > crate::entry::MAX_MESSAGE_BYTES {
-            return Err(self.refuse(data));
-        }
-        self.dispatcher.submit_entry_to(lane, data)
+        self.dispatcher
+            .submit_entry_to(lane, self.within_limits(data)?)
     }
 
     /// Submits the record `writer` holds (begun with `encode` true and not yet reset) with

@@ -329,10 +329,9 @@ impl Batcher {
         &mut self,
         open: &mut Open,
         seq: &mut u64,
-        e: Box<EntryData>,
+        mut e: Box<EntryData>,
         max_delay: Duration,
     ) -> bool {
-        let mut e = e;
         if self.decodes() {
             crate::record::expand(&mut e);
         }

@@ -157,20 +157,9 @@ impl Intake {
     pub(crate) fn submit_entry_to(
         &self,
         lane: &mut UnboundLane,
-        mut e: Box<EntryData>,
+        e: Box<EntryData>,
     ) -> Result<bool, Error> {
-        if e.level() < self.min_level() {
-            self.pool.put(e);
-            return lane.count_below_level().map(|()| false).map_err(lane_error);
-        }
-        stamp(&mut e);
-        match lane.submit_entry(e) {
-            Ok(()) => Ok(true),
-            Err((err, e)) => {
-                self.pool.put(e);
-                Err(lane_error(err))
-            }
-        }
+        self.entry_into(lane, e)
     }
 
     #[inline]
@@ -235,17 +224,23 @@ impl Intake {
     /// itself in the lane's entry queue (see [`crate::lane::KIND_ENTRY`]), so that a thread
     /// that submits entries and records keeps them in one order, and the entry is neither
     /// encoded nor decoded.
-    fn submit_entry_to_lane(
+    fn submit_entry_to_lane(&self, lanes: &Arc<LaneSet>, e: Box<EntryData>) -> Result<bool, Error> {
+        self.entry_into(lanes, e)
+    }
+
+    /// An entry whole into `lane` (the calling thread's or an unbound one): counted there when
+    /// the minimum level drops it, else stamped and submitted; back in the pool when not taken.
+    fn entry_into<L: TakesEntries>(
         &self,
-        lanes: &Arc<LaneSet>,
+        mut lane: L,
         mut e: Box<EntryData>,
     ) -> Result<bool, Error> {
         if e.level() < self.min_level() {
             self.pool.put(e);
-            return below_level(lanes);
+            return lane.count_below_level().map(|()| false).map_err(lane_error);
         }
         stamp(&mut e);
-        match lanes.submit_entry(e) {
+        match lane.submit_entry(e) {
             Ok(()) => Ok(true),
             Err((err, e)) => {
                 self.pool.put(e);
@@ -389,6 +384,30 @@ impl Intake {
 
 /// Counts, in the calling thread's lane, an entry below the minimum level: `Ok(false)`, as a
 /// decision of the configuration.
+/// A lane that takes entries whole: the calling thread's lane of a set, or an unbound lane.
+trait TakesEntries {
+    fn count_below_level(&mut self) -> Result<(), SubmitError>;
+    fn submit_entry(&mut self, e: Box<EntryData>) -> Result<(), (SubmitError, Box<EntryData>)>;
+}
+
+impl TakesEntries for &Arc<LaneSet> {
+    fn count_below_level(&mut self) -> Result<(), SubmitError> {
+        LaneSet::count_below_level(self)
+    }
+    fn submit_entry(&mut self, e: Box<EntryData>) -> Result<(), (SubmitError, Box<EntryData>)> {
+        LaneSet::submit_entry(self, e)
+    }
+}
+
+impl TakesEntries for &mut UnboundLane {
+    fn count_below_level(&mut self) -> Result<(), SubmitError> {
+        UnboundLane::count_below_level(self)
+    }
+    fn submit_entry(&mut self, e: Box<EntryData>) -> Result<(), (SubmitError, Box<EntryData>)> {
+        UnboundLane::submit_entry(self, e)
+    }
+}
+
 fn below_level(lanes: &Arc<LaneSet>) -> Result<bool, Error> {
     lanes
         .count_below_level()
