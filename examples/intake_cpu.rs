@@ -6,54 +6,11 @@
 //!
 //! `cargo run --release --example intake_cpu [entries]` (default 2,000,000 per producer).
 
-use logcap_core::entry::EntryData;
-use logcap_core::{Level, Pipeline};
-use std::collections::BTreeMap;
+mod common;
+
+use common::{clk_tck, standard_record, thread_ticks};
+use logcap_core::Pipeline;
 use std::time::{Duration, Instant};
-
-/// utime + stime of every thread of this process, by thread name, in clock ticks.
-fn thread_ticks() -> BTreeMap<String, u64> {
-    let mut out = BTreeMap::new();
-    for t in std::fs::read_dir("/proc/self/task").expect("Linux /proc") {
-        let path = t.expect("a task").path();
-        let Ok(stat) = std::fs::read_to_string(path.join("stat")) else {
-            continue; // the thread is gone
-        };
-        // "tid (comm) state ...": the name may hold spaces, so split after the last ')'.
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        let name = stat[open + 1..close].to_string();
-        let rest: Vec<&str> = stat[close + 2..].split(' ').collect();
-        // Fields 14 and 15 of stat, 12 and 13 after the name and state.
-        let ticks: u64 = rest[11].parse::<u64>().unwrap() + rest[12].parse::<u64>().unwrap();
-        *out.entry(name).or_default() += ticks;
-    }
-    out
-}
-
-fn standard_record() -> Vec<u8> {
-    let mut d = EntryData::new();
-    d.set_level(Level::Info);
-    d.set_message("request completed");
-    for (k, v) in [
-        ("service", "checkout"),
-        ("env", "prod"),
-        ("host", "web-1"),
-        ("region", "eu-west-1"),
-    ] {
-        d.set_label(k, v).unwrap();
-    }
-    d.set_field("method", "GET").unwrap();
-    d.set_field("path", "/api/v1/orders/12345").unwrap();
-    d.set_field("status", 200i64).unwrap();
-    d.set_field("latency_ms", 12.5).unwrap();
-    d.set_field("user_id", "u-998877").unwrap();
-    d.set_field("cache_hit", true).unwrap();
-    let mut out = Vec::new();
-    logcap_core::record::encode_entry(&d, &mut out).unwrap();
-    out
-}
 
 fn run(lanes: bool, producers: usize, each: u64, record: &[u8]) {
     let p = Pipeline::from_json(&format!(
@@ -105,17 +62,6 @@ fn run(lanes: bool, producers: usize, each: u64, record: &[u8]) {
         per("logcap-sink-nul"),
     );
     p.close(Duration::from_secs(600)).unwrap();
-}
-
-/// The kernel's clock ticks per second (`getconf CLK_TCK`; 100 if that fails).
-fn clk_tck() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
 }
 
 fn main() {
