@@ -1,17 +1,15 @@
-//! What the examples share: the standard event (docs/output.md, "The standard event") and the
+//! What the examples share: the standard event (the integration tests' own fill) and the
 //! kernel's per-thread CPU counters (Linux only).
 
-use logcap_core::entry::EntryData;
-use logcap_core::Level;
-use std::collections::BTreeMap;
+#[path = "../../tests/common/mod.rs"]
+mod fixtures;
+// Not every example uses both.
+use fixtures::fill_standard;
+#[allow(unused_imports)]
+pub use fixtures::LABELS;
 
-/// The standard event's labels.
-pub const LABELS: [(&str, &str); 4] = [
-    ("service", "checkout"),
-    ("env", "prod"),
-    ("host", "web-1"),
-    ("region", "eu-west-1"),
-];
+use logcap_core::entry::EntryData;
+use std::collections::BTreeMap;
 
 /// utime + stime of every thread of this process, by thread name, in clock ticks.
 pub fn thread_ticks() -> BTreeMap<String, u64> {
@@ -48,17 +46,7 @@ pub fn clk_tck() -> f64 {
 /// The standard event, encoded as a packed record (docs/record-format.md).
 pub fn standard_record() -> Vec<u8> {
     let mut d = EntryData::new();
-    d.set_level(Level::Info);
-    d.set_message("request completed");
-    for (k, v) in LABELS {
-        d.set_label(k, v).unwrap();
-    }
-    d.set_field("method", "GET").unwrap();
-    d.set_field("path", "/api/v1/orders/12345").unwrap();
-    d.set_field("status", 200i64).unwrap();
-    d.set_field("latency_ms", 12.5).unwrap();
-    d.set_field("user_id", "u-998877").unwrap();
-    d.set_field("cache_hit", true).unwrap();
+    fill_standard(&mut d);
     let mut out = Vec::new();
     logcap_core::record::encode_entry(&d, &mut out).unwrap();
     out
