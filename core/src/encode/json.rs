@@ -51,64 +51,94 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Appends the body of a JSON string (without the surrounding quotes), escaping with `table`.
 ///
-/// Runs of bytes that need no escape are copied with one `extend_from_slice` each. `s` is valid
-/// UTF-8, so `0xE2 0x80 0xA8` can only be U+2028 and `0xC2 0x85` only U+0085.
+/// Runs of bytes that need no escape are copied with one `extend_from_slice` each, and are
+/// skipped eight bytes at a time while no byte of the eight can need one ([`may_escape`]).
+/// `s` is valid UTF-8, so `0xE2 0x80 0xA8` can only be U+2028 and `0xC2 0x85` only U+0085.
 #[inline]
 pub(super) fn write_escaped(table: &[u8; 256], s: &str, out: &mut Vec<u8>) {
     let bytes = s.as_bytes();
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        let code = table[usize::from(b)];
-        if code == PLAIN {
-            i += 1;
-            continue;
+        while let Some(word) = bytes.get(i..i + 8) {
+            if may_escape(u64::from_le_bytes(word.try_into().expect("eight bytes"))) {
+                break;
+            }
+            i += 8;
         }
-        let (escape, width): (&[u8], usize) = match code {
-            LEAD_E2 => match (bytes.get(i + 1), bytes.get(i + 2)) {
-                (Some(0x80), Some(0xA8)) => (b"\\u2028", 3),
-                (Some(0x80), Some(0xA9)) => (b"\\u2029", 3),
-                _ => {
-                    i += 1;
-                    continue;
-                }
-            },
-            LEAD_C2 => match bytes.get(i + 1) {
-                Some(0x85) => (b"\\u0085", 2),
-                _ => {
-                    i += 1;
-                    continue;
-                }
-            },
-            b'u' => {
-                out.extend_from_slice(&bytes[start..i]);
-                out.extend_from_slice(&[
-                    b'\\',
-                    b'u',
-                    b'0',
-                    b'0',
-                    HEX[usize::from(b >> 4)],
-                    HEX[usize::from(b & 0xF)],
-                ]);
+        // Byte by byte up to the end of the word that may need an escape (or of the string),
+        // then back to whole words. An escape may end past `end`.
+        let end = bytes.len().min(i + 8);
+        while i < end {
+            let b = bytes[i];
+            let code = table[usize::from(b)];
+            if code == PLAIN {
                 i += 1;
-                start = i;
                 continue;
             }
-            letter => {
-                out.extend_from_slice(&bytes[start..i]);
-                out.extend_from_slice(&[b'\\', letter]);
-                i += 1;
-                start = i;
-                continue;
-            }
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        out.extend_from_slice(escape);
-        i += width;
-        start = i;
+            let (escape, width): (&[u8], usize) = match code {
+                LEAD_E2 => match (bytes.get(i + 1), bytes.get(i + 2)) {
+                    (Some(0x80), Some(0xA8)) => (b"\\u2028", 3),
+                    (Some(0x80), Some(0xA9)) => (b"\\u2029", 3),
+                    _ => {
+                        i += 1;
+                        continue;
+                    }
+                },
+                LEAD_C2 => match bytes.get(i + 1) {
+                    Some(0x85) => (b"\\u0085", 2),
+                    _ => {
+                        i += 1;
+                        continue;
+                    }
+                },
+                b'u' => {
+                    out.extend_from_slice(&bytes[start..i]);
+                    out.extend_from_slice(&[
+                        b'\\',
+                        b'u',
+                        b'0',
+                        b'0',
+                        HEX[usize::from(b >> 4)],
+                        HEX[usize::from(b & 0xF)],
+                    ]);
+                    i += 1;
+                    start = i;
+                    continue;
+                }
+                letter => {
+                    out.extend_from_slice(&bytes[start..i]);
+                    out.extend_from_slice(&[b'\\', letter]);
+                    i += 1;
+                    start = i;
+                    continue;
+                }
+            };
+            out.extend_from_slice(&bytes[start..i]);
+            out.extend_from_slice(escape);
+            i += width;
+            start = i;
+        }
     }
     out.extend_from_slice(&bytes[start..]);
+}
+
+/// Whether any of the eight bytes in `word` may need an escape in either table: a control
+/// character (below 0x20), `"`, `\`, DEL (0x7F) or any byte from 0x80 (the lead bytes the
+/// tables look past are among those). Never false for a word holding such a byte; true also for
+/// some words that need nothing (any non-ASCII byte), which the byte loop then copies as is.
+#[inline]
+fn may_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte that is zero in `x` (exact as a whole: a borrow only marks
+    // bytes above a zero byte, never a word without one).
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word;
+    let quote = zero(word ^ (ONES * u64::from(b'"')));
+    let backslash = zero(word ^ (ONES * u64::from(b'\\')));
+    let del = zero(word ^ (ONES * 0x7F));
+    (below_space | quote | backslash | del | word) & HIGH != 0
 }
 
 /// Appends `s` as a quoted JSON string.
@@ -129,12 +159,70 @@ pub fn write_str(s: &str, out: &mut Vec<u8>) {
 #[inline]
 pub fn write_f64(v: f64, out: &mut Vec<u8>) {
     if v.is_finite() {
-        out.extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
+        write_finite_f64(v, out);
     } else {
         out.push(b'"');
         out.extend_from_slice(non_finite_name(v).as_bytes());
         out.push(b'"');
     }
+}
+
+/// Appends a finite float exactly as `ryu` writes it (the shortest decimal that reads back to
+/// the same bits; `200.0`, `12.5`, `1e300`), by a shorter way when it has at most four
+/// decimals and a magnitude under 2^36, as most measured values have.
+///
+/// That way: the smallest `k` in 0..=4 for which `n = round(|v| × 10^k)` gives back `|v|` as
+/// `n / 10^k` (one correctly rounded division of two exact numbers: the decimal `n × 10^-k`
+/// reads back to `v`), written as `n / 10^k`, a point and `k` digits (`.0` for `k` = 0). Under
+/// 2^36, `|v| × 10^j` is within 0.19 of any integer `m` whose `m × 10^-j` reads back to `v`, so
+/// no shorter decimal than the one found reads back either; and that decimal has no trailing
+/// zero, or a smaller `k` would have found it. So it is ryu's shortest, which ryu prints in
+/// this notation in this range (`encode::json::tests` compares them over millions of values).
+#[inline]
+pub(super) fn write_finite_f64(v: f64, out: &mut Vec<u8>) {
+    if !write_short_decimal(v, out) {
+        out.extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
+    }
+}
+
+/// [`write_finite_f64`]'s shorter way; `false` (nothing written) when it does not apply.
+#[inline]
+fn write_short_decimal(v: f64, out: &mut Vec<u8>) -> bool {
+    const SCALES: [f64; 5] = [1.0, 10.0, 100.0, 1_000.0, 10_000.0];
+    const LIMIT: f64 = (1u64 << 36) as f64;
+    let a = v.abs();
+    // Zero keeps its sign through ryu; NaN fails the comparison.
+    if !(a > 0.0 && a < LIMIT) {
+        return false;
+    }
+    for (k, scale) in SCALES.into_iter().enumerate() {
+        let scaled = a * scale;
+        let n = scaled.round();
+        // The first test only spares the division for values that are far from it.
+        if (scaled - n).abs() > 0.25 || n / scale != a {
+            continue;
+        }
+        // Exact: n < 2^36 × 10^4 < 2^53.
+        let (n, pow) = (n as u64, 10u64.pow(k as u32));
+        if v < 0.0 {
+            out.push(b'-');
+        }
+        out.extend_from_slice(itoa::Buffer::new().format(n / pow).as_bytes());
+        out.push(b'.');
+        if k == 0 {
+            out.push(b'0');
+        } else {
+            let mut digits = [b'0'; 4];
+            let mut fraction = n % pow;
+            for d in digits[..k].iter_mut().rev() {
+                *d = b'0' + (fraction % 10) as u8;
+                fraction /= 10;
+            }
+            out.extend_from_slice(&digits[..k]);
+        }
+        return true;
+    }
+    false
 }
 
 /// The name of a non-finite float: `NaN`, `Infinity` or `-Infinity`.
@@ -209,6 +297,16 @@ pub fn encode(e: &EntryData, out: &mut Vec<u8>) {
 mod tests {
     use super::*;
 
+    /// A xorshift64 generator: the same values every run.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     fn json_str(s: &str) -> String {
         let mut out = Vec::new();
         write_str(s, &mut out);
@@ -246,6 +344,89 @@ mod tests {
         }
     }
 
+    /// Every byte that either table escapes or looks past, at each of the eight places of a
+    /// word of plain bytes, makes the word one that may need an escape.
+    #[test]
+    fn no_word_holding_a_byte_to_escape_is_skipped() {
+        for b in 0..=255u8 {
+            let escapes =
+                JSON_ESCAPES[usize::from(b)] != PLAIN || TEXT_ESCAPES[usize::from(b)] != PLAIN;
+            for at in 0..8 {
+                let mut word = *b"abcdefgh";
+                word[at] = b;
+                let flagged = may_escape(u64::from_le_bytes(word));
+                if escapes {
+                    assert!(flagged, "byte {b:#04x} at {at} not flagged");
+                }
+                if b.is_ascii() && b >= 0x20 && b != b'"' && b != b'\\' && b != 0x7F {
+                    assert!(!flagged, "plain byte {b:#04x} at {at} flagged");
+                }
+            }
+        }
+        assert!(!may_escape(u64::from_le_bytes(*b"request ")));
+    }
+
+    /// The byte loop alone, as write_escaped was before it skipped whole words: what the
+    /// output must stay.
+    fn escaped_byte_by_byte(table: &[u8; 256], s: &str) -> Vec<u8> {
+        let bytes = s.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            match table[usize::from(b)] {
+                PLAIN => out.push(b),
+                LEAD_E2 if bytes[i + 1..].starts_with(&[0x80, 0xA8]) => {
+                    out.extend_from_slice(b"\\u2028");
+                    i += 2;
+                }
+                LEAD_E2 if bytes[i + 1..].starts_with(&[0x80, 0xA9]) => {
+                    out.extend_from_slice(b"\\u2029");
+                    i += 2;
+                }
+                LEAD_C2 if bytes.get(i + 1) == Some(&0x85) => {
+                    out.extend_from_slice(b"\\u0085");
+                    i += 1;
+                }
+                LEAD_E2 | LEAD_C2 => out.push(b),
+                b'u' => out.extend_from_slice(format!("\\u{:04x}", b).as_bytes()),
+                letter => out.extend_from_slice(&[b'\\', letter]),
+            }
+            i += 1;
+        }
+        out
+    }
+
+    /// Strings of every length up to 40 made of plain ASCII, every character either table
+    /// escapes, and other non-ASCII characters (some sharing a lead byte with an escaped
+    /// one), at every alignment: escaped exactly as byte by byte.
+    #[test]
+    fn skipping_whole_words_escapes_exactly_as_byte_by_byte() {
+        const PARTS: [&str; 14] = [
+            "a", "Z", "/", "\"", "\\", "\n", "\u{1}", "\u{1f}", "\u{7f}", "\u{85}", "\u{2028}",
+            "\u{2029}", "é", "€",
+        ];
+        let mut next = xorshift(0x2545_F491_4F6C_DD1Du64);
+        for _ in 0..20_000 {
+            let len = next() % 41;
+            let mut s = String::new();
+            for _ in 0..len {
+                // Mostly plain, so that whole words occur between the others.
+                let r = next();
+                s.push_str(if r.is_multiple_of(3) {
+                    PARTS[(r >> 8) as usize % PARTS.len()]
+                } else {
+                    "x"
+                });
+            }
+            for table in [&JSON_ESCAPES, &TEXT_ESCAPES] {
+                let mut out = b"<".to_vec();
+                write_escaped(table, &s, &mut out);
+                assert_eq!(out[1..], escaped_byte_by_byte(table, &s)[..], "{s:?}");
+            }
+        }
+    }
+
     #[test]
     fn text_table_also_escapes_del_and_nel() {
         let mut out = Vec::new();
@@ -269,15 +450,83 @@ mod tests {
         assert_eq!(value(ValueRef::Str("x")), r#""x""#);
     }
 
+    fn ryu(v: f64) -> String {
+        ryu::Buffer::new().format_finite(v).to_string()
+    }
+
+    fn short(v: f64) -> String {
+        let mut out = Vec::new();
+        write_finite_f64(v, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    /// The shorter way writes what ryu writes: for decimals of 0 to 6 places (the shorter way
+    /// takes up to 4) over the whole range it covers and past it, their neighbours one bit
+    /// away, random bit patterns, and the edges.
+    #[test]
+    fn short_decimals_are_written_as_ryu_writes_them() {
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15u64);
+        let limit = (1u64 << 36) as f64;
+        for _ in 0..400_000 {
+            let r = next();
+            let places = (r % 7) as i32;
+            // Integers of 1 to 13 digits, so that values run past 2^36.
+            let digits = 1 + (r >> 8) % 13;
+            let n = (next() % 10u64.pow(digits as u32)) as f64;
+            let v = n / 10f64.powi(places);
+            let up = f64::from_bits(v.to_bits() + 1);
+            let down = f64::from_bits(v.to_bits().saturating_sub(1));
+            for v in [v, -v, up, -up, down] {
+                assert_eq!(short(v), ryu(v), "{v:e}");
+            }
+            // Every decimal of at most four places under the limit takes the shorter way.
+            if places <= 4 && v > 0.0 && v < limit {
+                assert!(write_short_decimal(v, &mut Vec::new()), "{v:e} not taken");
+            }
+            let bits = f64::from_bits(next());
+            if bits.is_finite() {
+                assert_eq!(short(bits), ryu(bits), "{bits:e}");
+            }
+        }
+        for v in [
+            0.0,
+            -0.0,
+            1e-4,
+            5e-5,
+            1.5e-4,
+            0.1,
+            0.2,
+            0.3,
+            1.0 / 3.0,
+            0.5,
+            9.9999,
+            99999.99995,
+            12.5,
+            200.0,
+            1e10,
+            123_456_789.123_4,
+            limit,
+            limit - 0.5,
+            limit - 0.0625,
+            limit + 1.0,
+            1e15,
+            1e16,
+            1e300,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            f64::EPSILON,
+        ] {
+            assert_eq!(short(v), ryu(v), "{v:e}");
+            assert_eq!(short(-v), ryu(-v), "{:e}", -v);
+        }
+    }
+
     /// Every finite float is written as a JSON number that reads back to the same bits.
     #[test]
     fn finite_floats_are_valid_json_numbers_and_exact() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         for _ in 0..20_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let v = f64::from_bits(state);
+            let v = f64::from_bits(next());
             if !v.is_finite() {
                 continue;
             }

@@ -24,7 +24,7 @@
 //! - Integers are written in decimal, floats in their shortest exact form (`12.5`, `200.0`,
 //!   `1e300`) or as `NaN`, `Infinity`, `-Infinity`; booleans as `true` / `false`.
 
-use super::json::{non_finite_name, write_escaped, TEXT_ESCAPES};
+use super::json::{non_finite_name, write_escaped, write_finite_f64, TEXT_ESCAPES};
 use super::time::write_rfc3339_millis;
 use crate::entry::{EntryData, ValueRef};
 
@@ -81,9 +81,7 @@ pub fn write_value(v: ValueRef<'_>, out: &mut Vec<u8>) {
         ValueRef::Str(s) => write_token(s, out),
         ValueRef::I64(n) => out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
         ValueRef::U64(n) => out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
-        ValueRef::F64(n) if n.is_finite() => {
-            out.extend_from_slice(ryu::Buffer::new().format_finite(n).as_bytes())
-        }
+        ValueRef::F64(n) if n.is_finite() => write_finite_f64(n, out),
         ValueRef::F64(n) => out.extend_from_slice(non_finite_name(n).as_bytes()),
         ValueRef::Bool(true) => out.extend_from_slice(b"true"),
         ValueRef::Bool(false) => out.extend_from_slice(b"false"),
