@@ -215,6 +215,91 @@ fn a_thread_that_exits_leaves_its_records_delivered_and_its_lane_dropped() {
     assert_eq!((s.accepted, s.lanes), (1_000, 0), "{s:#?}");
 }
 
+/// The batcher sleeps with no timer while every lane is empty; a thread that exits then wakes
+/// it as it retires its lane, so that the lane is read to its end and dropped without any
+/// other record, flush or close coming.
+#[test]
+fn a_thread_that_exits_while_the_batcher_sleeps_wakes_it_to_drop_its_lane() {
+    let p = Arc::new(
+        Pipeline::from_json(
+            r#"{"queue":{"lanes":true},"batch":{"max_delay_ms":1},"sinks":[{"type":"null"}]}"#,
+        )
+        .unwrap(),
+    );
+    let (q, exit) = (Arc::clone(&p), Arc::new(Barrier::new(2)));
+    let exit2 = Arc::clone(&exit);
+    let thread = std::thread::spawn(move || {
+        q.submit_record(&record(0, 0)).unwrap();
+        exit2.wait();
+    });
+    let deadline = std::time::Instant::now() + LONG;
+    while p.stats().sinks[0].delivered < 1 {
+        assert!(std::time::Instant::now() < deadline, "{:#?}", p.stats());
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // Idle for long enough that the batcher has gone from polling to sleeping (a few
+    // milliseconds after the last record); the lane is still the thread's.
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(p.stats().lanes, 1);
+    exit.wait();
+    thread.join().unwrap();
+    while p.stats().lanes != 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the retired lane was never dropped: {:#?}",
+            p.stats()
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_settled(&p.stats());
+}
+
+/// A thread that logs into one pipeline, then into another, keeps its lane in the first: its
+/// first call into the second forgets only the pipelines that are gone.
+#[test]
+fn a_threads_first_call_into_a_pipeline_keeps_its_lanes_in_the_others() {
+    let open =
+        || Pipeline::from_json(r#"{"queue":{"lanes":true},"sinks":[{"type":"null"}]}"#).unwrap();
+    let (a, b) = (open(), open());
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            a.submit_record(&record(0, 1)).unwrap();
+            b.submit_record(&record(0, 2)).unwrap();
+            for p in [&a, &b] {
+                p.flush(LONG).unwrap();
+                let s = p.stats();
+                assert_eq!((s.lanes, s.sinks[0].delivered), (1, 1), "{s:#?}");
+            }
+            a.submit_record(&record(0, 3)).unwrap();
+            a.flush(LONG).unwrap();
+            let s = a.stats();
+            assert_eq!(
+                (s.lanes, s.sinks[0].delivered),
+                (1, 2),
+                "the same lane: {s:#?}"
+            );
+        });
+    });
+    for p in [a, b] {
+        p.close(LONG).unwrap();
+        assert_settled(&p.stats());
+    }
+}
+
+/// Lanes of the largest size there is (`lane_bytes` 64 MiB) are made and take records.
+#[test]
+fn lanes_of_the_largest_size_take_records() {
+    let p = Pipeline::from_json(
+        r#"{"queue":{"lanes":true,"lane_bytes":67108864},"sinks":[{"type":"null"}]}"#,
+    )
+    .unwrap();
+    p.submit_record(&record(0, 0)).unwrap();
+    p.flush(LONG).unwrap();
+    let s = p.stats();
+    assert_eq!((s.lanes, s.lane_bytes), (1, 256 + (64 << 20)), "{s:#?}");
+    assert_eq!(s.sinks[0].delivered, 1);
+}
+
 #[test]
 fn close_racing_producers_delivers_every_record_it_accepted() {
     let (p, seen) = capture(r#"{"capacity":64,"lanes":true}"#, "", Duration::ZERO);

@@ -316,6 +316,12 @@ impl LaneSet {
         sum
     }
 
+    /// The lanes registered now, for tests that look into one.
+    #[cfg(test)]
+    pub(super) fn lanes(&self) -> Vec<Arc<Lane>> {
+        self.registry.lock().lanes.clone()
+    }
+
     /// The reading side. Call once, on the consumer's thread: producers wake that thread.
     pub fn reader(self: &Arc<Self>) -> SetReader {
         let _ = self.consumer.set(std::thread::current());

@@ -258,3 +258,84 @@ fn every_lane_repeats_the_minimum_level_set_before_or_after_it_was_made() {
     assert_eq!(set.attach().unwrap().memory(), first.memory());
     assert_eq!(first.size(), HEADER_LEN + 4096);
 }
+
+/// A pass's totals are the sums over its lanes of what it consumed, evicted and dropped as
+/// malformed, as the lanes' own counters have them.
+#[test]
+fn a_pass_adds_up_what_it_did_in_every_lane() {
+    let policy = FullPolicy::DropOldest(Duration::from_secs(30));
+    let set = LaneSet::new(4096, 4, policy).unwrap();
+    let mut reader = set.reader();
+    // Two lanes, each with two good records and a malformed one.
+    std::thread::scope(|s| {
+        for p in 0..2 {
+            let set = &set;
+            s.spawn(move || {
+                let mut bad = rec(p, 1);
+                bad[0] = b'X';
+                for r in [rec(p, 0), bad, rec(p, 2)] {
+                    set.submit(&r).unwrap();
+                }
+            });
+        }
+    });
+    let mut seen = Vec::new();
+    let pass = reader.pass(|r| seen.push(parse(r.record)));
+    assert_eq!((pass.consumed, pass.malformed, pass.evicted), (4, 2, 0));
+    assert!(!pass.full && !pass.poisoned, "{pass:?}");
+    seen.sort_unstable();
+    assert_eq!(seen, [(0, 0), (0, 2), (1, 0), (1, 2)]);
+    // A third lane, full (four records), and a fifth record waiting for the oldest to be
+    // evicted: the next pass evicts it and consumes the other three.
+    // Its thread stays until told, so that the lane stays in the reader's list.
+    let (exit, exiting) = std::sync::mpsc::channel::<()>();
+    let producer = {
+        let set = Arc::clone(&set);
+        std::thread::spawn(move || {
+            for n in 0..5 {
+                set.submit(&rec(2, n)).unwrap();
+            }
+            let _ = exiting.recv();
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let lane = loop {
+        let asked = set
+            .lanes()
+            .into_iter()
+            .find(|l| l.header().producer.evict_to.load(Ordering::Acquire) > 0);
+        if let Some(l) = asked {
+            break l;
+        }
+        assert!(Instant::now() < deadline, "no eviction asked for");
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let mut seen = Vec::new();
+    let pass = reader.pass(|r| seen.push(parse(r.record).1));
+    assert_eq!((pass.consumed, pass.malformed, pass.evicted), (3, 0, 1));
+    // (`full` says whether the producer was still waiting when the pass released the frames,
+    // which depends on how soon it saw the first one released: not asserted.)
+    assert_eq!(seen, [1, 2, 3]);
+    // The fifth record, once it is in.
+    let h = lane.header();
+    while h.producer.write.load(Ordering::Acquire) == h.consumer.read.load(Ordering::Acquire) {
+        assert!(Instant::now() < deadline, "the fifth record never came");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let last = reader.pass(|r| seen.push(parse(r.record).1));
+    assert_eq!((last.consumed, last.evicted), (1, 0));
+    assert_eq!(seen, [1, 2, 3, 4]);
+    let c = lane.counters();
+    assert_eq!((c.consumed, c.evicted), (4, 1));
+    let all = set.counters();
+    assert_eq!((all.consumed, all.evicted, all.malformed), (8, 1, 2));
+    // A write position off the frame alignment poisons the lane: the pass says so.
+    h.producer.write.store(
+        h.producer.write.load(Ordering::Acquire) + 3,
+        Ordering::Release,
+    );
+    let pass = reader.pass(|_| panic!("nothing to read"));
+    assert!(pass.poisoned && !pass.full, "{pass:?}");
+    exit.send(()).unwrap();
+    producer.join().unwrap();
+}

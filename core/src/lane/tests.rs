@@ -632,3 +632,70 @@ fn counters_say_what_is_pending_and_a_lane_what_it_takes() {
     assert_eq!(Lane::bytes_for(4096), HEADER_LEN + 4096);
     assert_eq!(Lane::bytes_for(1 << 20), HEADER_LEN + (1 << 20));
 }
+
+/// A stamp goes into bytes 8 to 16 of the record: a record too short to hold them is refused
+/// (not written, not counted), whatever its length otherwise; unstamped, the same bytes go in
+/// as they are.
+#[test]
+fn a_record_too_short_for_its_stamp_is_refused_and_nothing_is_written() {
+    let (mut p, mut c) = pair(4096);
+    let wake = || {};
+    for len in [0, 1, 8, 15] {
+        let short = vec![7u8; len];
+        assert_eq!(
+            p.submit_stamped(&short, 42, FullPolicy::DropNewest, &wake),
+            Err(SubmitError::TooLarge),
+            "{len} bytes"
+        );
+    }
+    assert_eq!(p.lane().counters().submitted, 0);
+    let mut frames = 0;
+    c.drain(|_| frames += 1);
+    assert_eq!(frames, 0);
+    // The shortest record that holds the stamp is taken (the consumer drops it as
+    // malformed: it is no record, only long enough).
+    p.submit_stamped(&[0u8; 16], 42, FullPolicy::DropNewest, &wake)
+        .unwrap();
+    assert_eq!(c.drain(|_| panic!("not a record")).malformed, 1);
+    // Unstamped, a short one goes in as it is (and is malformed for the consumer too).
+    p.submit_stamped(&[1, 2, 3], 0, FullPolicy::DropNewest, &wake)
+        .unwrap();
+    assert_eq!(c.drain(|_| panic!("not a record")).malformed, 1);
+    assert_eq!(p.lane().counters().submitted, 2);
+}
+
+/// `drop_oldest` evicts no more than it must, across the skip frame at the end of the ring:
+/// with the ring full of records that follow a skip, one new record that also needs a skip
+/// evicts exactly the oldest one.
+#[test]
+fn drop_oldest_evicts_only_what_it_must_across_a_skip() {
+    let (mut p, mut c) = pair(4096);
+    let r = |n| rec(n, 500);
+    let f = frame_size(r(10).len()) as u64;
+    // The sizes the layout below needs: seven frames and a skip of the rest fill the ring.
+    assert!(
+        f * 7 < 4096 && f * 8 > 4096 && 4096 - f * 7 < f,
+        "frame size {f}"
+    );
+    for n in 0..7 {
+        push(&mut p, &r(n)).unwrap();
+    }
+    assert_eq!(c.drain(|_| {}).consumed, 7);
+    // Record 7 does not fit before the end: a skip, then records 7 to 13 from offset 0, which
+    // fill the ring.
+    for n in 7..14 {
+        push(&mut p, &r(n)).unwrap();
+    }
+    assert_eq!(push(&mut p, &r(14)), Err(PushError::Full));
+    // Record 14 needs a skip of the same rest and one frame: evicting record 7, after the
+    // skip, frees both. The request walks from the consumer's read position, which is still
+    // before the skip (as `drop_oldest`'s submit makes it, before the consumer serves it).
+    p.request_eviction(r(14).len());
+    assert_eq!(c.evict().evicted, 1);
+    push(&mut p, &r(14)).unwrap();
+    let mut seen = Vec::new();
+    c.drain(|x| seen.push(seq(x.record)));
+    assert_eq!(seen, (8..15).collect::<Vec<_>>());
+    let counters = c.lane().counters();
+    assert_eq!((counters.evicted, counters.consumed), (1, 14));
+}
