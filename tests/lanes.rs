@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::fill_standard;
+use common::{fill_standard, wait_until};
 use logcap_core::entry::EntryData;
 use logcap_core::record::{encode_entry, Writer};
 use logcap_core::{Config, Error, HookAction, Level, Pipeline, Stats, ValueRef};
@@ -232,25 +232,15 @@ fn a_thread_that_exits_while_the_batcher_sleeps_wakes_it_to_drop_its_lane() {
         q.submit_record(&record(0, 0)).unwrap();
         exit2.wait();
     });
-    let deadline = std::time::Instant::now() + LONG;
-    while p.stats().sinks[0].delivered < 1 {
-        assert!(std::time::Instant::now() < deadline, "{:#?}", p.stats());
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    wait_until(&p, |s| s.sinks[0].delivered == 1);
     // Idle for long enough that the batcher has gone from polling to sleeping (a few
     // milliseconds after the last record); the lane is still the thread's.
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(p.stats().lanes, 1);
     exit.wait();
     thread.join().unwrap();
-    while p.stats().lanes != 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the retired lane was never dropped: {:#?}",
-            p.stats()
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    // Retiring the lane woke the batcher, which read it to its end and dropped it.
+    wait_until(&p, |s| s.lanes == 0);
     assert_settled(&p.stats());
 }
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{fill_standard, standard_entry};
+use common::{fill_standard, standard_entry, wait_until};
 use logcap_core::process::REPEATS_FIELD;
 use logcap_core::{
     Config, EntryData, HookAction, Level, ManualClock, Pipeline, PipelineBuilder, Stats, ValueRef,
@@ -85,15 +85,6 @@ fn repeats(e: &EntryData) -> u64 {
         Some(ValueRef::U64(n)) => n,
         None => 1,
         other => panic!("{other:?}"),
-    }
-}
-
-/// Waits (bounded) until the batcher has caught up with `cond`.
-fn wait_until(p: &Pipeline, cond: impl Fn(&Stats) -> bool) {
-    let deadline = Instant::now() + LONG;
-    while !cond(&p.stats()) {
-        assert!(Instant::now() < deadline, "{:#?}", p.stats());
-        std::thread::yield_now();
     }
 }
 

@@ -257,8 +257,8 @@ impl Pipeline {
     /// version, level, total length against `record`, counts within the limits) is checked on
     /// the caller's thread. The body is checked where the batcher reads the record out of the
     /// lane, as every record read from a lane is: a record that breaks a rule there is dropped
-    /// and counted in `dropped_malformed`, and this call has returned `Ok` for it. Nothing is read out of
-    /// bounds either way. A header that does not hold, and every record of a pipeline without
+    /// and counted in `dropped_malformed`, and this call has returned `Ok` for it. Nothing is
+    /// read out of bounds either way. A header that does not hold, and every record of a pipeline without
     /// lanes (whose batcher decodes what it is given without checking it again), are checked
     /// in full and refused as `submit_record` refuses them.
     ///

@@ -3,6 +3,7 @@
 
 use logcap_core::{Entry, EntryData, Pipeline, SinkStats, Stats};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// The standard event of ../shared/standard-event.json, as labels and typed fields.
 pub const LABELS: [(&str, &str); 4] = [
@@ -86,3 +87,13 @@ macro_rules! in_both_intakes {
 }
 #[allow(unused_imports)]
 pub(crate) use in_both_intakes;
+
+/// Waits, a minute at most, until the pipeline's stats satisfy `cond` (the batcher and the sinks
+/// have caught up); panics with the stats after that.
+pub fn wait_until(p: &Pipeline, cond: impl Fn(&Stats) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cond(&p.stats()) {
+        assert!(Instant::now() < deadline, "{:#?}", p.stats());
+        std::thread::yield_now();
+    }
+}

@@ -142,13 +142,7 @@ impl Intake {
         level: Level,
         timestamp_ns: u64,
     ) -> Result<bool, Error> {
-        if level < self.min_level() {
-            return lane.count_below_level().map(|()| false).map_err(lane_error);
-        }
-        let stamp = if timestamp_ns == 0 { now_ns() } else { 0 };
-        lane.submit_stamped(record, stamp)
-            .map(|()| true)
-            .map_err(lane_error)
+        self.record_into(lane, record, level, timestamp_ns)
     }
 
     /// [`Intake::submit`] into `lane`, one of the pipeline's unbound lanes: the entry API of a
@@ -173,7 +167,7 @@ impl Intake {
     #[inline]
     pub(crate) fn submit(&self, e: Box<EntryData>) -> Result<bool, Error> {
         if let Some(lanes) = &self.lanes {
-            return self.submit_entry_to_lane(lanes, e);
+            return self.entry_into(lanes, e);
         }
         self.submit_to_queue(e)
     }
@@ -210,34 +204,38 @@ impl Intake {
             data.pack(record, level, timestamp_ns);
             return self.submit_to_queue(data);
         };
+        self.record_into(lanes, record, level, timestamp_ns)
+    }
+
+    /// A checked record into `lane` (the calling thread's or an unbound one): counted there
+    /// when the minimum level drops it, else copied in, stamped now unless it carries a
+    /// timestamp.
+    #[inline]
+    fn record_into<L: IntakeLane>(
+        &self,
+        mut lane: L,
+        record: &[u8],
+        level: Level,
+        timestamp_ns: u64,
+    ) -> Result<bool, Error> {
         if level < self.min_level() {
-            return below_level(lanes);
+            return below_level(lane);
         }
         let stamp = if timestamp_ns == 0 { now_ns() } else { 0 };
-        lanes
-            .submit_stamped(record, stamp)
+        lane.submit_stamped(record, stamp)
             .map(|()| true)
             .map_err(lane_error)
     }
 
-    /// An entry into the calling thread's lane, whole: an entry frame in the ring, the entry
-    /// itself in the lane's entry queue (see [`crate::lane::KIND_ENTRY`]), so that a thread
-    /// that submits entries and records keeps them in one order, and the entry is neither
-    /// encoded nor decoded.
-    fn submit_entry_to_lane(&self, lanes: &Arc<LaneSet>, e: Box<EntryData>) -> Result<bool, Error> {
-        self.entry_into(lanes, e)
-    }
-
-    /// An entry whole into `lane` (the calling thread's or an unbound one): counted there when
-    /// the minimum level drops it, else stamped and submitted; back in the pool when not taken.
-    fn entry_into<L: TakesEntries>(
-        &self,
-        mut lane: L,
-        mut e: Box<EntryData>,
-    ) -> Result<bool, Error> {
+    /// An entry whole into `lane` (the calling thread's or an unbound one): an entry frame in
+    /// the ring, the entry itself in the lane's entry queue (see [`crate::lane::KIND_ENTRY`]),
+    /// so that a producer that submits entries and records keeps them in one order, and the
+    /// entry is neither encoded nor decoded. Counted there when the minimum level drops it,
+    /// else stamped and submitted; back in the pool when not taken.
+    fn entry_into<L: IntakeLane>(&self, mut lane: L, mut e: Box<EntryData>) -> Result<bool, Error> {
         if e.level() < self.min_level() {
             self.pool.put(e);
-            return lane.count_below_level().map(|()| false).map_err(lane_error);
+            return below_level(lane);
         }
         stamp(&mut e);
         match lane.submit_entry(e) {
@@ -382,37 +380,41 @@ impl Intake {
     }
 }
 
-/// Counts, in the calling thread's lane, an entry below the minimum level: `Ok(false)`, as a
-/// decision of the configuration.
-/// A lane that takes entries whole: the calling thread's lane of a set, or an unbound lane.
-trait TakesEntries {
+/// A lane the intake submits into: the calling thread's lane of a set, or an unbound lane.
+trait IntakeLane {
     fn count_below_level(&mut self) -> Result<(), SubmitError>;
+    fn submit_stamped(&mut self, record: &[u8], stamp: u64) -> Result<(), SubmitError>;
     fn submit_entry(&mut self, e: Box<EntryData>) -> Result<(), (SubmitError, Box<EntryData>)>;
 }
 
-impl TakesEntries for &Arc<LaneSet> {
+impl IntakeLane for &Arc<LaneSet> {
     fn count_below_level(&mut self) -> Result<(), SubmitError> {
         LaneSet::count_below_level(self)
+    }
+    fn submit_stamped(&mut self, record: &[u8], stamp: u64) -> Result<(), SubmitError> {
+        LaneSet::submit_stamped(self, record, stamp)
     }
     fn submit_entry(&mut self, e: Box<EntryData>) -> Result<(), (SubmitError, Box<EntryData>)> {
         LaneSet::submit_entry(self, e)
     }
 }
 
-impl TakesEntries for &mut UnboundLane {
+impl IntakeLane for &mut UnboundLane {
     fn count_below_level(&mut self) -> Result<(), SubmitError> {
         UnboundLane::count_below_level(self)
+    }
+    fn submit_stamped(&mut self, record: &[u8], stamp: u64) -> Result<(), SubmitError> {
+        UnboundLane::submit_stamped(self, record, stamp)
     }
     fn submit_entry(&mut self, e: Box<EntryData>) -> Result<(), (SubmitError, Box<EntryData>)> {
         UnboundLane::submit_entry(self, e)
     }
 }
 
-fn below_level(lanes: &Arc<LaneSet>) -> Result<bool, Error> {
-    lanes
-        .count_below_level()
-        .map(|()| false)
-        .map_err(lane_error)
+/// Counts, in `lane`, an entry below the minimum level: `Ok(false)`, as a decision of the
+/// configuration.
+fn below_level(mut lane: impl IntakeLane) -> Result<bool, Error> {
+    lane.count_below_level().map(|()| false).map_err(lane_error)
 }
 
 /// What a submit into a lane answers for a record the lane did not take. `Closed`, `Full`

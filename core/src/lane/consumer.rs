@@ -132,8 +132,9 @@ impl Consumer {
 
     /// [`Consumer::drain_all`] for a reader that checks each record itself as it takes it
     /// (the batcher: `record::unpack_into` when it decodes there, `record::pack_checked` when
-    /// the sinks will), rather than having it walked once here and once more there: `take` gets the frame's bytes, unchecked, and answers whether the record
-    /// was well-formed (counted consumed) or not (counted malformed).
+    /// the sinks will), rather than having it walked once here and once more there: `take`
+    /// gets the frame's bytes, unchecked, and answers whether the record was well-formed
+    /// (counted consumed) or not (counted malformed).
     pub fn drain_unchecked(
         &mut self,
         take: impl FnMut(&[u8]) -> bool,
